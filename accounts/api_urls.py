@@ -1,0 +1,11 @@
+from accounts import apis
+from treasury_portal.api import api_path
+
+urlpatterns = [
+    *api_path("me", apis.MeApi.as_view(), "api-me"),
+    *api_path("me/signing-keys", apis.MySigningKeysApi.as_view(), "api-my-signing-keys"),
+    *api_path("signing-keys", apis.SigningKeyListApi.as_view(), "api-signing-keys"),
+    *api_path("signing-keys/<int:pk>/approve", apis.SigningKeyApproveApi.as_view(), "api-signing-key-approve"),
+    *api_path("signing-keys/<int:pk>/reject", apis.SigningKeyRejectApi.as_view(), "api-signing-key-reject"),
+    *api_path("signing-keys/<int:pk>/revoke", apis.SigningKeyRevokeApi.as_view(), "api-signing-key-revoke"),
+]

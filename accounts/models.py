@@ -1,0 +1,213 @@
+"""Users, organisations (treasury offices, budget-using units, suppliers),
+memberships with roles, signing keys, API tokens and idempotency records."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person. What they may do comes from their memberships."""
+
+    phone = models.CharField(_("điện thoại"), max_length=20, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"], condition=~Q(email=""), name="user_email_unique_when_set"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class OrgKind(models.TextChoices):
+    TREASURY_OFFICE = "treasury_office", _("Kho bạc")
+    UNIT = "unit", _("Đơn vị sử dụng ngân sách")
+    SUPPLIER = "supplier", _("Nhà cung cấp")
+
+
+class Organisation(models.Model):
+    """One table for the three kinds, so memberships and scoping stay uniform.
+
+    Treasury offices form a tree; `path` ("0001/0101/") lets a selector find an
+    office and every office below it with one prefix match. Units belong to one
+    home office, whose path they copy, so scoping units is the same prefix match.
+    """
+
+    kind = models.CharField(max_length=20, choices=OrgKind.choices)
+    code = models.CharField(_("mã"), max_length=20)
+    name = models.CharField(_("tên"), max_length=255)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    office = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="units",
+        limit_choices_to={"kind": OrgKind.TREASURY_OFFICE},
+        verbose_name=_("kho bạc giao dịch"),
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    tax_code = models.CharField(_("mã số thuế"), max_length=14, blank=True)
+    address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "code"]
+        indexes = [models.Index(fields=["kind", "path"])]
+        constraints = [
+            # A unit code is never reused, whatever its kind; office codes likewise.
+            models.UniqueConstraint(fields=["kind", "code"], name="organisation_kind_code_unique"),
+            models.CheckConstraint(
+                condition=~Q(kind=OrgKind.UNIT) | Q(code__regex=r"^[12378][0-9]{6}$"),
+                name="unit_code_is_dvqhns",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=OrgKind.TREASURY_OFFICE) | Q(code__regex=r"^[0-9]{4}$"),
+                name="office_code_is_4_digits",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=OrgKind.UNIT) | Q(office__isnull=False),
+                name="unit_has_home_office",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class Role(models.TextChoices):
+    PREPARER = "preparer", _("Người lập")
+    CHIEF_ACCOUNTANT = "chief_accountant", _("Kế toán trưởng")
+    ACCOUNT_HOLDER = "account_holder", _("Chủ tài khoản")
+    CONTROL_OFFICER = "control_officer", _("Cán bộ kiểm soát")
+    APPROVER = "approver", _("Lãnh đạo phê duyệt")
+    ADMINISTRATOR = "administrator", _("Quản trị kho bạc")
+    SUPPLIER_CLERK = "supplier_clerk", _("Nhân viên nhà cung cấp")
+
+
+UNIT_ROLES = frozenset({Role.PREPARER, Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER})
+SIGNER_ROLES = frozenset({Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER})
+TREASURY_ROLES = frozenset({Role.CONTROL_OFFICER, Role.APPROVER, Role.ADMINISTRATOR})
+SUPPLIER_ROLES = frozenset({Role.SUPPLIER_CLERK})
+ROLES_BY_KIND = {
+    OrgKind.UNIT: UNIT_ROLES,
+    OrgKind.TREASURY_OFFICE: TREASURY_ROLES,
+    OrgKind.SUPPLIER: SUPPLIER_ROLES,
+}
+# Legal limits on signers per unit (domain.md): the holder and 3 delegates; the
+# chief accountant and 2 delegates.
+MAX_SIGNERS = {Role.ACCOUNT_HOLDER: 4, Role.CHIEF_ACCOUNTANT: 3}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation", "role"], name="membership_unique_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organisation.code}"
+
+
+class SigningKeyStatus(models.TextChoices):
+    PENDING = "pending", _("Chờ duyệt")
+    APPROVED = "approved", _("Đã duyệt")
+    REJECTED = "rejected", _("Từ chối")
+    REVOKED = "revoked", _("Đã thu hồi")
+
+
+class SigningKey(models.Model):
+    """A registered Ed25519 public key: the online signature specimen.
+
+    `slot` numbers approved signers per unit and role; a partial unique
+    constraint on it, with a CHECK on its range, is the database's backstop for
+    the legal maximum of signers.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signing_keys")
+    unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="signing_keys")
+    role = models.CharField(max_length=30, choices=[(r.value, r.label) for r in SIGNER_ROLES])
+    public_key = models.CharField(max_length=64, help_text="base64 of the raw 32-byte Ed25519 key")
+    fingerprint = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=SigningKeyStatus.choices, default=SigningKeyStatus.PENDING)
+    slot = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "role", "slot"],
+                condition=Q(status="approved"),
+                name="signing_key_one_signer_per_slot",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "unit", "role"],
+                condition=Q(status="approved"),
+                name="signing_key_one_approved_per_person_role",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved")
+                | (Q(role="account_holder", slot__gte=1, slot__lte=4))
+                | (Q(role="chief_accountant", slot__gte=1, slot__lte=3)),
+                name="signing_key_slot_within_legal_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role} · {self.fingerprint[:12]}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: shown once, stored as a SHA-256 digest (the token
+    has 256 bits of entropy, so a slow hash adds nothing), revocable."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("tên"), max_length=100)
+    prefix = models.CharField(max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST carrying an Idempotency-Key, per user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]

@@ -1,0 +1,152 @@
+"""Who may see what. Every query for organisation-owned data is scoped here.
+
+Unit members see their units; treasury staff see their office, the offices
+below it and those offices' units; supplier clerks see their supplier.
+"""
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import (
+    SIGNER_ROLES,
+    TREASURY_ROLES,
+    ApiToken,
+    Membership,
+    Organisation,
+    OrgKind,
+    Role,
+    SigningKey,
+    SigningKeyStatus,
+    User,
+)
+from treasury_portal.errors import NotFound
+
+
+def memberships_of(user: User) -> list[Membership]:
+    """The user's active memberships, read once per request object."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_portal_memberships", None)
+    if cached is None:
+        cached = list(
+            Membership.objects.filter(user=user, is_active=True, organisation__is_active=True).select_related(
+                "organisation"
+            )
+        )
+        user._portal_memberships = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def roles_of(user: User) -> set[str]:
+    return {m.role for m in memberships_of(user)}
+
+
+def has_role(user: User, *roles: str) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def is_treasury_staff(user: User) -> bool:
+    return has_role(user, *TREASURY_ROLES)
+
+
+def is_treasury_admin(user: User) -> bool:
+    return user.is_authenticated and (user.is_superuser or has_role(user, Role.ADMINISTRATOR))
+
+
+def requires_mfa(user: User) -> bool:
+    """Treasury staff and unit signers must use a second factor."""
+    return user.is_superuser or has_role(user, *(TREASURY_ROLES | SIGNER_ROLES))
+
+
+def organisations_with_role(user: User, *roles: str) -> list[Organisation]:
+    return [m.organisation for m in memberships_of(user) if m.role in roles]
+
+
+def _office_paths(user: User, roles: frozenset[str] | set[str] = TREASURY_ROLES) -> list[str]:
+    return sorted({m.organisation.path for m in memberships_of(user) if m.role in roles})
+
+
+def _path_q(paths: list[str], field: str) -> Q:
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{field}__startswith": path})
+    return q
+
+
+def unit_scope_q(user: User, *, prefix: str = "unit", roles: set[str] | None = None) -> Q:
+    """A filter on `<prefix>` (a FK to a unit) limited to the units the user may
+    see, optionally only through the given roles."""
+    q = Q(pk__in=[])
+    if not user.is_authenticated:
+        return q
+    mems = memberships_of(user)
+    unit_ids = [
+        m.organisation_id
+        for m in mems
+        if m.organisation.kind == OrgKind.UNIT and (roles is None or m.role in roles)
+    ]
+    if unit_ids:
+        q |= Q(**{f"{prefix}_id__in": unit_ids})
+    treasury_roles = TREASURY_ROLES if roles is None else (set(roles) & TREASURY_ROLES)
+    paths = _office_paths(user, treasury_roles)
+    if paths:
+        q |= _path_q(paths, f"{prefix}__path")
+    return q
+
+
+def visible_units(user: User, *, roles: set[str] | None = None) -> QuerySet[Organisation]:
+    q = Q(pk__in=[])
+    if user.is_authenticated:
+        mems = memberships_of(user)
+        ids = [m.organisation_id for m in mems if m.organisation.kind == OrgKind.UNIT and (roles is None or m.role in roles)]
+        q |= Q(pk__in=ids)
+        treasury_roles = TREASURY_ROLES if roles is None else (set(roles) & TREASURY_ROLES)
+        q |= _path_q(_office_paths(user, treasury_roles), "path")
+    return Organisation.objects.filter(q, kind=OrgKind.UNIT)
+
+
+def visible_offices(user: User) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(_path_q(_office_paths(user), "path"), kind=OrgKind.TREASURY_OFFICE)
+
+
+def access_unit(user: User, code: str, *, roles: set[str] | None = None) -> Organisation:
+    """The unit with this code if the user may see it (with one of `roles`), else 404."""
+    unit = visible_units(user, roles=roles).filter(code=code).first()
+    if unit is None:
+        raise NotFound()
+    return unit
+
+
+def user_has_unit_role(user: User, unit: Organisation, *roles: str) -> bool:
+    return any(m.organisation_id == unit.pk and m.role in roles for m in memberships_of(user))
+
+
+def user_has_treasury_role_over(user: User, unit: Organisation, *roles: str) -> bool:
+    """True when the user holds one of `roles` in an office at or above the unit's."""
+    return any(
+        m.role in roles and m.organisation.kind == OrgKind.TREASURY_OFFICE and unit.path.startswith(m.organisation.path)
+        for m in memberships_of(user)
+    )
+
+
+def signing_keys_visible(user: User) -> QuerySet[SigningKey]:
+    """A signer's own keys, and the keys of units an administrator serves."""
+    q = Q(user=user)
+    paths = _office_paths(user, {Role.ADMINISTRATOR})
+    if paths:
+        q |= _path_q(paths, "unit__path")
+    return SigningKey.objects.filter(q).select_related("user", "unit", "decided_by")
+
+
+def access_signing_key(user: User, key_id: int) -> SigningKey:
+    key = signing_keys_visible(user).filter(pk=key_id).first()
+    if key is None:
+        raise NotFound()
+    return key
+
+
+def approved_key_for(user: User, unit: Organisation, role: str) -> SigningKey | None:
+    return SigningKey.objects.filter(user=user, unit=unit, role=role, status=SigningKeyStatus.APPROVED).first()
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True)

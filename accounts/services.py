@@ -1,0 +1,204 @@
+"""Writes for accounts: organisations, memberships, signing keys, API tokens."""
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import crypto
+from accounts.models import (
+    MAX_SIGNERS,
+    ROLES_BY_KIND,
+    SIGNER_ROLES,
+    ApiToken,
+    Membership,
+    Organisation,
+    OrgKind,
+    Role,
+    SigningKey,
+    SigningKeyStatus,
+    User,
+)
+from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
+from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+
+TOKEN_PREFIX = "tp_"
+
+
+def _path_for(*, kind: str, code: str, parent: Organisation | None, office: Organisation | None) -> str:
+    if kind == OrgKind.TREASURY_OFFICE:
+        return f"{parent.path if parent else ''}{code}/"
+    if kind == OrgKind.UNIT:
+        assert office is not None
+        return f"{office.path}{code}/"
+    return f"S{code}/"
+
+
+def organisation_create(
+    *,
+    kind: str,
+    code: str,
+    name: str,
+    parent: Organisation | None = None,
+    office: Organisation | None = None,
+    tax_code: str = "",
+    address: str = "",
+) -> Organisation:
+    if kind == OrgKind.UNIT and office is None:
+        raise ValidationFailed(_("Đơn vị phải có kho bạc giao dịch."), fields={"office": [_("Bắt buộc.")]})
+    org = Organisation(
+        kind=kind, code=code, name=name, parent=parent, office=office, tax_code=tax_code, address=address,
+        path=_path_for(kind=kind, code=code, parent=parent, office=office),
+    )
+    org.full_clean()
+    org.save()
+    return org
+
+
+def organisation_get_or_create(*, kind: str, code: str, **fields: object) -> Organisation:
+    existing = Organisation.objects.filter(kind=kind, code=code).first()
+    return existing or organisation_create(kind=kind, code=code, **fields)  # type: ignore[arg-type]
+
+
+def membership_grant(*, user: User, organisation: Organisation, role: str) -> Membership:
+    if role not in ROLES_BY_KIND[OrgKind(organisation.kind)]:
+        raise ValidationFailed(_("Vai trò này không áp dụng cho loại tổ chức này."), fields={"role": [role]})
+    membership, _created = Membership.objects.get_or_create(user=user, organisation=organisation, role=role)
+    if not membership.is_active:
+        membership.is_active = True
+        membership.save(update_fields=["is_active"])
+    return membership
+
+
+# --- signing keys ---------------------------------------------------------
+
+
+def signing_key_register(*, actor: User, unit: Organisation, role: str, public_key: str, label: str = "") -> SigningKey:
+    """A signer registers the public half of a key for one role in one unit."""
+    if role not in SIGNER_ROLES:
+        raise ValidationFailed(_("Vai trò ký phải là kế toán trưởng hoặc chủ tài khoản."), fields={"role": [role]})
+    if not user_has_unit_role(actor, unit, role):
+        raise PermissionDenied(_("Bạn không giữ vai trò này tại đơn vị này."))
+    try:
+        raw = crypto.decode_public_key(public_key)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), fields={"public_key": [str(exc)]}) from exc
+    fingerprint = crypto.key_fingerprint(raw)
+    if SigningKey.objects.filter(fingerprint=fingerprint).exists():
+        raise ValidationFailed(_("Khóa công khai này đã được đăng ký."), fields={"public_key": [_("Đã tồn tại.")]})
+    return SigningKey.objects.create(
+        user=actor, unit=unit, role=role, public_key=public_key.strip(), fingerprint=fingerprint, label=label[:100]
+    )
+
+
+def signing_key_approve(*, actor: User, key_id: int) -> SigningKey:
+    """A treasury administrator of the unit's office approves a key: the online
+    registration of a signature specimen. Enforces the legal maximum of signers."""
+    with transaction.atomic():
+        key = SigningKey.objects.select_related("unit").filter(pk=key_id).first()
+        if key is None or not user_has_treasury_role_over(actor, key.unit, Role.ADMINISTRATOR):
+            raise NotFound()
+        # Lock the unit so two approvals cannot take the same slot.
+        Organisation.objects.select_for_update().get(pk=key.unit_id)
+        key = SigningKey.objects.select_for_update().get(pk=key_id)
+        if key.status == SigningKeyStatus.APPROVED:
+            return key
+        if key.status != SigningKeyStatus.PENDING:
+            raise ApplicationError("invalid_transition", _("Chỉ duyệt được khóa đang chờ duyệt."))
+        approved = SigningKey.objects.filter(unit=key.unit, role=key.role, status=SigningKeyStatus.APPROVED)
+        # A person keeps one approved key per role: a new key replaces the old one.
+        for old in approved.filter(user=key.user).select_for_update():
+            old.status = SigningKeyStatus.REVOKED
+            old.revoked_at = timezone.now()
+            old.save(update_fields=["status", "revoked_at"])
+        taken = set(approved.values_list("slot", flat=True))
+        limit = MAX_SIGNERS[Role(key.role)]
+        free = [s for s in range(1, limit + 1) if s not in taken]
+        if not free:
+            raise ApplicationError(
+                "signer_limit_reached",
+                _("Đơn vị đã có đủ %(limit)s người ký cho vai trò này; hãy thu hồi một khóa trước.")
+                % {"limit": limit},
+            )
+        key.status = SigningKeyStatus.APPROVED
+        key.slot = free[0]
+        key.decided_by = actor
+        key.decided_at = timezone.now()
+        key.save(update_fields=["status", "slot", "decided_by", "decided_at"])
+        return key
+
+
+def signing_key_reject(*, actor: User, key_id: int) -> SigningKey:
+    with transaction.atomic():
+        key = SigningKey.objects.select_for_update().select_related("unit").filter(pk=key_id).first()
+        if key is None or not user_has_treasury_role_over(actor, key.unit, Role.ADMINISTRATOR):
+            raise NotFound()
+        if key.status == SigningKeyStatus.REJECTED:
+            return key
+        if key.status != SigningKeyStatus.PENDING:
+            raise ApplicationError("invalid_transition", _("Chỉ từ chối được khóa đang chờ duyệt."))
+        key.status = SigningKeyStatus.REJECTED
+        key.decided_by = actor
+        key.decided_at = timezone.now()
+        key.save(update_fields=["status", "decided_by", "decided_at"])
+        return key
+
+
+def signing_key_revoke(*, actor: User, key_id: int) -> SigningKey:
+    """The key's owner or an administrator over the unit revokes it."""
+    with transaction.atomic():
+        key = SigningKey.objects.select_for_update().select_related("unit").filter(pk=key_id).first()
+        if key is None or not (
+            key.user_id == actor.pk or user_has_treasury_role_over(actor, key.unit, Role.ADMINISTRATOR)
+        ):
+            raise NotFound()
+        if key.status == SigningKeyStatus.REVOKED:
+            return key
+        key.status = SigningKeyStatus.REVOKED
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["status", "revoked_at"])
+        return key
+
+
+# --- API tokens -------------------------------------------------------------
+
+
+def token_digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Returns the token row and its plaintext, which is never stored or shown again."""
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=(name or "API")[:100], prefix=plaintext[:10], digest=token_digest(plaintext)
+    )
+    return token, plaintext
+
+
+def api_token_revoke(*, actor: User, token_id: int) -> ApiToken:
+    token = ApiToken.objects.filter(pk=token_id, user=actor).first()
+    if token is None:
+        raise NotFound()
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def idempotency_records_purge() -> int:
+    from django.conf import settings
+
+    from accounts.models import IdempotencyRecord
+
+    cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
+    deleted, _details = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def next_free_slot_count(unit: Organisation, role: str) -> int:
+    used = SigningKey.objects.filter(unit=unit, role=role, status=SigningKeyStatus.APPROVED).aggregate(m=Max("slot"))
+    return used["m"] or 0

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("account/", views.profile, name="profile"),
+    path("account/signing-keys/", views.signing_keys, name="signing-keys"),
+    path("account/signing-keys/<int:pk>/revoke/", views.signing_key_revoke, name="signing-key-revoke"),
+    path("account/tokens/", views.api_tokens, name="api-tokens"),
+    path("account/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api-token-revoke"),
+    path("treasury/signing-keys/", views.signing_key_approvals, name="signing-key-approvals"),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,132 @@
+"""Pages of the accounts app: home, account, signing keys, API tokens, health."""
+
+import redis
+from allauth.account.decorators import reauthentication_required
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import selectors, services
+from accounts.forms import ApiTokenForm, SigningKeyForm
+from accounts.models import SIGNER_ROLES, Role, SigningKeyStatus
+from treasury_portal.errors import ApplicationError
+from treasury_portal.pages import home_sections, treasury_admin_required
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/home.html", {"sections": home_sections(request)})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "memberships": selectors.memberships_of(request.user),
+            "has_totp": Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists(),
+            "requires_mfa": selectors.requires_mfa(request.user),
+        },
+    )
+
+
+@login_required
+@reauthentication_required
+def signing_keys(request: HttpRequest) -> HttpResponse:
+    signer_memberships = [m for m in selectors.memberships_of(request.user) if m.role in SIGNER_ROLES]
+    form = SigningKeyForm(request.POST or None, signer_memberships=signer_memberships)
+    if request.method == "POST" and form.is_valid():
+        code, role = form.cleaned_data["unit_role"].split(":", 1)
+        try:
+            unit = selectors.access_unit(request.user, code)
+            services.signing_key_register(
+                actor=request.user, unit=unit, role=role, public_key=form.cleaned_data["public_key"],
+                label=form.cleaned_data["label"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Đã đăng ký khóa ký. Khóa có hiệu lực khi kho bạc duyệt."))
+            return redirect("signing-keys")
+    keys = selectors.signing_keys_visible(request.user).filter(user=request.user)
+    return render(request, "accounts/signing_keys.html", {"form": form, "keys": keys, "can_register": bool(signer_memberships)})
+
+
+@login_required
+@require_POST
+def signing_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    services.signing_key_revoke(actor=request.user, key_id=pk)
+    messages.success(request, _("Đã thu hồi khóa."))
+    return redirect(request.POST.get("next") or "signing-keys")
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST or None)
+    plaintext = None
+    if request.method == "POST" and form.is_valid():
+        _token, plaintext = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+        form = ApiTokenForm()
+    return render(
+        request,
+        "accounts/api_tokens.html",
+        {"form": form, "tokens": selectors.api_tokens_of(request.user), "plaintext": plaintext},
+    )
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    services.api_token_revoke(actor=request.user, token_id=pk)
+    messages.success(request, _("Đã thu hồi token."))
+    return redirect("api-tokens")
+
+
+@treasury_admin_required
+def signing_key_approvals(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        action = request.POST.get("action")
+        fn = {"approve": services.signing_key_approve, "reject": services.signing_key_reject}.get(action or "")
+        if fn is not None:
+            try:
+                fn(actor=request.user, key_id=int(request.POST.get("key_id", "0")))
+                messages.success(request, _("Đã cập nhật khóa ký."))
+            except (ApplicationError, ValueError) as exc:
+                messages.error(request, getattr(exc, "message", _("Yêu cầu không hợp lệ.")))
+        return redirect("signing-key-approvals")
+    keys = selectors.signing_keys_visible(request.user).filter(
+        unit__in=selectors.visible_units(request.user, roles={Role.ADMINISTRATOR})
+    )
+    return render(
+        request,
+        "accounts/signing_key_approvals.html",
+        {"pending": keys.filter(status=SigningKeyStatus.PENDING), "approved": keys.filter(status=SigningKeyStatus.APPROVED)},
+    )
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    if settings.REDIS_URL:
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"error: {exc.__class__.__name__}"
+    else:
+        checks["redis"] = "not configured (tasks run in-process)"
+    healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)

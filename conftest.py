@@ -1,0 +1,58 @@
+"""Fixtures shared by every test: the demo world, MFA enrolment, API clients."""
+
+import time
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from rest_framework.test import APIClient
+
+from accounts import demo, selectors
+from accounts.models import User
+from accounts.services import api_token_create
+
+
+def enrol_totp(user: User) -> str:
+    """Activate TOTP for `user` as the enrolment page would; returns the secret."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(secret: str, offset: int = 0) -> str:
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
+
+
+def api_client_for(user: User, *, mfa: bool = True) -> APIClient:
+    """An API client authenticated with a real Bearer token (as integrators are)."""
+    if mfa and selectors.requires_mfa(user) and not user.authenticator_set.exists():
+        enrol_totp(user)
+    _token, plaintext = api_token_create(user=user, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    return client
+
+
+@pytest.fixture
+def world(db) -> demo.DemoWorld:  # noqa: ANN001
+    return demo.seed()
+
+
+@pytest.fixture
+def api(world: demo.DemoWorld):  # noqa: ANN201
+    """api("a_holder") → an APIClient for that demo user, MFA enrolled."""
+    cache: dict[str, APIClient] = {}
+
+    def make(username: str, *, mfa: bool = True) -> APIClient:
+        if username not in cache:
+            cache[username] = api_client_for(world.users[username], mfa=mfa)
+        return cache[username]
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    # Rate limits and TOTP "used code" markers live in the cache: start clean.
+    from django.core.cache import cache
+
+    cache.clear()

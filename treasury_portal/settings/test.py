@@ -1,0 +1,23 @@
+"""`make test`: PostgreSQL and Redis on localhost unless told otherwise."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/treasury")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+from .base import *  # noqa: E402, F403
+from .base import CELERY_BEAT_SCHEDULE, DATABASES, REDIS_URL, STORAGES, env  # noqa: E402
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only  # noqa: S303
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests run tasks in-process at commit time; the crash test starts real workers.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+CELERY_BROKER_URL = REDIS_URL
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+STORAGES["default"]["OPTIONS"]["location"] = env(
+    "PRIVATE_STORAGE_ROOT", default="/tmp/treasury-test-private"  # noqa: S108
+)
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key", "login": "1000/m/ip"}
+CELERY_BEAT_SCHEDULE = CELERY_BEAT_SCHEDULE

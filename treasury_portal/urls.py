@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from treasury_portal.admin_site import portal_admin_site
+
+api_v1 = [
+    path("", include("accounts.api_urls")),
+    path("", include("vouchers.api_urls")),
+    path("", include("payments.api_urls")),
+]
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("", include("vouchers.urls")),
+    path("", include("payments.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", portal_admin_site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+if settings.BENCHMARK_ENDPOINTS:
+    urlpatterns.append(path("bench/", include("payments.bench_urls")))
+
+admin.site = portal_admin_site
