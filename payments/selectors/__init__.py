@@ -1,0 +1,1 @@
+"""Reads of the payments app, split like services/."""

@@ -1,0 +1,58 @@
+"""The declared access policy of every URL (pages and API), by URL name.
+
+tests/test_access_policy.py walks every URL pattern and fails for a named or
+unnamed route missing here, then checks each policy for every role and for a
+user of another organisation. A feature that adds a route declares it here.
+
+- login: False means anyone may call it (public catalogue, verification, health).
+- roles: who may use it (None: any signed-in user, data scoped to them).
+- obj: for routes with an object id, the kind of object (see
+  tests/access_objects.py, which builds one per kind for another unit); a user
+  outside that object's organisation must get 404.
+"""
+
+from dataclasses import dataclass
+
+UNIT = frozenset({"preparer", "chief_accountant", "account_holder"})
+SIGNERS = frozenset({"chief_accountant", "account_holder"})
+TREASURY = frozenset({"control_officer", "approver", "administrator"})
+REVIEWERS = frozenset({"control_officer", "approver"})
+ADMIN = frozenset({"administrator"})
+SUPPLIER = frozenset({"supplier_clerk"})
+
+
+@dataclass(frozen=True)
+class Policy:
+    login: bool = True
+    roles: frozenset[str] | None = None
+    obj: str | None = None
+
+
+PUBLIC = Policy(login=False)
+SIGNED_IN = Policy()
+
+POLICY: dict[str, Policy] = {
+    # accounts
+    "home": SIGNED_IN,
+    "profile": SIGNED_IN,
+    "signing-keys": SIGNED_IN,
+    "signing-key-revoke": Policy(obj="signing_key"),
+    "api-tokens": SIGNED_IN,
+    "api-token-revoke": Policy(obj="api_token"),
+    "signing-key-approvals": Policy(roles=ADMIN),
+    "healthz": PUBLIC,
+    "api-me": SIGNED_IN,
+    "api-my-signing-keys": SIGNED_IN,
+    "api-signing-keys": SIGNED_IN,
+    "api-signing-key-approve": Policy(roles=ADMIN, obj="signing_key"),
+    "api-signing-key-reject": Policy(roles=ADMIN, obj="signing_key"),
+    "api-signing-key-revoke": Policy(obj="signing_key"),
+    # framework
+    "api-schema": PUBLIC,
+    "api-docs": PUBLIC,
+    "set_language": PUBLIC,
+}
+
+# Routes of django-allauth and the Django admin are governed by those packages
+# (allauth: public sign-in pages; admin: PortalAdminSite.has_permission).
+DELEGATED_PREFIXES = ("account_", "mfa_", "admin:", "socialaccount_", "headless")
