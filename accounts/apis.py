@@ -47,7 +47,18 @@ class SigningKeyOutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SigningKey
-        fields = ["id", "status", "role", "unit", "user", "fingerprint", "public_key", "label", "created_at", "decided_at"]
+        fields = [
+            "id",
+            "status",
+            "role",
+            "unit",
+            "user",
+            "fingerprint",
+            "public_key",
+            "label",
+            "created_at",
+            "decided_at",
+        ]
 
 
 class SigningKeyInSerializer(serializers.Serializer):
@@ -63,7 +74,9 @@ class MySigningKeysApi(PortalAPIView):
         keys = selectors.signing_keys_visible(request.user).filter(user=request.user)
         return Response(SigningKeyOutSerializer(keys, many=True).data)
 
-    @extend_schema(request=SigningKeyInSerializer, responses={201: SigningKeyOutSerializer}, operation_id="me_signing_keys_create")
+    @extend_schema(
+        request=SigningKeyInSerializer, responses={201: SigningKeyOutSerializer}, operation_id="me_signing_keys_create"
+    )
     def post(self, request: Request) -> Response:
         data = SigningKeyInSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -27,9 +27,17 @@ NAV = [
 def portal(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": _resolved([(label, name) for label, name, roles in NAV if name == "procedure-catalogue"], request)}
+        return {
+            "nav_items": _resolved(
+                [(label, name) for label, name, roles in NAV if name == "procedure-catalogue"], request
+            )
+        }
     roles = selectors.roles_of(user)
-    visible = [(label, name) for label, name, allowed in NAV if allowed is None or roles & allowed or (user.is_superuser and name == "admin:index")]
+    visible = [
+        (label, name)
+        for label, name, allowed in NAV
+        if allowed is None or roles & allowed or (user.is_superuser and name == "admin:index")
+    ]
     return {"nav_items": _resolved(visible, request), "user_roles": roles}
 
 

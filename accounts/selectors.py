@@ -80,9 +80,7 @@ def unit_scope_q(user: User, *, prefix: str = "unit", roles: set[str] | None = N
         return q
     mems = memberships_of(user)
     unit_ids = [
-        m.organisation_id
-        for m in mems
-        if m.organisation.kind == OrgKind.UNIT and (roles is None or m.role in roles)
+        m.organisation_id for m in mems if m.organisation.kind == OrgKind.UNIT and (roles is None or m.role in roles)
     ]
     if unit_ids:
         q |= Q(**{f"{prefix}_id__in": unit_ids})
@@ -97,7 +95,11 @@ def visible_units(user: User, *, roles: set[str] | None = None) -> QuerySet[Orga
     q = Q(pk__in=[])
     if user.is_authenticated:
         mems = memberships_of(user)
-        ids = [m.organisation_id for m in mems if m.organisation.kind == OrgKind.UNIT and (roles is None or m.role in roles)]
+        ids = [
+            m.organisation_id
+            for m in mems
+            if m.organisation.kind == OrgKind.UNIT and (roles is None or m.role in roles)
+        ]
         q |= Q(pk__in=ids)
         treasury_roles = TREASURY_ROLES if roles is None else (set(roles) & TREASURY_ROLES)
         q |= _path_q(_office_paths(user, treasury_roles), "path")

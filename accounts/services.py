@@ -25,7 +25,7 @@ from accounts.models import (
 from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 
-TOKEN_PREFIX = "tp_"
+TOKEN_PREFIX = "tp_"  # noqa: S105 - a public prefix that marks portal tokens, not a secret
 
 
 def _path_for(*, kind: str, code: str, parent: Organisation | None, office: Organisation | None) -> str:
@@ -50,7 +50,13 @@ def organisation_create(
     if kind == OrgKind.UNIT and office is None:
         raise ValidationFailed(_("Đơn vị phải có kho bạc giao dịch."), fields={"office": [_("Bắt buộc.")]})
     org = Organisation(
-        kind=kind, code=code, name=name, parent=parent, office=office, tax_code=tax_code, address=address,
+        kind=kind,
+        code=code,
+        name=name,
+        parent=parent,
+        office=office,
+        tax_code=tax_code,
+        address=address,
         path=_path_for(kind=kind, code=code, parent=parent, office=office),
     )
     org.full_clean()
@@ -120,8 +126,7 @@ def signing_key_approve(*, actor: User, key_id: int) -> SigningKey:
         if not free:
             raise ApplicationError(
                 "signer_limit_reached",
-                _("Đơn vị đã có đủ %(limit)s người ký cho vai trò này; hãy thu hồi một khóa trước.")
-                % {"limit": limit},
+                _("Đơn vị đã có đủ %(limit)s người ký cho vai trò này; hãy thu hồi một khóa trước.") % {"limit": limit},
             )
         key.status = SigningKeyStatus.APPROVED
         key.slot = free[0]

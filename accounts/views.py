@@ -47,7 +47,10 @@ def signing_keys(request: HttpRequest) -> HttpResponse:
         try:
             unit = selectors.access_unit(request.user, code)
             services.signing_key_register(
-                actor=request.user, unit=unit, role=role, public_key=form.cleaned_data["public_key"],
+                actor=request.user,
+                unit=unit,
+                role=role,
+                public_key=form.cleaned_data["public_key"],
                 label=form.cleaned_data["label"],
             )
         except ApplicationError as exc:
@@ -56,7 +59,9 @@ def signing_keys(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Đã đăng ký khóa ký. Khóa có hiệu lực khi kho bạc duyệt."))
             return redirect("signing-keys")
     keys = selectors.signing_keys_visible(request.user).filter(user=request.user)
-    return render(request, "accounts/signing_keys.html", {"form": form, "keys": keys, "can_register": bool(signer_memberships)})
+    return render(
+        request, "accounts/signing_keys.html", {"form": form, "keys": keys, "can_register": bool(signer_memberships)}
+    )
 
 
 @login_required
@@ -107,7 +112,10 @@ def signing_key_approvals(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/signing_key_approvals.html",
-        {"pending": keys.filter(status=SigningKeyStatus.PENDING), "approved": keys.filter(status=SigningKeyStatus.APPROVED)},
+        {
+            "pending": keys.filter(status=SigningKeyStatus.PENDING),
+            "approved": keys.filter(status=SigningKeyStatus.APPROVED),
+        },
     )
 
 

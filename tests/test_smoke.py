@@ -18,7 +18,12 @@ def test_me_lists_memberships(api):
     body = api("a_holder").get("/api/v1/me").json()
     assert body["username"] == "a_holder"
     assert body["memberships"] == [
-        {"organisation_code": "1012345", "organisation_name": "Trường THPT Huỳnh Thúc Kháng", "kind": "unit", "role": "account_holder"}
+        {
+            "organisation_code": "1012345",
+            "organisation_name": "Trường THPT Huỳnh Thúc Kháng",
+            "kind": "unit",
+            "role": "account_holder",
+        }
     ]
 
 

@@ -46,7 +46,7 @@ def error_response(code: str, detail: str, http_status: int, fields: dict | None
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Every error leaves as {"code", "detail", "fields"?}."""
     if isinstance(exc, ApplicationError):
-        return error_response(exc.code, exc.message, exc.status, exc.fields or None)
+        return error_response(exc.code, exc.message, exc.http_status, exc.fields or None)
     if isinstance(exc, Http404):
         return error_response("not_found", _("Không tìm thấy."), 404)
     if isinstance(exc, DjangoPermissionDenied):
@@ -115,7 +115,10 @@ class PortalAPIView(APIView):
         IdempotencyRecord.objects.bulk_create(
             [
                 IdempotencyRecord(
-                    user=request.user, key=key, method=request.method, path=request.path[:500],
+                    user=request.user,
+                    key=key,
+                    method=request.method,
+                    path=request.path[:500],
                     request_hash=fingerprint,
                 )
             ],

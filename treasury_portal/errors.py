@@ -7,7 +7,7 @@ from typing import Any
 class ApplicationError(Exception):
     """A business rule refused the request. `code` is the API's machine code."""
 
-    status = 409
+    http_status = 409
 
     def __init__(
         self,
@@ -22,7 +22,7 @@ class ApplicationError(Exception):
         self.message = str(message)
         self.fields = fields or {}
         if status is not None:
-            self.status = status
+            self.http_status = status
 
 
 class ValidationFailed(ApplicationError):

@@ -162,7 +162,10 @@ STORAGES = {
     # only through permission-checked views, never by URL.
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "var" / "private")), "base_url": None},
+        "OPTIONS": {
+            "location": env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "var" / "private")),
+            "base_url": None,
+        },
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -196,7 +199,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "treasury_portal.api.PortalPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",

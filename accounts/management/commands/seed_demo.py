@@ -21,7 +21,9 @@ class Command(BaseCommand):
             seeder(world)
         self.stdout.write(self.style.SUCCESS("Demo ready. Users (password: value of DEMO_PASSWORD):"))
         for username, user in world.users.items():
-            roles = ", ".join(f"{m.role}@{m.organisation.code}" for m in user.memberships.select_related("organisation"))
+            roles = ", ".join(
+                f"{m.role}@{m.organisation.code}" for m in user.memberships.select_related("organisation")
+            )
             self.stdout.write(f"  {username:<12} {roles}")
         if settings.DEMO_PASSWORD == "demo-Password-2026":
             self.stdout.write("Password: demo-Password-2026")

@@ -1,0 +1,86 @@
+"""Rules of the code base that a reviewer would otherwise have to remember.
+
+- Only services set `status` (as Zulip enforces its own rule for is_active):
+  no assignment to `.status` and no `status=` in `.update()`/`.create()` calls
+  outside `services.py` / `services/` modules, migrations and tests.
+- Tasks do not call `.delay()`/`.apply_async()` outside `transaction.on_commit`
+  callbacks or task modules (the worker could run before the commit).
+"""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ["accounts", "vouchers", "payments", "treasury_portal"]
+
+
+def _python_files() -> list[Path]:
+    files = []
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            rel = path.relative_to(ROOT).as_posix()
+            if "/migrations/" in rel or "/tests/" in rel:
+                continue
+            files.append(path)
+    return files
+
+
+def _is_service_module(path: Path) -> bool:
+    rel = path.relative_to(ROOT).as_posix()
+    return rel.endswith("/services.py") or "/services/" in rel
+
+
+def _status_writes(tree: ast.AST) -> list[int]:
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr == "status":
+                    lines.append(node.lineno)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"update", "bulk_update"}
+        ):
+            if any(kw.arg == "status" for kw in node.keywords):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_scanner_finds_status_writes():
+    """The check itself can fail: it sees the writes it must forbid."""
+    tree = ast.parse("v.status = 'paid'\nVoucher.objects.filter(pk=1).update(status='paid')\n")
+    assert _status_writes(tree) == [1, 2]
+
+
+def test_only_services_set_status():
+    offenders = []
+    for path in _python_files():
+        if _is_service_module(path):
+            continue
+        for line in _status_writes(ast.parse(path.read_text(), filename=str(path))):
+            offenders.append(f"{path.relative_to(ROOT)}:{line}")
+    assert not offenders, "status is set outside a service module: " + ", ".join(offenders)
+
+
+def test_no_delay_inside_service_transactions():
+    """Services queue tasks only from on_commit callbacks (a lambda or a named
+    function passed to transaction.on_commit), never inline."""
+    offenders = []
+    for path in _python_files():
+        if not _is_service_module(path):
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for func in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+            # A helper whose name starts with "_queue" is only ever passed to on_commit.
+            if func.name.startswith("_queue") or func.name.startswith("_enqueue"):
+                continue
+            for node in ast.walk(func):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in {"delay", "apply_async"}
+                ):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} in {func.name}")
+    assert not offenders, "task queued outside an on_commit helper: " + ", ".join(offenders)
