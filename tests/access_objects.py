@@ -1,0 +1,80 @@
+"""One object of every kind named by `obj=` in treasury_portal/access_policy.py,
+built for unit B (1023456, office 0201 under 0200) or one of its users, so that
+tests/test_access_policy.py can check that users of other organisations get 404.
+
+How to add a kind (small additive edits, one block per area):
+
+- MAKERS["<kind>"] = a function of the demo world returning either the model
+  instance (routes with a `pk` kwarg get `obj.pk`; any other kwarg is read as an
+  attribute of the object) or a dict of route kwargs (e.g. an attachment within
+  a voucher: `{"pk": voucher.pk, "att_id": attachment.pk}`). Build the object
+  through the real services, as users would.
+- OWNERS["<kind>"] (optional) = the demo usernames that may legitimately reach
+  the object; default: everyone on unit B's side (B_SIDE). Every other demo user
+  must get 404 (403 when they lack the route's role). At least one owner must
+  get something other than 404 on the route: that proves the URL was right.
+- LIST_ROUTES["<api url name>"] = "<kind>" for every API list endpoint: the
+  object made for unit B must not appear in the list for any foreign user.
+  LIST_ROUTES_EXEMPT holds API GET routes without kwargs that are not lists of
+  organisation-owned rows (with the reason).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from accounts import crypto, services
+from accounts.demo import DemoWorld
+
+# The demo users, by side (accounts/demo.py).
+A_SIDE = ("a_preparer", "a_chief", "a_holder", "officer", "officer2", "approver", "tadmin")
+B_SIDE = ("b_preparer", "b_chief", "b_holder", "officer_b", "approver_b", "tadmin_b")
+SUPPLIER_CLERKS = ("evn_clerk", "vnpt_clerk", "water_clerk")
+ALL_USERS = A_SIDE + B_SIDE + SUPPLIER_CLERKS
+
+
+# --- accounts ----------------------------------------------------------------
+
+
+def make_signing_key(world: DemoWorld) -> object:
+    """A pending signing key of unit B's account holder."""
+    _private, public_key = crypto.generate_keypair()
+    return services.signing_key_register(
+        actor=world.users["b_holder"], unit=world.units["b"], role="account_holder", public_key=public_key
+    )
+
+
+def make_api_token(world: DemoWorld) -> object:
+    token, _plaintext = services.api_token_create(user=world.users["b_holder"], name="access-policy")
+    return token
+
+
+MAKERS: dict[str, Callable[[DemoWorld], Any]] = {
+    "signing_key": make_signing_key,
+    "api_token": make_api_token,
+}
+
+OWNERS: dict[str, tuple[str, ...]] = {
+    # A personal token: only its holder may see or revoke it.
+    "api_token": ("b_holder",),
+}
+
+LIST_ROUTES: dict[str, str] = {
+    "api-my-signing-keys": "signing_key",
+    "api-signing-keys": "signing_key",
+}
+
+LIST_ROUTES_EXEMPT: dict[str, str] = {
+    "api-me": "the caller's own identity, not a list",
+    "api-schema": "the OpenAPI document",
+    "api-docs": "the documentation page",
+}
+
+
+def owners(kind: str) -> tuple[str, ...]:
+    return OWNERS.get(kind, B_SIDE)
+
+
+def foreign_users(kind: str) -> tuple[str, ...]:
+    """Every demo user who must not reach an object of this kind."""
+    allowed = set(owners(kind))
+    return tuple(u for u in ALL_USERS if u not in allowed)
