@@ -1,6 +1,7 @@
 """`Authorization: Bearer <token>` for programs (the browser uses the session)."""
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
@@ -34,3 +35,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):  # noqa: ANN001, ANN201
         return 'Bearer realm="api"'
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the Bearer token in the OpenAPI schema (drf-spectacular)."""
+
+    target_class = BearerTokenAuthentication
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):  # noqa: ANN001, ANN201 - drf-spectacular's signature
+        return {"type": "http", "scheme": "bearer", "description": "A personal API token: `Bearer tp_…`."}
