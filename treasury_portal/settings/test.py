@@ -19,5 +19,15 @@ STORAGES["default"]["OPTIONS"]["location"] = env(
     "PRIVATE_STORAGE_ROOT", default="/tmp/treasury-test-private"  # noqa: S108
 )
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+# xdist workers share one Redis database: each has its own key prefix, and the
+# fixtures' cache.clear() deletes only that prefix (RedisCache.clear flushes the db).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "tests.redis_cache.WorkerScopedRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"tp-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+        }
+    }
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key", "login": "1000/m/ip"}
 CELERY_BEAT_SCHEDULE = CELERY_BEAT_SCHEDULE
