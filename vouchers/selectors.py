@@ -1,0 +1,680 @@
+"""Reads of the vouchers app: the catalogue in force, the working-day calendar,
+and vouchers (permission-checked with `access_*`, 404 for others' objects)."""
+
+from datetime import date, datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from accounts import crypto
+from accounts.models import TREASURY_ROLES, OrgKind, Role, User
+from accounts.selectors import (
+    memberships_of,
+    unit_scope_q,
+    user_has_treasury_role_over,
+    user_has_unit_role,
+)
+from treasury_portal.errors import NotFound
+from vouchers.canonical import content_hash
+from vouchers.models import (
+    TRANSITIONS,
+    CalendarDay,
+    CalendarDayKind,
+    ChecklistItem,
+    DocumentKind,
+    DocumentRequirement,
+    Procedure,
+    ProcedureVersion,
+    ReasonCode,
+    Signature,
+    Voucher,
+    VoucherEvent,
+    VoucherStatus,
+)
+from vouchers.working_days import (
+    TZ,
+    WorkCalendar,
+    due_at,
+    effective_receipt_day,
+    extend_due_for_pause,
+    peak_processing_days,
+)
+
+SIGNATURE_ROLES = (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+# An advance above this needs a contract and is at most half of its value.
+ADVANCE_CONTRACT_THRESHOLD = 50_000_000
+NEAR_DUE = timedelta(hours=8)
+
+
+def local_today() -> date:
+    return timezone.now().astimezone(TZ).date()
+
+
+# --- the catalogue ----------------------------------------------------------
+
+
+def procedure_version_in_force(procedure: Procedure, day: date) -> ProcedureVersion | None:
+    """The version with the latest effective_from on or before `day`."""
+    cached = getattr(procedure, "_versions_desc", None)
+    if cached is not None:
+        return next((v for v in cached if v.effective_from <= day), None)
+    return procedure.versions.filter(effective_from__lte=day).order_by("-effective_from").first()
+
+
+def procedures_in_force(
+    day: date | None = None, *, filed_only: bool = False
+) -> list[tuple[Procedure, ProcedureVersion]]:
+    """Every procedure with the version in force on `day` (today by default),
+    documents and checklist prefetched: three queries whatever the size."""
+    day = day or local_today()
+    versions = (
+        ProcedureVersion.objects.filter(effective_from__lte=day)
+        .order_by("-effective_from")
+        .prefetch_related(
+            Prefetch("documents", queryset=DocumentRequirement.objects.order_by("id")),
+            Prefetch("checklist", queryset=ChecklistItem.objects.order_by("id")),
+        )
+    )
+    procedures = Procedure.objects.prefetch_related(Prefetch("versions", queryset=versions, to_attr="_versions_desc"))
+    if filed_only:
+        procedures = procedures.filter(files_voucher=True)
+    result = []
+    for procedure in procedures:
+        version = procedure_version_in_force(procedure, day)
+        if version is not None:
+            result.append((procedure, version))
+    return result
+
+
+def procedure_for(code: str, mode: str | None = None) -> Procedure | None:
+    """The procedure a voucher files under: (code, mode) for C2-02a/NS, (code, "")
+    for procedures without modes."""
+    candidates = list(Procedure.objects.filter(code=code))
+    exact = [p for p in candidates if p.mode == (mode or "")]
+    if exact:
+        return exact[0]
+    plain = [p for p in candidates if p.mode == ""]
+    if plain:
+        return plain[0]
+    if mode is None and len(candidates) == 1:
+        return candidates[0]
+    return None
+
+
+def processing_days_for(version: ProcedureVersion, day: date) -> int:
+    """Processing days for a dossier received (effectively) on `day`, including
+    the peak periods of rules such as the newer one (2 days 25–31 Dec/Jan)."""
+    if version.peak_processing_days and version.peak_periods:
+        periods = [(str(a), str(b)) for a, b in version.peak_periods]
+        return peak_processing_days(version.processing_days, version.peak_processing_days, periods, day)
+    return version.processing_days
+
+
+def localized(obj: object, field: str) -> str:
+    """`obj.<field>_en` in English when filled, else `obj.<field>_vi`."""
+    if (get_language() or "vi").startswith("en"):
+        value = getattr(obj, f"{field}_en", "")
+        if value:
+            return value
+    return getattr(obj, f"{field}_vi", "")
+
+
+def requirement_condition(req: DocumentRequirement) -> str:
+    if req.min_total is None:
+        return _("Luôn bắt buộc")
+    return _("Bắt buộc khi tổng số tiền trên %(amount)s đồng") % {"amount": f"{req.min_total:,}".replace(",", ".")}
+
+
+def requirement_applies(req: DocumentRequirement, total: int) -> bool:
+    return req.min_total is None or total > req.min_total
+
+
+def required_documents(version: ProcedureVersion | None, total: int) -> list[DocumentRequirement]:
+    """The documents a dossier of `total` đồng needs under `version`."""
+    if version is None:
+        return []
+    docs = getattr(version, "_prefetched_objects_cache", {}).get("documents")
+    if docs is None:
+        docs = list(version.documents.all())
+    return [d for d in docs if requirement_applies(d, total)]
+
+
+def reason_codes(kind: str) -> QuerySet[ReasonCode]:
+    return ReasonCode.objects.filter(kind=kind, is_active=True).order_by("code")
+
+
+def banks():  # noqa: ANN201
+    from payments.models import Bank
+
+    return Bank.objects.order_by("code")
+
+
+# --- the calendar -----------------------------------------------------------
+
+CALENDAR_CACHE_KEY = "vouchers:work-calendar:v1"
+CALENDAR_CACHE_SECONDS = 300
+
+
+def work_calendar() -> WorkCalendar:
+    """The holiday and make-up-day table as a WorkCalendar. Cached for a few
+    minutes; the admin (and the seeding) drop the cache when rows change."""
+    cached = cache.get(CALENDAR_CACHE_KEY)
+    if cached is not None:
+        holidays, makeups = cached
+    else:
+        holidays, makeups = [], []
+        for day, kind in CalendarDay.objects.values_list("date", "kind"):
+            (holidays if kind == CalendarDayKind.HOLIDAY else makeups).append(day)
+        cache.set(CALENDAR_CACHE_KEY, (holidays, makeups), CALENDAR_CACHE_SECONDS)
+    return WorkCalendar(holidays=frozenset(holidays), makeup_workdays=frozenset(makeups))
+
+
+def work_calendar_invalidate() -> None:
+    cache.delete(CALENDAR_CACHE_KEY)
+
+
+def receipt_terms(procedure: Procedure, received_at: datetime, cal: WorkCalendar | None = None) -> dict:
+    """For a dossier received at `received_at`: the effective receipt day, the
+    version in force on it, its processing days and the due time."""
+    cal = cal or work_calendar()
+    day = effective_receipt_day(received_at, cal)
+    version = procedure_version_in_force(procedure, day)
+    if version is None:
+        return {"receipt_day": day, "version": None, "processing_days": None, "due_at": None}
+    days = processing_days_for(version, day)
+    return {"receipt_day": day, "version": version, "processing_days": days, "due_at": due_at(received_at, days, cal)}
+
+
+def voucher_due_at(*, received_at: datetime, version: ProcedureVersion, cal: WorkCalendar | None = None) -> datetime:
+    cal = cal or work_calendar()
+    days = processing_days_for(version, effective_receipt_day(received_at, cal))
+    return due_at(received_at, days, cal)
+
+
+def voucher_expected_due_at(voucher: Voucher, at: datetime | None = None) -> datetime | None:
+    """The due time the voucher would get if it were submitted at `at` (now):
+    a first submission counts from receipt; a resubmission after a return keeps
+    the first due time, pushed by the working days the voucher spent returned."""
+    at = at or timezone.now()
+    cal = work_calendar()
+    if voucher.status == VoucherStatus.RETURNED and voucher.due_at and voucher.returned_at:
+        return extend_due_for_pause(voucher.due_at, voucher.returned_at, at, cal)
+    return receipt_terms(voucher.procedure, at, cal)["due_at"]
+
+
+def due_state(voucher: Voucher, now: datetime | None = None) -> str:
+    """"overdue", "near" (due within 8 hours) or "ok" for an open voucher; "" otherwise."""
+    if not voucher.due_at or voucher.status not in (
+        VoucherStatus.SUBMITTED, VoucherStatus.IN_CONTROL, VoucherStatus.PENDING_APPROVAL
+    ):
+        return ""
+    now = now or timezone.now()
+    if now > voucher.due_at:
+        return "overdue"
+    if voucher.due_at - now <= NEAR_DUE:
+        return "near"
+    return "ok"
+
+
+# --- vouchers ---------------------------------------------------------------
+
+LIST_RELATED = ("unit", "procedure", "controller", "approver", "created_by")
+
+
+def vouchers_visible(user: User) -> QuerySet[Voucher]:
+    """Unit members see all their units' vouchers; treasury staff see those of
+    their offices' units once submitted (a draft is the unit's own business)."""
+    if not user.is_authenticated:
+        return Voucher.objects.none()
+    unit_ids = [m.organisation_id for m in memberships_of(user) if m.organisation.kind == OrgKind.UNIT]
+    q = Q(unit_id__in=unit_ids) if unit_ids else Q(pk__in=[])
+    treasury = unit_scope_q(user, roles=set(TREASURY_ROLES))
+    q |= treasury & ~Q(status=VoucherStatus.DRAFT)
+    return Voucher.objects.filter(q)
+
+
+def voucher_list(
+    user: User, *, status: str | None = None, unit: str | None = None, procedure: str | None = None,
+    fiscal_year: int | None = None,
+) -> QuerySet[Voucher]:
+    """The user's vouchers, newest first, with what a list row shows joined in."""
+    qs = vouchers_visible(user).select_related(*LIST_RELATED)
+    if status:
+        qs = qs.filter(status__in=[s for s in status.split(",") if s])
+    if unit:
+        qs = qs.filter(unit__code=unit)
+    if procedure:
+        qs = qs.filter(procedure__code=procedure)
+    if fiscal_year:
+        qs = qs.filter(fiscal_year=fiscal_year)
+    return qs.order_by("-created_at", "-id")
+
+
+def voucher_detail_queryset() -> QuerySet[Voucher]:
+    return Voucher.objects.select_related(
+        "unit", "unit__office", "procedure", "procedure_version", "payee_bank", "deposit_account", "settles",
+        "controller", "approver", "created_by",
+    ).prefetch_related(
+        "lines__budget_line",
+        "attachments",
+        Prefetch(
+            "signatures",
+            queryset=Signature.objects.select_related("key", "signer").order_by("signed_at", "id"),
+        ),
+    )
+
+
+def access_voucher(user: User, pk: int, *, detail: bool = True) -> Voucher:
+    """The voucher if the user may see it; 404 otherwise (never 403)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    base = voucher_detail_queryset() if detail else Voucher.objects.select_related("unit", "procedure")
+    voucher = base.filter(pk=pk).filter(pk__in=vouchers_visible(user).values("pk")).first()
+    if voucher is None:
+        raise NotFound()
+    return voucher
+
+
+def access_attachment(user: User, voucher_pk: int, attachment_pk: int):  # noqa: ANN201
+    voucher = access_voucher(user, voucher_pk, detail=False)
+    attachment = voucher.attachments.filter(pk=attachment_pk).first()
+    if attachment is None:
+        raise NotFound()
+    return attachment
+
+
+def review_queue(
+    user: User,
+    *,
+    unit: str | None = None,
+    procedure: str | None = None,
+    status: str | None = None,
+    due_before: datetime | date | None = None,
+    mine: bool = False,
+) -> QuerySet[Voucher]:
+    """Officers: submitted and in-control vouchers of their offices' units;
+    approvers: those pending approval. Oldest due first."""
+    q = Q(pk__in=[])
+    officer_scope = unit_scope_q(user, roles={Role.CONTROL_OFFICER})
+    approver_scope = unit_scope_q(user, roles={Role.APPROVER})
+    q |= officer_scope & Q(status__in=[VoucherStatus.SUBMITTED, VoucherStatus.IN_CONTROL])
+    q |= approver_scope & Q(status=VoucherStatus.PENDING_APPROVAL)
+    qs = Voucher.objects.filter(q).select_related(*LIST_RELATED)
+    if unit:
+        qs = qs.filter(unit__code=unit)
+    if procedure:
+        qs = qs.filter(procedure__code=procedure)
+    if status:
+        qs = qs.filter(status__in=[s for s in status.split(",") if s])
+    if due_before:
+        if isinstance(due_before, datetime):
+            qs = qs.filter(due_at__lte=due_before)
+        else:
+            qs = qs.filter(due_at__date__lte=due_before)
+    if mine:
+        qs = qs.filter(Q(controller=user) | Q(status=VoucherStatus.PENDING_APPROVAL))
+    return qs.order_by("due_at", "id")
+
+
+def voucher_timeline(voucher: Voucher) -> QuerySet[VoucherEvent]:
+    return VoucherEvent.objects.filter(voucher=voucher).select_related("actor").order_by("created_at", "id")
+
+
+def voucher_holder(voucher: Voucher) -> dict:
+    """Who holds the voucher now (the "no hassles" promise): a side and a person."""
+    status = voucher.status
+    if status in (VoucherStatus.DRAFT, VoucherStatus.RETURNED):
+        return {"side": "unit", "user": None}
+    if status == VoucherStatus.SUBMITTED:
+        return {"side": "treasury", "user": None}
+    if status == VoucherStatus.IN_CONTROL:
+        return {"side": "treasury", "user": voucher.controller}
+    if status == VoucherStatus.PENDING_APPROVAL:
+        return {"side": "treasury", "user": None, "role": Role.APPROVER}
+    if status in (VoucherStatus.APPROVED, VoucherStatus.PAYMENT_FAILED):
+        return {"side": "treasury", "user": voucher.approver}
+    return {"side": "", "user": None}
+
+
+# --- signable content and signatures ----------------------------------------
+
+
+def voucher_signable_content(voucher: Voucher) -> dict:
+    """What the signatures bind: everything that decides where money goes and
+    why, attachments by their SHA-256. The content hash is the SHA-256 of its
+    RFC 8785 canonical JSON."""
+    lines = []
+    for line in sorted(voucher.lines.all(), key=lambda x: (x.position, x.pk)):
+        bl = line.budget_line
+        lines.append(
+            {
+                "budget_line": {
+                    "id": bl.pk, "chapter": bl.chapter, "sector": bl.sector, "ndkt": bl.ndkt,
+                    "funding_source": bl.funding_source, "programme": bl.programme, "budget_level": bl.budget_level,
+                },
+                "amount": line.amount,
+                "description": line.description,
+            }
+        )
+    attachments = sorted(
+        (
+            {"kind": a.kind, "name": a.original_name, "sha256": a.sha256, "size": a.size}
+            for a in voucher.attachments.all()
+        ),
+        key=lambda a: (a["kind"], a["sha256"], a["name"]),
+    )
+    return {
+        "schema": "kbnn.voucher/1",
+        "number": voucher.number,
+        "unit": voucher.unit.code,
+        "procedure": voucher.procedure.code,
+        "mode": voucher.mode,
+        "fiscal_year": voucher.fiscal_year,
+        "description": voucher.description,
+        "payee": {
+            "name": voucher.payee_name,
+            "account_number": voucher.payee_account,
+            "bank_code": voucher.payee_bank.code if voucher.payee_bank_id else "",
+        },
+        "deposit_account": voucher.deposit_account.number if voucher.deposit_account_id else None,
+        "settles": voucher.settles.number if voucher.settles_id else None,
+        "contract": {"number": voucher.contract_number, "value": voucher.contract_value},
+        "total_amount": voucher.total_amount,
+        "lines": lines,
+        "attachments": attachments,
+    }
+
+
+def voucher_content_hash(voucher: Voucher) -> str:
+    return content_hash(voucher_signable_content(voucher))
+
+
+def live_signatures(voucher: Voucher) -> dict[str, Signature]:
+    return {s.role: s for s in voucher.signatures.all() if s.voided_at is None}
+
+
+def signature_check(signature: Signature, current_hash: str) -> dict:
+    key = signature.key
+    try:
+        raw = crypto.decode_public_key(key.public_key)
+        message = bytes.fromhex(signature.content_hash)
+        cryptographically_valid = crypto.verify_signature(raw, message, signature.signature)
+    except ValueError:
+        cryptographically_valid = False
+    matches = signature.content_hash == current_hash
+    return {
+        "id": signature.pk,
+        "role": signature.role,
+        "signer": signature.signer.get_full_name() or signature.signer.username,
+        "signer_id": signature.signer_id,
+        "key_id": key.pk,
+        "key_fingerprint": key.fingerprint,
+        "key_status": key.status,
+        "content_hash": signature.content_hash,
+        "signature": signature.signature,
+        "signed_at": signature.signed_at,
+        "voided_at": signature.voided_at,
+        "matches_current_content": matches,
+        "cryptographically_valid": cryptographically_valid,
+        "valid": bool(cryptographically_valid and matches and signature.voided_at is None),
+    }
+
+
+def signature_checks(voucher: Voucher, *, include_voided: bool = False) -> list[dict]:
+    """Each signature verified now against the content as it is now (anyone who
+    may see the voucher may verify it)."""
+    current = voucher_content_hash(voucher)
+    return [
+        signature_check(s, current)
+        for s in voucher.signatures.all()
+        if include_voided or s.voided_at is None
+    ]
+
+
+def signatures_status(voucher: Voucher) -> dict[str, dict | None]:
+    """Per signing role: the live signature's check, or None when missing."""
+    checks = {c["role"]: c for c in signature_checks(voucher)}
+    return {role.value: checks.get(role.value) for role in SIGNATURE_ROLES}
+
+
+# --- documents, preflight, changes ------------------------------------------
+
+
+def voucher_version_for_rules(voucher: Voucher) -> ProcedureVersion | None:
+    """The version whose rules apply: the one recorded at receipt, else the one
+    that would be in force if submitted now."""
+    if voucher.procedure_version_id:
+        return voucher.procedure_version
+    return receipt_terms(voucher.procedure, timezone.now())["version"]
+
+
+def voucher_documents(voucher: Voucher, version: ProcedureVersion | None = None) -> list[dict]:
+    """Each required document and whether an attachment of that kind is present."""
+    version = version or voucher_version_for_rules(voucher)
+    present = {a.kind for a in voucher.attachments.all()}
+    labels = dict(DocumentKind.choices)
+    return [
+        {
+            "kind": req.kind,
+            "label": str(labels.get(req.kind, req.kind)),
+            "condition": requirement_condition(req),
+            "note": localized(req, "note"),
+            "present": req.kind in present,
+        }
+        for req in required_documents(version, voucher.total_amount)
+    ]
+
+
+def voucher_missing_documents(voucher: Voucher, version: ProcedureVersion | None = None) -> list[dict]:
+    return [d for d in voucher_documents(voucher, version) if not d["present"]]
+
+
+def voucher_rule_problems(voucher: Voucher) -> list[str]:
+    """Cross-field rules checked again at submission (one sentence each)."""
+    problems = []
+    lines_total = sum(line.amount for line in voucher.lines.all())
+    if not voucher.lines.all():
+        problems.append(_("Chứng từ chưa có dòng chi nào."))
+    elif lines_total != voucher.total_amount:
+        problems.append(_("Tổng các dòng không bằng tổng số tiền của chứng từ."))
+    if voucher.mode == "advance" and voucher.total_amount > ADVANCE_CONTRACT_THRESHOLD:
+        if not voucher.contract_value:
+            problems.append(
+                _("Tạm ứng trên 50.000.000 đồng phải có hợp đồng: hãy nhập số và giá trị hợp đồng.")
+            )
+        elif voucher.total_amount * 2 > voucher.contract_value:
+            problems.append(
+                _("Tạm ứng trên 50.000.000 đồng không được vượt quá 50%% giá trị hợp đồng (%(limit)s đồng).")
+                % {"limit": f"{voucher.contract_value // 2:,}".replace(",", ".")}
+            )
+    return problems
+
+
+def voucher_preflight(voucher: Voucher) -> dict:
+    """What the drafting unit needs to know before submitting: budget headroom
+    per line, missing documents, signatures, the expected due time, and any
+    other rule the submission would refuse."""
+    from payments.selectors.budget import budget_line_usage_after
+    from payments.services.budget import voucher_budget_target, voucher_reservation
+
+    now = timezone.now()
+    target = voucher_budget_target(voucher)
+    held = voucher_reservation(voucher) if voucher.status != VoucherStatus.DRAFT else {}
+    budget = []
+    seen: set[int] = set()
+    for line in voucher.lines.all():
+        bl = line.budget_line
+        if bl.pk in seen:
+            continue
+        seen.add(bl.pk)
+        requested = target.get(bl.pk, 0)
+        delta = requested - held.get(bl.pk, 0)
+        usage = budget_line_usage_after(bl, max(delta, 0)) if target else None
+        budget.append(
+            {
+                "budget_line": bl.pk,
+                "classification": bl.classification,
+                "ndkt": bl.ndkt,
+                "name": bl.name,
+                "allocated": bl.allocated,
+                "available": bl.available,
+                "requested": requested,
+                "available_after": usage["available"] if usage else bl.available,
+                "percent_after": usage["percent"] if usage else None,
+                "level": usage["level"] if usage else "",
+                "fits": usage["fits"] if usage else True,
+            }
+        )
+    terms = receipt_terms(voucher.procedure, now) if voucher.status != VoucherStatus.RETURNED else None
+    if voucher.status in (VoucherStatus.DRAFT, VoucherStatus.RETURNED):
+        expected = voucher_expected_due_at(voucher, now)
+    else:
+        expected = voucher.due_at
+    documents = voucher_documents(voucher)
+    signatures = signatures_status(voucher)
+    problems = voucher_rule_problems(voucher)
+    deposit = None
+    if voucher.deposit_account_id:
+        account = voucher.deposit_account
+        committed = deposit_committed(account.pk, exclude_voucher=voucher.pk)
+        deposit = {
+            "account": account.number, "balance": account.balance, "committed": committed,
+            "available": account.balance - committed, "fits": account.balance - committed >= voucher.total_amount,
+        }
+        if not deposit["fits"]:
+            problems.append(_("Số dư tài khoản tiền gửi không đủ để chi."))
+    if voucher.settles_id:
+        outstanding = voucher.settles.total_amount - voucher.settles.settled_amount
+        if voucher.total_amount > outstanding:
+            problems.append(_("Số tiền thanh toán tạm ứng vượt số tạm ứng còn phải thanh toán."))
+    missing = [d for d in documents if not d["present"]]
+    signatures_ok = all(s and s["valid"] for s in signatures.values())
+    budget_ok = all(b["fits"] for b in budget)
+    return {
+        "budget": budget,
+        "budget_ok": budget_ok,
+        "deposit": deposit,
+        "documents": documents,
+        "missing_documents": missing,
+        "signatures": signatures,
+        "signatures_ok": signatures_ok,
+        "expected_due_at": expected,
+        "processing_days": terms["processing_days"] if terms else None,
+        "procedure_version": terms["version"].pk if terms and terms["version"] else voucher.procedure_version_id,
+        "problems": problems,
+        "ready": bool(budget_ok and not missing and signatures_ok and not problems),
+    }
+
+
+def deposit_committed(account_id: int, *, exclude_voucher: int | None = None) -> int:
+    """What open payment orders already claim of a deposit account."""
+    from django.db.models import Sum
+
+    from vouchers.models import OPEN_STATUSES
+
+    qs = Voucher.objects.filter(deposit_account_id=account_id, status__in=list(OPEN_STATUSES))
+    if exclude_voucher:
+        qs = qs.exclude(pk=exclude_voucher)
+    return qs.aggregate(total=Sum("total_amount"))["total"] or 0
+
+
+def outstanding_advances(unit_id: int) -> QuerySet[Voucher]:
+    """Paid advances of the unit not yet fully settled (what C2-03/NS settles)."""
+    from django.db.models import F
+
+    return Voucher.objects.filter(
+        unit_id=unit_id, mode="advance", status=VoucherStatus.PAID, settled_amount__lt=F("total_amount")
+    ).order_by("created_at", "id")
+
+
+def _flatten(value: object, prefix: str = "") -> dict[str, object]:
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(value, list):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_flatten(v, f"{prefix}[{i}]"))
+        if not value:
+            out[prefix] = []
+        return out
+    return {prefix: value}
+
+
+def content_diff(before: dict, after: dict) -> list[dict]:
+    """Field-by-field differences of two signable contents; attachments are
+    compared as a set (added / removed by SHA-256)."""
+    before = dict(before)
+    after = dict(after)
+    changes: list[dict] = []
+    old_att = {a["sha256"]: a for a in before.pop("attachments", [])}
+    new_att = {a["sha256"]: a for a in after.pop("attachments", [])}
+    flat_before, flat_after = _flatten(before), _flatten(after)
+    for field in sorted(set(flat_before) | set(flat_after)):
+        if flat_before.get(field) != flat_after.get(field):
+            changes.append({"field": field, "before": flat_before.get(field), "after": flat_after.get(field)})
+    for sha in sorted(set(new_att) - set(old_att)):
+        changes.append({"field": "attachments", "before": None, "after": new_att[sha]})
+    for sha in sorted(set(old_att) - set(new_att)):
+        changes.append({"field": "attachments", "before": old_att[sha], "after": None})
+    return changes
+
+
+def last_return_event(voucher: Voucher) -> VoucherEvent | None:
+    return VoucherEvent.objects.filter(voucher=voucher, action="return").order_by("-created_at", "-id").first()
+
+
+def voucher_changes_since_return(voucher: Voucher) -> list[dict]:
+    """What the unit changed after the last return (empty if never returned)."""
+    event = last_return_event(voucher)
+    if event is None or "snapshot" not in event.data:
+        return []
+    return content_diff(event.data["snapshot"], voucher_signable_content(voucher))
+
+
+# --- who may do what ---------------------------------------------------------
+
+def voucher_allowed_actions(user: User, voucher: Voucher) -> set[str]:
+    """The actions the user could take on the voucher now (for showing buttons;
+    the services check again)."""
+    actions: set[str] = set()
+    status = voucher.status
+    unit = voucher.unit
+    in_unit = user_has_unit_role(user, unit, Role.PREPARER, Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+    if in_unit:
+        if status in (VoucherStatus.DRAFT, VoucherStatus.RETURNED):
+            actions |= {"update", "attach"}
+            if user_has_unit_role(user, unit, Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER):
+                actions.add("sign")
+            if user_has_unit_role(user, unit, Role.ACCOUNT_HOLDER):
+                actions.add("submit")
+        if status in TRANSITIONS["withdraw"][0]:
+            actions.add("withdraw")
+        if status in (VoucherStatus.PAID, VoucherStatus.REFUSED) and not hasattr_rating(voucher):
+            actions.add("rate")
+    if user_has_treasury_role_over(user, unit, Role.CONTROL_OFFICER):
+        if status in TRANSITIONS["claim"][0]:
+            actions.add("claim")
+        if status == VoucherStatus.IN_CONTROL and voucher.controller_id == user.pk:
+            actions |= {"pass", "refuse"}
+            if voucher.return_count == 0 or voucher.return_exceptions.filter(used_at__isnull=True).exists():
+                actions.add("return")
+    if user_has_treasury_role_over(user, unit, Role.APPROVER):
+        if status in TRANSITIONS["approve"][0] and voucher.controller_id != user.pk:
+            actions |= {"approve", "send_back"}
+        if status in (VoucherStatus.IN_CONTROL, VoucherStatus.SUBMITTED) and voucher.return_count >= 1:
+            actions.add("return_exception")
+    return actions
+
+
+def hasattr_rating(voucher: Voucher) -> bool:
+    from vouchers.models import Rating
+
+    return Rating.objects.filter(voucher=voucher).exists()
