@@ -47,6 +47,10 @@ POLICY: dict[str, Policy] = {
     "api-signing-key-approve": Policy(roles=ADMIN, obj="signing_key"),
     "api-signing-key-reject": Policy(roles=ADMIN, obj="signing_key"),
     "api-signing-key-revoke": Policy(obj="signing_key"),
+    # voucher pages (vouchers/urls.py)
+    "procedure-catalogue": PUBLIC,
+    "budget": Policy(roles=UNIT | TREASURY),
+    "budget-allocations": Policy(roles=ADMIN),
     # framework
     "api-schema": PUBLIC,
     "api-docs": PUBLIC,
