@@ -43,11 +43,24 @@ class TreasuryAdminMixin:
 
 
 def _login_through_allauth(request: HttpRequest, extra_context: object = None):  # noqa: ANN201
-    """The admin has no sign-in of its own: allauth's, with its second factor."""
-    from django.contrib.auth.views import redirect_to_login
-    from django.urls import reverse
+    """The admin has no sign-in of its own: allauth's, with its second factor.
 
-    return redirect_to_login(request.get_full_path(), reverse("account_login"))
+    A signed-in user without admin rights gets 403: sending them to the sign-in
+    page again would bounce straight back here (a redirect loop)."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import redirect
+    from django.urls import reverse
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("admin:index")
+    if request.user.is_authenticated:
+        if portal_admin_site.has_permission(request):
+            return redirect(next_url)
+        raise PermissionDenied
+    return redirect_to_login(next_url, reverse("account_login"))
 
 
 portal_admin_site.login = _login_through_allauth  # type: ignore[method-assign]
