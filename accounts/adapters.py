@@ -1,3 +1,6 @@
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 
 
@@ -6,3 +9,23 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:  # noqa: ANN001
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:  # noqa: ANN003
+        """allauth asks for the password again before any MFA change, even right
+        after sign-in. Staff forced to enrol have just typed it: their first
+        enrolment counts that sign-in (within the re-authentication timeout).
+        Changing or removing an existing factor still re-authenticates."""
+        if app == "allauth.mfa" and self._first_enrolment_right_after_sign_in():
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
+    def _first_enrolment_right_after_sign_in(self) -> bool:
+        from allauth.account.internal.flows.login import get_authentication_records
+        from allauth.mfa.models import Authenticator
+
+        request = self.request
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or Authenticator.objects.filter(user=user).exists():
+            return False
+        records = [r for r in get_authentication_records(request, user) if r.get("method") == "password"]
+        return bool(records) and time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
