@@ -52,7 +52,9 @@ class BudgetLine(models.Model):
         ordering = ["unit", "fiscal_year", "ndkt", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["unit", "fiscal_year", "chapter", "sector", "ndkt", "funding_source", "programme", "budget_level"],
+                fields=[
+                    "unit", "fiscal_year", "chapter", "sector", "ndkt", "funding_source", "programme", "budget_level",
+                ],
                 name="budget_line_classification_unique",
             ),
             models.CheckConstraint(
@@ -100,7 +102,9 @@ class BudgetMovement(models.Model):
     amount = models.BigIntegerField()
     voucher = models.ForeignKey("vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     key = models.CharField(max_length=200, unique=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     note = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -125,6 +129,11 @@ class Account(models.Model):
     unit = models.ForeignKey(
         "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
     )
+    # Unit accounts: the budget level (estimate and deposit) and the programme
+    # (deposit); treasury accounts kept per bank name the bank.
+    budget_level = models.CharField(max_length=1, blank=True, choices=BudgetLevel.choices)
+    programme = models.CharField(max_length=5, blank=True)
+    bank = models.ForeignKey(Bank, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     allow_negative = models.BooleanField(default=False)
     balance = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -132,6 +141,12 @@ class Account(models.Model):
     class Meta:
         ordering = ["number"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="treasury") | Q(unit__isnull=False), name="unit_account_has_unit"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="treasury") | Q(allow_negative=False), name="unit_account_never_negative"
+            ),
             models.CheckConstraint(condition=Q(allow_negative=True) | Q(balance__gte=0), name="account_not_negative"),
             models.CheckConstraint(
                 condition=~Q(kind="treasury") | Q(unit__isnull=True), name="treasury_account_has_no_unit"
@@ -142,23 +157,44 @@ class Account(models.Model):
         return self.number
 
 
+class TransferKind(models.TextChoices):
+    ALLOCATION = "allocation", _("Giao dự toán")
+    DEPOSIT = "deposit", _("Nộp tiền vào tài khoản")
+    PAYMENT = "payment", _("Thanh toán chứng từ")
+    BANK_SETTLEMENT = "bank_settlement", _("Chuyển tiền qua ngân hàng")
+
+
 class Transfer(models.Model):
     """A double-entry transfer: it debits one account and credits another by the
-    same positive amount, at most once per key."""
+    same positive amount, at most once per key. The balances each account had
+    right after it are kept, so statements and balance notices need no sums."""
 
     key = models.CharField(max_length=200, unique=True)
     debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="debits")
     credit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credits")
     amount = models.BigIntegerField()
-    kind = models.CharField(max_length=30)
+    kind = models.CharField(max_length=30, choices=TransferKind.choices)
     voucher = models.ForeignKey(
         "vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="transfers"
     )
     description = models.CharField(max_length=500, blank=True)
+    # The party outside the ledger (a payee at a bank, a depositor), if any.
+    counterparty_name = models.CharField(max_length=255, blank=True)
+    counterparty_account = models.CharField(max_length=40, blank=True)
+    debit_balance_after = models.BigIntegerField(default=0)
+    credit_balance_after = models.BigIntegerField(default=0)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # An account's statement and recent movements, newest first.
+            models.Index(fields=["debit_account", "-created_at", "-id"], name="transfer_debit_recent"),
+            models.Index(fields=["credit_account", "-created_at", "-id"], name="transfer_credit_recent"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
             models.CheckConstraint(condition=~Q(debit_account=F("credit_account")), name="transfer_two_accounts"),
@@ -181,7 +217,11 @@ class PaymentIntent(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=100, blank=True)
+    failure_code = models.CharField(max_length=40, blank=True)
     last_error = models.TextField(blank=True)
+    # Set when the payment credited a bank's clearing account: the transfer goes
+    # out in that bank's next pain.001 file.
+    clearing_bank = models.ForeignKey(Bank, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     bank_file = models.ForeignKey(
         "payments.BankFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="intents"
     )
@@ -190,7 +230,11 @@ class PaymentIntent(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "updated_at"])]
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "updated_at"]),
+            models.Index(fields=["clearing_bank", "bank_file"], name="intent_unfiled_per_bank"),
+        ]
 
 
 class BankFile(models.Model):
@@ -202,7 +246,9 @@ class BankFile(models.Model):
     file = models.FileField(upload_to="bank-files/", max_length=255)
     transfer_count = models.PositiveIntegerField(default=0)
     control_sum = models.BigIntegerField(default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -219,7 +265,9 @@ class Document(models.Model):
     """A rendered PDF kept in private storage and served through checked views."""
 
     kind = models.CharField(max_length=20, choices=DocumentKind.choices)
-    voucher = models.ForeignKey("vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="documents")
+    voucher = models.ForeignKey(
+        "vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
     transfer = models.ForeignKey(Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="documents")
     file = models.FileField(upload_to="documents/", max_length=255, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
@@ -228,8 +276,12 @@ class Document(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kind", "voucher"], condition=Q(kind="result"), name="one_result_per_voucher"),
-            models.UniqueConstraint(fields=["kind", "transfer"], condition=Q(kind="debit_advice"), name="one_advice_per_transfer"),
+            models.UniqueConstraint(
+                fields=["kind", "voucher"], condition=Q(kind="result"), name="one_result_per_voucher"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "transfer"], condition=Q(kind="debit_advice"), name="one_advice_per_transfer"
+            ),
         ]
 
 
@@ -276,6 +328,7 @@ class NotificationDelivery(models.Model):
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -287,7 +340,9 @@ class NotificationDelivery(models.Model):
 
 
 class NotificationPreference(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     enabled = models.BooleanField(default=True)

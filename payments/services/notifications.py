@@ -1,27 +1,323 @@
-"""The notification outbox: rows written in the cause's transaction."""
+"""The notification outbox.
 
+A notification is a row written in the same transaction as its cause (a
+transfer, a voucher transition): the portal channel is the row itself; each
+external channel (e-mail, SMS/push) gets a `NotificationDelivery` row per the
+user's preferences (default: every channel on). Nothing is sent inside the
+cause's transaction: a delivery task is queued when it commits, and the sweeper
+(`sweep_notifications`) delivers whatever is still pending, so a rollback sends
+nothing and a broker or worker outage only delays delivery.
+
+`notifications_deliver` claims pending rows in batches with
+`SELECT … FOR UPDATE SKIP LOCKED`, sends them through the channel backends and
+marks them sent; two workers never take the same row, and running it twice is
+harmless. A send that fails is retried with a growing delay, up to
+MAX_ATTEMPTS, then marked failed with the error.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, mailers
+from django.db import transaction
+from django.db.models import F
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from payments.models import Notification, NotificationKind
+from accounts.models import Membership, Role, User
+from payments.models import (
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+    NotificationPreference,
+)
+from treasury_portal.errors import NotFound, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+EXTERNAL_CHANNELS = (Channel.EMAIL, Channel.SMS)
+MAX_ATTEMPTS = 5
+BALANCE_ROLES = (Role.ACCOUNT_HOLDER, Role.CHIEF_ACCOUNTANT)
+
+
+def _money(amount: int) -> str:
+    from vouchers.templatetags.money import format_money
+
+    return format_money(amount)
+
+
+def _url(name: str, *args: object) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:  # that page is not installed
+        return ""
+
+
+def _voucher_url(voucher_id: int) -> str:
+    return _url("voucher-detail", voucher_id)
+
+
+# --- writing (inside the cause's transaction) --------------------------------
+
+
+def _preferences(user_ids: set[int], kinds: set[str]) -> dict[tuple[int, str, str], bool]:
+    rows = NotificationPreference.objects.filter(user_id__in=user_ids, kind__in=kinds).values_list(
+        "user_id", "kind", "channel", "enabled"
+    )
+    return {(u, k, c): enabled for u, k, c, enabled in rows}
+
+
+def notifications_write(rows: list[Notification]) -> list[Notification]:
+    """Insert notifications and their delivery rows (per preference) and queue
+    the delivery task for when the surrounding transaction commits."""
+    if not rows:
+        return []
+    user_ids = {n.user_id for n in rows}
+    prefs = _preferences(user_ids, {n.kind for n in rows})
+    emails = dict(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "email"))
+    now = timezone.now()
+    for n in rows:
+        # Portal off: the row is still the record (and the outbox's parent) but
+        # arrives read, so it never raises the unread badge.
+        if not prefs.get((n.user_id, n.kind, Channel.PORTAL), True):
+            n.read_at = now
+    notifications = Notification.objects.bulk_create(rows)
+    deliveries = []
+    for n in notifications:
+        if n.user_id not in emails:
+            continue  # deactivated users get the portal record only
+        for channel in EXTERNAL_CHANNELS:
+            if not prefs.get((n.user_id, n.kind, channel), True):
+                continue
+            if channel == Channel.EMAIL and not emails[n.user_id]:
+                continue
+            deliveries.append(NotificationDelivery(notification=n, channel=channel))
+    if deliveries:
+        NotificationDelivery.objects.bulk_create(deliveries)
+        transaction.on_commit(_queue_delivery)
+    return notifications
+
+
+def _queue_delivery() -> None:
+    from payments.tasks import deliver_notifications, enqueue
+
+    enqueue(deliver_notifications)
 
 
 def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN001
     """Called by every voucher transition inside its transaction: the voucher's
-    preparer and its signers are told of the new status."""
+    preparer and its signers are told of the new status (and the reason)."""
     from vouchers.models import VoucherStatus
 
     recipients = {voucher.created_by_id}
     recipients |= set(voucher.signatures.values_list("signer_id", flat=True))
-    title = _("Chứng từ %(number)s: %(status)s") % {
-        "number": voucher.number,
-        "status": VoucherStatus(event.to_status).label if event.to_status else event.action,
+    with translation.override(settings.LANGUAGE_CODE):
+        status_label = str(VoucherStatus(event.to_status).label) if event.to_status else event.action
+        title = _("Chứng từ %(number)s: %(status)s") % {"number": voucher.number, "status": status_label}
+        body = title + (f" — {event.note}" if event.note else "")
+    data = {
+        "voucher_id": voucher.pk, "voucher_number": voucher.number, "status": event.to_status,
+        "from_status": event.from_status, "action": event.action, "note": event.note[:500],
+        "url": _voucher_url(voucher.pk),
     }
-    body = event.note or title
     rows = [
         Notification(
-            user_id=user_id, kind=NotificationKind.VOUCHER_STATUS, title=title, body=body, unit_id=voucher.unit_id,
-            voucher=voucher, data={"voucher_id": voucher.pk, "status": event.to_status, "action": event.action},
+            user_id=user_id, kind=NotificationKind.VOUCHER_STATUS, title=title[:255], body=body, data=data,
+            unit_id=voucher.unit_id, voucher=voucher,
         )
         for user_id in sorted(recipients)
     ]
-    return Notification.objects.bulk_create(rows)
+    return notifications_write(rows)
+
+
+def _balance_rows(transfer, account, other, signed: int) -> list[Notification]:  # noqa: ANN001
+    user_ids = sorted(
+        set(
+            Membership.objects.filter(
+                organisation_id=account.unit_id, role__in=BALANCE_ROLES, is_active=True
+            ).values_list("user_id", flat=True)
+        )
+    )
+    if not user_ids:
+        return []
+    voucher = transfer.voucher
+    counterparty = transfer.counterparty_name or other.name
+    counterparty_account = transfer.counterparty_account or other.number
+    balance = transfer.credit_balance_after if signed > 0 else transfer.debit_balance_after
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Biến động số dư TK %(account)s: %(amount)s") % {
+            "account": account.number, "amount": ("+" if signed > 0 else "") + _money(signed),
+        }
+        parts = [
+            _("Tài khoản %(account)s %(direction)s %(amount)s lúc %(time)s.")
+            % {
+                "account": account.number,
+                "direction": _("tăng") if signed > 0 else _("giảm"),
+                "amount": _money(abs(signed)),
+                "time": timezone.localtime(transfer.created_at).strftime("%H:%M %d/%m/%Y"),
+            },
+            _("Đối tác: %(name)s (%(account)s).") % {"name": counterparty, "account": counterparty_account},
+        ]
+        if voucher is not None:
+            parts.append(_("Chứng từ: %(number)s.") % {"number": voucher.number})
+        parts.append(_("Số dư mới: %(balance)s.") % {"balance": _money(balance)})
+    data = {
+        "transfer_id": transfer.pk, "account_id": account.pk, "account": account.number, "amount": signed,
+        "balance": balance, "counterparty": counterparty, "counterparty_account": counterparty_account,
+        "voucher_id": voucher.pk if voucher else None, "voucher_number": voucher.number if voucher else "",
+        "url": _url("account-detail", account.pk),
+    }
+    return [
+        Notification(
+            user_id=user_id, kind=NotificationKind.BALANCE_CHANGE, title=title[:255], body=" ".join(parts),
+            data=data, unit_id=account.unit_id, voucher=voucher,
+        )
+        for user_id in user_ids
+    ]
+
+
+def notify_balance_change(*, transfer) -> list[Notification]:  # noqa: ANN001
+    """Called by transfer_post inside its transaction for every transfer that
+    touches a unit's account: the unit's account holders and chief accountants
+    are told the amount, the counterparty, the voucher number and the new balance."""
+    rows: list[Notification] = []
+    debit, credit = transfer.debit_account, transfer.credit_account
+    if debit.unit_id:
+        rows += _balance_rows(transfer, debit, credit, -transfer.amount)
+    if credit.unit_id:
+        rows += _balance_rows(transfer, credit, debit, transfer.amount)
+    return notifications_write(rows)
+
+
+# --- the reader's actions ------------------------------------------------------
+
+
+def notification_mark_read(*, actor: User, notification_id: int) -> Notification:
+    """Mark one of the actor's notifications read (a repeat changes nothing)."""
+    notification = Notification.objects.filter(pk=notification_id, user=actor).first()
+    if notification is None:
+        raise NotFound()
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+        notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, actor: User) -> int:
+    return Notification.objects.filter(user=actor, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def notification_preferences_set(*, actor: User, enabled: dict[tuple[str, str], bool]) -> None:
+    """Set the actor's channel choices per event kind; missing pairs keep their value."""
+    for kind, channel in enabled:
+        if kind not in NotificationKind.values or channel not in Channel.values:
+            raise ValidationFailed(_("Loại thông báo hoặc kênh không hợp lệ."))
+    with transaction.atomic():
+        for (kind, channel), on in sorted(enabled.items()):
+            NotificationPreference.objects.update_or_create(
+                user=actor, kind=kind, channel=channel, defaults={"enabled": bool(on)}
+            )
+
+
+# --- delivery (the worker side) ------------------------------------------------
+
+
+def _email_message(delivery: NotificationDelivery) -> EmailMessage:
+    n = delivery.notification
+    link = n.data.get("url") if isinstance(n.data, dict) else ""
+    body = n.body + (f"\n\n{settings.SITE_BASE_URL.rstrip('/')}{link}" if link else "")
+    return EmailMessage(subject=n.title, body=body, to=[n.user.email])
+
+
+def _send_email(deliveries: list[NotificationDelivery]) -> dict[int, str]:
+    errors: dict[int, str] = {}
+    try:
+        connection = mailers.default
+        connection.open()
+        for d in deliveries:
+            try:
+                connection.send_messages([_email_message(d)])
+            except Exception as exc:  # noqa: BLE001 - recorded on the row and retried
+                errors[d.pk] = f"{type(exc).__name__}: {exc}"[:1000]
+    except Exception as exc:  # noqa: BLE001 - the mail server is down: all retried later
+        for d in deliveries:
+            errors.setdefault(d.pk, f"{type(exc).__name__}: {exc}"[:1000])
+    else:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001, S110 - closing a broken connection
+            pass
+    return errors
+
+
+def _send_sms(deliveries: list[NotificationDelivery]) -> dict[int, str]:
+    from payments.channels import SmsMessage, get_sms_backend
+
+    messages = [
+        SmsMessage(
+            id=d.pk, user_id=d.notification.user_id, username=d.notification.user.username,
+            phone=d.notification.user.phone, kind=d.notification.kind, title=d.notification.title,
+            text=d.notification.body,
+        )
+        for d in deliveries
+    ]
+    try:
+        results = get_sms_backend().send_messages(messages)
+    except Exception as exc:  # noqa: BLE001 - the gateway is down: all retried later
+        return {d.pk: f"{type(exc).__name__}: {exc}"[:1000] for d in deliveries}
+    return {d.pk: err[:1000] for d, err in zip(deliveries, results, strict=True) if err}
+
+
+SENDERS = {Channel.EMAIL: _send_email, Channel.SMS: _send_sms}
+
+
+def notifications_deliver(*, batch_size: int = 500, max_batches: int = 50) -> int:
+    """Send pending deliveries, one batch per transaction. Returns how many
+    rows were handled (sent or failed)."""
+    handled = 0
+    for _batch in range(max_batches):
+        with transaction.atomic():
+            now = timezone.now()
+            batch = list(
+                NotificationDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=DeliveryStatus.PENDING)
+                .exclude(next_attempt_at__gt=now)
+                .select_related("notification__user")
+                .order_by("id")[:batch_size]
+            )
+            if not batch:
+                break
+            by_channel: dict[str, list[NotificationDelivery]] = defaultdict(list)
+            for d in batch:
+                by_channel[d.channel].append(d)
+            errors: dict[int, str] = {}
+            for channel, rows in by_channel.items():
+                sender = SENDERS.get(channel)
+                if sender is None:
+                    errors.update({d.pk: f"unknown channel {channel}" for d in rows})
+                else:
+                    errors.update(sender(rows))
+            sent = [d.pk for d in batch if d.pk not in errors]
+            if sent:
+                NotificationDelivery.objects.filter(pk__in=sent).update(
+                    status=DeliveryStatus.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+                )
+            for d in batch:
+                if d.pk in errors:
+                    attempts = d.attempts + 1
+                    give_up = attempts >= MAX_ATTEMPTS
+                    NotificationDelivery.objects.filter(pk=d.pk).update(
+                        status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
+                        attempts=attempts, last_error=errors[d.pk],
+                        next_attempt_at=None if give_up else now + timedelta(seconds=30 * 2**attempts),
+                    )
+                    logger.warning("notification delivery %s (%s) failed: %s", d.pk, d.channel, errors[d.pk])
+        handled += len(batch)
+        if len(batch) < batch_size:
+            break
+    return handled

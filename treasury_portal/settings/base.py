@@ -240,16 +240,20 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 # Longer than any task's time limit, so a running task is never delivered twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queue names may carry a prefix: the pay-once crash test runs its own worker on
+# its own queues of the shared broker.
+TASK_QUEUE_PREFIX = env("TASK_QUEUE_PREFIX", default="")
+CELERY_TASK_DEFAULT_QUEUE = f"{TASK_QUEUE_PREFIX}default"
 CELERY_TASK_ROUTES = {
-    "payments.tasks.pay_*": {"queue": "payments"},
-    "payments.tasks.sweep_*": {"queue": "payments"},
-    "payments.tasks.deliver_*": {"queue": "notifications"},
-    "payments.tasks.render_*": {"queue": "documents"},
+    "payments.tasks.pay_*": {"queue": f"{TASK_QUEUE_PREFIX}payments"},
+    "payments.tasks.sweep_*": {"queue": f"{TASK_QUEUE_PREFIX}payments"},
+    "payments.tasks.deliver_*": {"queue": f"{TASK_QUEUE_PREFIX}notifications"},
+    "payments.tasks.render_*": {"queue": f"{TASK_QUEUE_PREFIX}documents"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-payment-intents": {"task": "payments.tasks.sweep_payment_intents", "schedule": timedelta(minutes=1)},
     "sweep-notifications": {"task": "payments.tasks.sweep_notifications", "schedule": timedelta(seconds=30)},
+    "sweep-documents": {"task": "payments.tasks.sweep_documents", "schedule": timedelta(minutes=5)},
     "purge-idempotency-keys": {"task": "accounts.tasks.purge_idempotency_keys", "schedule": timedelta(hours=6)},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -269,6 +273,14 @@ LOGGING = {
 SMS_BACKEND = env("SMS_BACKEND", default="payments.channels.LoggingSmsBackend")
 SMS_WEBHOOK_URL = env("SMS_WEBHOOK_URL", default="")
 SMS_WEBHOOK_SECRET = env("SMS_WEBHOOK_SECRET", default="")
+
+# Payments (docs/ledger.md): a claimed intent whose worker has not finished in
+# this time is taken again by the sweeper (the payment itself is one
+# transaction, so a dead worker left nothing half-done).
+PAYMENT_INTENT_STALE_SECONDS = env.int("PAYMENT_INTENT_STALE_SECONDS", default=300)
+# Test hook of the pay-once crash test: seconds the worker waits inside the
+# payment transaction before committing. Always 0 outside that test.
+PAYMENTS_CRASH_TEST_DELAY = env.float("PAYMENTS_CRASH_TEST_DELAY", default=0.0)
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-Password-2026")
 BENCHMARK_ENDPOINTS = False

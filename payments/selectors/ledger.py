@@ -1,0 +1,100 @@
+"""Reads of the ledger: accounts the user may see, their movements, statements."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import CharField as CharFieldExpr
+from django.utils import timezone
+
+from accounts.models import TREASURY_ROLES
+from accounts.selectors import has_role, unit_scope_q
+from payments.models import Account, AccountKind, Transfer
+from treasury_portal.errors import NotFound, ValidationFailed
+
+STATEMENT_MAX_DAYS = 366
+
+
+def accounts_visible(user, *, unit: str | None = None, kind: str | None = None) -> QuerySet[Account]:  # noqa: ANN001
+    """Unit members see their units' accounts; treasury staff those of their
+    offices' units and the treasury's own accounts."""
+    q = unit_scope_q(user)
+    if has_role(user, *TREASURY_ROLES):
+        q |= Q(kind=AccountKind.TREASURY)
+    qs = Account.objects.filter(q).select_related("unit")
+    if unit:
+        qs = qs.filter(unit__code=unit)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("number")
+
+
+def access_account(user, pk: int) -> Account:  # noqa: ANN001
+    account = accounts_visible(user).filter(pk=pk).first()
+    if account is None:
+        raise NotFound()
+    return account
+
+
+def account_transactions(account: Account) -> QuerySet[Transfer]:
+    """The account's ledger lines, newest first, each with its direction, the
+    signed amount, the other account and the balance right after it."""
+    mine = Q(debit_account=account)
+    return (
+        Transfer.objects.filter(Q(debit_account=account) | Q(credit_account=account))
+        .select_related("debit_account", "credit_account", "voucher")
+        .annotate(
+            direction=Case(When(mine, then=Value("debit")), default=Value("credit"), output_field=CharFieldExpr()),
+            signed_amount=Case(When(mine, then=-F("amount")), default=F("amount")),
+            balance_after=Case(When(mine, then=F("debit_balance_after")), default=F("credit_balance_after")),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def other_side(transfer: Transfer, account: Account) -> Account:
+    return transfer.credit_account if transfer.debit_account_id == account.pk else transfer.debit_account
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def parse_period(start: str | date | None, end: str | date | None) -> tuple[date, date]:
+    """A statement period from ISO dates (default: this month so far)."""
+    today = timezone.localdate()
+    try:
+        first = date.fromisoformat(start) if isinstance(start, str) and start else (start or today.replace(day=1))
+        last = date.fromisoformat(end) if isinstance(end, str) and end else (end or today)
+    except ValueError:
+        raise ValidationFailed(
+            "Ngày phải theo dạng YYYY-MM-DD.", fields={"from": [str(start)], "to": [str(end)]}
+        ) from None
+    if last < first:
+        raise ValidationFailed("Ngày cuối kỳ phải sau ngày đầu kỳ.", fields={"to": [str(last)]})
+    if (last - first).days >= STATEMENT_MAX_DAYS:
+        raise ValidationFailed("Kỳ sao kê tối đa một năm.", fields={"to": [str(last)]})
+    return first, last
+
+
+def account_statement(account: Account, start: date, end: date) -> dict:
+    """Opening balance, the period's lines (oldest first), totals, closing
+    balance. Balances come from the transfers' stored balance-after values."""
+    begin, finish = _day_start(start), _day_start(end + timedelta(days=1))
+    before = account_transactions(account).filter(created_at__lt=begin).first()
+    opening = before.balance_after if before else 0
+    period = account_transactions(account).filter(created_at__gte=begin, created_at__lt=finish)
+    rows = list(period.order_by("created_at", "id"))
+    debits = sum(r.amount for r in rows if r.direction == "debit")
+    credits = sum(r.amount for r in rows if r.direction == "credit")
+    for r in rows:
+        r.counterparty = r.counterparty_name or other_side(r, account).name
+        r.counterparty_number = r.counterparty_account or other_side(r, account).number
+    return {
+        "start": start,
+        "end": end,
+        "opening": opening,
+        "rows": rows,
+        "total_debits": debits,
+        "total_credits": credits,
+        "closing": rows[-1].balance_after if rows else opening,
+    }

@@ -1,0 +1,218 @@
+"""Every invariant of the money, checked from the rows (manage.py reconcile,
+and the stateful and crash tests after every step).
+
+- the ledger: total debits = total credits and the balances sum to zero;
+  every cached balance = credits − debits of its transfers; no account that
+  may not go negative is below zero;
+- the budget: each line's counters = the sums of its movements
+  (allocated = Σ allocate, reserved = Σ reserve − Σ release − Σ spend,
+  spent = Σ spend) and = the vouchers behind them (an open voucher holds
+  exactly what its lines ask, a closed or draft one holds nothing; a paid
+  budget-funded voucher spent exactly its lines, an unpaid one nothing);
+- payments: each voucher paid at most once (its payment transfers add up to
+  its total when paid and to nothing otherwise; a succeeded intent means a
+  paid voucher); each estimate account paid out exactly what its budget
+  lines spent, and holds only allocations that exist.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Sum
+
+from payments.models import (
+    Account,
+    AccountKind,
+    BudgetLine,
+    BudgetMovement,
+    BudgetMovementKind,
+    PaymentIntent,
+    PaymentIntentStatus,
+    Transfer,
+    TransferKind,
+)
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    facts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, text: str) -> None:
+        self.problems.append(text)
+
+
+def _sums(qs, key: str) -> dict:  # noqa: ANN001
+    return {row[key]: row["total"] or 0 for row in qs.values(key).annotate(total=Sum("amount"))}
+
+
+def check_ledger(report: Report) -> None:
+    debits = _sums(Transfer.objects.all(), "debit_account_id")
+    credits = _sums(Transfer.objects.all(), "credit_account_id")
+    total_debits, total_credits = sum(debits.values()), sum(credits.values())
+    report.facts.update(
+        transfers=Transfer.objects.count(), total_debits=total_debits, total_credits=total_credits,
+        accounts=Account.objects.count(),
+    )
+    if total_debits != total_credits:
+        report.add(f"ledger: total debits {total_debits} ≠ total credits {total_credits}")
+    balance_sum = 0
+    for account in Account.objects.all().only("id", "number", "balance", "allow_negative", "kind", "unit_id"):
+        expected = credits.get(account.pk, 0) - debits.get(account.pk, 0)
+        balance_sum += account.balance
+        if account.balance != expected:
+            report.add(
+                f"account {account.number}: cached balance {account.balance} ≠ credits − debits {expected}"
+            )
+        if expected < 0 and (not account.allow_negative or account.unit_id):
+            report.add(f"account {account.number}: below zero ({expected})")
+    if balance_sum != 0:
+        report.add(f"ledger: balances add up to {balance_sum}, not 0")
+
+
+def _movement_sums() -> dict[tuple[int, str], int]:
+    return {
+        (row["budget_line_id"], row["kind"]): row["total"] or 0
+        for row in BudgetMovement.objects.values("budget_line_id", "kind").annotate(total=Sum("amount"))
+    }
+
+
+def _voucher_movements() -> dict[tuple[int, str], int]:
+    return {
+        (row["voucher_id"], row["kind"]): row["total"] or 0
+        for row in BudgetMovement.objects.filter(voucher__isnull=False)
+        .values("voucher_id", "kind")
+        .annotate(total=Sum("amount"))
+    }
+
+
+def check_budget(report: Report) -> None:
+    from vouchers.models import OPEN_STATUSES, Voucher, VoucherLine, VoucherStatus
+
+    sums = _movement_sums()
+    lines = list(BudgetLine.objects.select_related("unit"))
+    report.facts["budget_lines"] = len(lines)
+    for line in lines:
+        allocated = sums.get((line.pk, BudgetMovementKind.ALLOCATE), 0)
+        spent = sums.get((line.pk, BudgetMovementKind.SPEND), 0)
+        reserved = (
+            sums.get((line.pk, BudgetMovementKind.RESERVE), 0)
+            - sums.get((line.pk, BudgetMovementKind.RELEASE), 0)
+            - spent
+        )
+        counters = (
+            ("allocated", line.allocated, allocated), ("reserved", line.reserved, reserved),
+            ("spent", line.spent, spent),
+        )
+        for name, counter, expected in counters:
+            if counter != expected:
+                report.add(f"budget line {line.pk} ({line.unit.code} {line}): {name} {counter} ≠ movements {expected}")
+        if line.reserved + line.spent > line.allocated:
+            report.add(
+                f"budget line {line.pk}: reserved + spent {line.reserved + line.spent} > allocated {line.allocated}"
+            )
+
+    # The vouchers behind the counters.
+    per_voucher = _voucher_movements()
+    targets: dict[int, int] = defaultdict(int)
+    budget_funded = VoucherLine.objects.filter(voucher__deposit_account__isnull=True, voucher__settles__isnull=True)
+    for row in budget_funded.values("voucher_id").annotate(total=Sum("amount")):
+        targets[row["voucher_id"]] = row["total"] or 0
+    for voucher in Voucher.objects.only("id", "number", "status", "deposit_account_id", "settles_id"):
+        held = (
+            per_voucher.get((voucher.pk, BudgetMovementKind.RESERVE), 0)
+            - per_voucher.get((voucher.pk, BudgetMovementKind.RELEASE), 0)
+            - per_voucher.get((voucher.pk, BudgetMovementKind.SPEND), 0)
+        )
+        spent = per_voucher.get((voucher.pk, BudgetMovementKind.SPEND), 0)
+        target = targets.get(voucher.pk, 0)
+        if voucher.status == VoucherStatus.RETURNED:
+            pass  # holds what it asked when submitted; its lines may be changing
+        elif voucher.status in OPEN_STATUSES:
+            if held != target:
+                report.add(
+                    f"voucher {voucher.number} ({voucher.status}): holds {held} reserved, its lines ask {target}"
+                )
+        elif held != 0:
+            report.add(f"voucher {voucher.number} ({voucher.status}): still holds {held} reserved")
+        if voucher.status == VoucherStatus.PAID:
+            if spent != target:
+                report.add(f"voucher {voucher.number} (paid): spent {spent} ≠ its lines {target}")
+        elif spent:
+            report.add(f"voucher {voucher.number} ({voucher.status}): spent {spent} without being paid")
+
+
+def check_payments(report: Report) -> None:
+    from vouchers.models import Voucher, VoucherStatus
+
+    paid_out = {
+        row["voucher_id"]: (row["total"] or 0, row["n"])
+        for row in Transfer.objects.filter(kind=TransferKind.PAYMENT)
+        .values("voucher_id")
+        .annotate(total=Sum("amount"), n=Count("id"))
+    }
+    intents = dict(PaymentIntent.objects.values_list("voucher_id", "status"))
+    paid = 0
+    for voucher in Voucher.objects.only("id", "number", "status", "total_amount", "settles_id"):
+        total, count = paid_out.get(voucher.pk, (0, 0))
+        moves_money = voucher.settles_id is None
+        if voucher.status == VoucherStatus.PAID and moves_money:
+            paid += 1
+            if total != voucher.total_amount:
+                report.add(
+                    f"voucher {voucher.number}: paid {total} in {count} transfer(s), "
+                    f"its total is {voucher.total_amount}"
+                )
+        elif total:
+            report.add(f"voucher {voucher.number} ({voucher.status}): {total} paid out but not marked paid")
+        status = intents.get(voucher.pk)
+        if status == PaymentIntentStatus.SUCCEEDED and voucher.status != VoucherStatus.PAID:
+            report.add(f"voucher {voucher.number}: intent succeeded but voucher is {voucher.status}")
+    report.facts["vouchers_paid"] = paid
+
+    # Estimate accounts: paid out = spent by their lines; allocations mirror movements.
+    spent: dict[tuple[int, str], int] = defaultdict(int)
+    for row in (
+        BudgetMovement.objects.filter(kind=BudgetMovementKind.SPEND)
+        .values("budget_line__unit_id", "budget_line__budget_level")
+        .annotate(total=Sum("amount"))
+    ):
+        spent[(row["budget_line__unit_id"], row["budget_line__budget_level"])] += row["total"] or 0
+    estimate_paid: dict[tuple[int, str], int] = defaultdict(int)
+    for row in (
+        Transfer.objects.filter(kind=TransferKind.PAYMENT, debit_account__kind=AccountKind.ESTIMATE)
+        .values("debit_account__unit_id", "debit_account__budget_level")
+        .annotate(total=Sum("amount"))
+    ):
+        estimate_paid[(row["debit_account__unit_id"], row["debit_account__budget_level"])] += row["total"] or 0
+    for key in sorted(set(spent) | set(estimate_paid)):
+        if spent.get(key, 0) != estimate_paid.get(key, 0):
+            report.add(
+                f"estimate account of unit id {key[0]} level {key[1]}: paid out {estimate_paid.get(key, 0)}, "
+                f"budget lines spent {spent.get(key, 0)}"
+            )
+    allocations = BudgetMovement.objects.filter(kind=BudgetMovementKind.ALLOCATE).select_related("budget_line")
+    movements = {m.pk: m for m in allocations}
+    for transfer in Transfer.objects.filter(kind=TransferKind.ALLOCATION).select_related("credit_account"):
+        movement_id = transfer.key.removeprefix("allocate:")
+        movement = movements.get(int(movement_id)) if movement_id.isdigit() else None
+        account = transfer.credit_account
+        if (
+            movement is None
+            or movement.amount != transfer.amount
+            or account.unit_id != movement.budget_line.unit_id
+            or account.budget_level != movement.budget_line.budget_level
+        ):
+            report.add(f"allocation transfer {transfer.key}: no matching budget allocation")
+
+
+def reconcile() -> Report:
+    report = Report()
+    check_ledger(report)
+    check_budget(report)
+    check_payments(report)
+    return report
