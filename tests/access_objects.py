@@ -70,6 +70,49 @@ LIST_ROUTES_EXEMPT: dict[str, str] = {
 }
 
 
+# --- vouchers (vouchers/api_urls.py) ----------------------------------------------
+
+
+def make_voucher(world: DemoWorld) -> object:
+    """A submitted voucher of unit B with one PDF attachment (visible to B's
+    unit users and to the treasury of office 0200)."""
+    from vouchers import services as voucher_services
+    from vouchers.tests.kit import PDF, Kit, Upload, seed
+
+    seed(world)
+    kit = Kit(world, prefix="b")
+    voucher = kit.draft(1_200_000)
+    voucher_services.attachment_add(
+        actor=world.users["b_preparer"], voucher=voucher, file=Upload("hoa-don.pdf", PDF), kind="invoice"
+    )
+    kit.sign_both(voucher)
+    return voucher_services.voucher_submit(actor=world.users["b_holder"], voucher=voucher)
+
+
+def make_attachment(world: DemoWorld) -> object:
+    voucher = make_voucher(world)
+    return {"pk": voucher.pk, "att_id": voucher.attachments.get().pk}
+
+
+def make_budget_line(world: DemoWorld) -> object:
+    from payments.models import BudgetLine
+    from vouchers.tests.kit import seed
+
+    seed(world)
+    return BudgetLine.objects.filter(unit=world.units["b"]).order_by("id").first()
+
+
+MAKERS.update({"voucher": make_voucher, "attachment": make_attachment, "budget_line": make_budget_line})
+LIST_ROUTES.update({"api-vouchers": "voucher", "api-review-queue": "voucher", "api-budget-lines": "budget_line"})
+LIST_ROUTES_EXEMPT.update(
+    {
+        "api-procedures": "the public procedure catalogue",
+        "api-banks": "the public list of banks",
+        "api-reason-codes": "the shared catalogue of deficiency and refusal codes",
+    }
+)
+
+
 def owners(kind: str) -> tuple[str, ...]:
     return OWNERS.get(kind, B_SIDE)
 

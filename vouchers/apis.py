@@ -1,0 +1,515 @@
+"""API v1 of vouchers, the catalogue and budget lines: validate the input's
+shape → one selector or service → serialize. Every POST is idempotent with an
+Idempotency-Key (PortalAPIView)."""
+
+from datetime import date
+
+from django.http import FileResponse
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.permissions import MFAEnrolled
+from accounts.selectors import access_unit, roles_of
+from payments.selectors.budget import budget_lines_visible
+from treasury_portal.access_policy import REVIEWERS, SIGNERS, TREASURY, UNIT
+from treasury_portal.api import PortalAPIView, PortalPagination, created
+from treasury_portal.errors import NotFound, ValidationFailed
+from vouchers import selectors, services
+from vouchers import serializers as s
+from vouchers.models import ProcedureVersion, ReasonKind
+
+# --- permissions ------------------------------------------------------------------
+
+
+def role_permission(roles: frozenset[str]) -> type[BasePermission]:
+    """403 permission_denied for users holding none of `roles` anywhere; which
+    objects they reach is the selectors' business (404 for others')."""
+
+    class HasRole(BasePermission):
+        message = _("Vai trò của bạn không được dùng chức năng này.")
+
+        def has_permission(self, request, view) -> bool:  # noqa: ANN001
+            return bool(roles_of(request.user) & roles)
+
+    return HasRole
+
+
+def _perms(roles: frozenset[str]) -> list:
+    return [IsAuthenticated, MFAEnrolled, role_permission(roles)]
+
+
+UNIT_OR_TREASURY = UNIT | TREASURY
+OFFICER = frozenset({"control_officer"})
+APPROVER = frozenset({"approver"})
+HOLDER = frozenset({"account_holder"})
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit():
+        raise ValidationFailed(_("Tham số %(name)s phải là số.") % {"name": name}, fields={name: [value]})
+    return int(value)
+
+
+def _date_param(request: Request, name: str) -> date | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    parsed = parse_date(value) if len(value) == 10 else None
+    if parsed is None:
+        raise ValidationFailed(_("Tham số %(name)s phải là ngày YYYY-MM-DD.") % {"name": name}, fields={name: [value]})
+    return parsed
+
+
+def _paginate(view: PortalAPIView, request: Request, queryset, serializer_class) -> Response:  # noqa: ANN001
+    paginator = PortalPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def _detail(request: Request, pk: int) -> Response:
+    voucher = selectors.access_voucher(request.user, pk)
+    return Response(s.VoucherDetailSerializer(voucher).data)
+
+
+# --- the public catalogue and reference data ------------------------------------
+
+
+class ProcedureListApi(PortalAPIView):
+    """The procedure catalogue in force today (or on ?date=): public."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="procedures_list", responses=s.ProcedureSerializer(many=True), auth=[],
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Catalogue in force on this day")],
+    )
+    def get(self, request: Request) -> Response:
+        day = _date_param(request, "date") or selectors.local_today()
+        pairs = selectors.procedures_in_force(day)
+        upcoming: dict[int, ProcedureVersion] = {}
+        for version in ProcedureVersion.objects.filter(effective_from__gt=day).order_by("-effective_from"):
+            upcoming[version.procedure_id] = version  # the earliest one wins
+        rows = []
+        for procedure, version in pairs:
+            nxt = upcoming.get(procedure.pk)
+            rows.append(
+                {
+                    "procedure": procedure,
+                    "version": version,
+                    "processing_days_today": selectors.processing_days_for(version, day),
+                    "next_version": None if nxt is None else {
+                        "effective_from": nxt.effective_from.isoformat(),
+                        "processing_days": nxt.processing_days,
+                        "peak_processing_days": nxt.peak_processing_days,
+                        "peak_periods": nxt.peak_periods,
+                        "legal_basis": nxt.legal_basis,
+                    },
+                }
+            )
+        return Response(s.ProcedureSerializer(rows, many=True).data)
+
+
+class BankListApi(PortalAPIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="banks_list", responses=s.BankSerializer(many=True), auth=[])
+    def get(self, request: Request) -> Response:
+        return Response(s.BankSerializer(selectors.banks(), many=True).data)
+
+
+class ReasonCodeListApi(PortalAPIView):
+    @extend_schema(
+        operation_id="reason_codes_list", responses=s.ReasonCodeSerializer(many=True),
+        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=ReasonKind.values)],
+    )
+    def get(self, request: Request) -> Response:
+        kind = request.query_params.get("kind")
+        from vouchers.models import ReasonCode
+
+        qs = ReasonCode.objects.filter(is_active=True).order_by("kind", "code")
+        if kind:
+            qs = qs.filter(kind=kind)
+        return Response(s.ReasonCodeSerializer(qs, many=True).data)
+
+
+# --- budget lines ------------------------------------------------------------
+
+
+class BudgetLineListApi(PortalAPIView):
+    permission_classes = _perms(UNIT_OR_TREASURY)
+
+    @extend_schema(
+        operation_id="budget_lines_list", responses=s.BudgetLineSerializer(many=True),
+        parameters=[
+            OpenApiParameter("unit", OpenApiTypes.STR, description="7-digit unit code"),
+            OpenApiParameter("fiscal_year", OpenApiTypes.INT),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        qs = budget_lines_visible(
+            request.user, unit=request.query_params.get("unit") or None, fiscal_year=_int_param(request, "fiscal_year")
+        ).order_by("unit__code", "fiscal_year", "ndkt", "id")
+        return _paginate(self, request, qs, s.BudgetLineSerializer)
+
+
+# --- vouchers ----------------------------------------------------------------
+
+
+class VoucherListApi(PortalAPIView):
+    permission_classes = _perms(UNIT_OR_TREASURY)
+
+    @extend_schema(
+        operation_id="vouchers_list", responses=s.VoucherListSerializer(many=True),
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, description="One status or several, comma-separated"),
+            OpenApiParameter("unit", OpenApiTypes.STR),
+            OpenApiParameter("procedure", OpenApiTypes.STR),
+            OpenApiParameter("fiscal_year", OpenApiTypes.INT),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        qs = selectors.voucher_list(
+            request.user,
+            status=request.query_params.get("status") or None,
+            unit=request.query_params.get("unit") or None,
+            procedure=request.query_params.get("procedure") or None,
+            fiscal_year=_int_param(request, "fiscal_year"),
+        )
+        return _paginate(self, request, qs, s.VoucherListSerializer)
+
+    @extend_schema(operation_id="vouchers_create", request=s.VoucherCreateSerializer,
+                   responses={201: s.VoucherDetailSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.VoucherCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        unit = access_unit(request.user, v["unit"])
+        voucher = services.voucher_create(
+            actor=request.user, unit=unit, procedure=v["procedure"], mode=v["mode"], fiscal_year=v["fiscal_year"],
+            description=v["description"], payee=v["payee"], lines=[dict(line) for line in v["lines"]],
+            contract_number=v.get("contract_number", ""), contract_value=v.get("contract_value"),
+            deposit_account=v.get("deposit_account"), settles=v.get("settles"),
+        )
+        return created(s.VoucherDetailSerializer(selectors.access_voucher(request.user, voucher.pk)).data)
+
+
+class VoucherDetailApi(PortalAPIView):
+    permission_classes = _perms(UNIT_OR_TREASURY)
+
+    @extend_schema(operation_id="vouchers_retrieve", responses=s.VoucherDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return _detail(request, pk)
+
+    @extend_schema(operation_id="vouchers_update", request=s.VoucherUpdateSerializer,
+                   responses=s.VoucherDetailSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        voucher = selectors.access_voucher(request.user, pk, detail=False)
+        data = s.VoucherUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "lines" in changes:
+            changes["lines"] = [dict(line) for line in changes["lines"]]
+        if not changes:
+            raise ValidationFailed(_("Không có trường nào để sửa."))
+        services.voucher_update(actor=request.user, voucher=voucher, data=changes)
+        return _detail(request, pk)
+
+
+class VoucherAttachmentListApi(PortalAPIView):
+    permission_classes = _perms(UNIT_OR_TREASURY)
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(operation_id="voucher_attachments_list", responses=s.AttachmentSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        voucher = selectors.access_voucher(request.user, pk, detail=False)
+        return Response(s.AttachmentSerializer(voucher.attachments.all(), many=True).data)
+
+    @extend_schema(operation_id="voucher_attachments_create", request={"multipart/form-data": s.AttachmentInSerializer},
+                   responses={201: s.AttachmentSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        voucher = selectors.access_voucher(request.user, pk, detail=False)
+        data = s.AttachmentInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        attachment = services.attachment_add(
+            actor=request.user, voucher=voucher, file=upload, kind=data.validated_data["kind"], name=upload.name
+        )
+        return created(s.AttachmentSerializer(attachment).data)
+
+
+class VoucherAttachmentApi(PortalAPIView):
+    """Download an attachment (only through this permission-checked view)."""
+
+    permission_classes = _perms(UNIT_OR_TREASURY)
+
+    @extend_schema(
+        operation_id="voucher_attachment_download",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    def get(self, request: Request, pk: int, att_id: int) -> FileResponse:
+        attachment = selectors.access_attachment(request.user, pk, att_id)
+        try:
+            handle = attachment.file.open("rb")
+        except (FileNotFoundError, OSError):
+            raise NotFound() from None
+        response = FileResponse(
+            handle, content_type=attachment.content_type, as_attachment=True, filename=attachment.original_name
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+
+class _VoucherActionApi(PortalAPIView):
+    """POST /vouchers/{id}/<action>: access check (404), input shape, service,
+    the voucher as it is now."""
+
+    input_serializer: type | None = None
+
+    def perform(self, request: Request, voucher, data: dict):  # noqa: ANN001, ANN201
+        raise NotImplementedError
+
+    def post(self, request: Request, pk: int) -> Response:
+        voucher = selectors.access_voucher(request.user, pk, detail=False)
+        data: dict = {}
+        if self.input_serializer is not None:
+            serializer = self.input_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+        result = self.perform(request, voucher, data)
+        if result is not None:
+            return result
+        return _detail(request, pk)
+
+
+def _action_schema(operation_id: str, request_serializer, response=s.VoucherDetailSerializer):  # noqa: ANN001, ANN202
+    return extend_schema(operation_id=operation_id, request=request_serializer, responses=response)
+
+
+class VoucherSignApi(_VoucherActionApi):
+    permission_classes = _perms(SIGNERS)
+    input_serializer = s.SignInSerializer
+
+    @_action_schema("vouchers_sign", s.SignInSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        services.voucher_sign(actor=request.user, voucher=voucher, key_id=data["key_id"], signature=data["signature"])
+
+
+class VoucherSubmitApi(_VoucherActionApi):
+    permission_classes = _perms(HOLDER)
+
+    @_action_schema("vouchers_submit", None)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        services.voucher_submit(actor=request.user, voucher=voucher)
+
+
+class VoucherWithdrawApi(_VoucherActionApi):
+    permission_classes = _perms(UNIT)
+    input_serializer = s.NoteInSerializer
+
+    @_action_schema("vouchers_withdraw", s.NoteInSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        services.voucher_withdraw(actor=request.user, voucher=voucher, note=data.get("note", ""))
+
+
+class VoucherClaimApi(_VoucherActionApi):
+    permission_classes = _perms(OFFICER)
+    input_serializer = s.NoteInSerializer
+
+    @_action_schema("vouchers_claim", s.NoteInSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        services.voucher_claim(actor=request.user, voucher=voucher, explanation=data.get("explanation", ""))
+
+
+class VoucherReturnApi(_VoucherActionApi):
+    permission_classes = _perms(OFFICER)
+    input_serializer = s.ReturnInSerializer
+
+    @_action_schema("vouchers_return", s.ReturnInSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        services.voucher_return_for_supplement(
+            actor=request.user, voucher=voucher, deficiencies=[dict(d) for d in data["deficiencies"]],
+            explanation=data.get("explanation", ""),
+        )
+
+
+class VoucherPassApi(_VoucherActionApi):
+    permission_classes = _perms(OFFICER)
+    input_serializer = s.PassInSerializer
+
+    @_action_schema("vouchers_pass", s.PassInSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        services.voucher_pass(
+            actor=request.user, voucher=voucher, note=data.get("note", ""), checklist=data.get("checklist"),
+            explanation=data.get("explanation", ""),
+        )
+
+
+class VoucherRefuseApi(_VoucherActionApi):
+    permission_classes = _perms(OFFICER)
+    input_serializer = s.RefuseInSerializer
+
+    @_action_schema("vouchers_refuse", s.RefuseInSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        services.voucher_refuse(
+            actor=request.user, voucher=voucher, reasons=[dict(r) for r in data["reasons"]],
+            explanation=data.get("explanation", ""),
+        )
+
+
+class VoucherApproveApi(_VoucherActionApi):
+    permission_classes = _perms(APPROVER)
+    input_serializer = s.NoteInSerializer
+
+    @_action_schema("vouchers_approve", s.NoteInSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        services.voucher_approve(
+            actor=request.user, voucher=voucher, note=data.get("note", ""), explanation=data.get("explanation", "")
+        )
+
+
+class VoucherSendBackApi(_VoucherActionApi):
+    permission_classes = _perms(APPROVER)
+    input_serializer = s.SendBackInSerializer
+
+    @_action_schema("vouchers_send_back", s.SendBackInSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        services.voucher_send_back(
+            actor=request.user, voucher=voucher, note=data["note"], explanation=data.get("explanation", "")
+        )
+
+
+class VoucherReturnExceptionApi(_VoucherActionApi):
+    permission_classes = _perms(APPROVER)
+    input_serializer = s.ReturnExceptionInSerializer
+
+    @_action_schema("vouchers_return_exception", s.ReturnExceptionInSerializer, {201: s.ReturnExceptionSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        exception = services.voucher_grant_return_exception(
+            actor=request.user, voucher=voucher, justification=data["justification"]
+        )
+        return created(s.ReturnExceptionSerializer(exception).data)
+
+
+class VoucherRatingApi(_VoucherActionApi):
+    permission_classes = _perms(UNIT)
+    input_serializer = s.RatingInSerializer
+
+    @_action_schema("vouchers_rate", s.RatingInSerializer, {201: s.RatingSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        rating = services.voucher_rate(
+            actor=request.user, voucher=voucher, score=data["score"], comment=data.get("comment", "")
+        )
+        return created(s.RatingSerializer(rating).data)
+
+
+class VoucherEventListApi(PortalAPIView):
+    permission_classes = _perms(UNIT_OR_TREASURY)
+
+    @extend_schema(operation_id="voucher_events_list", responses=s.EventSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        voucher = selectors.access_voucher(request.user, pk, detail=False)
+        return Response(s.EventSerializer(selectors.voucher_timeline(voucher), many=True).data)
+
+
+class VoucherChangesApi(PortalAPIView):
+    """What the unit changed since the last return (for the officer)."""
+
+    permission_classes = _perms(UNIT_OR_TREASURY)
+
+    @extend_schema(operation_id="voucher_changes_list", responses=s.ChangeSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        voucher = selectors.access_voucher(request.user, pk)
+        return Response(s.ChangeSerializer(selectors.voucher_changes_since_return(voucher), many=True).data)
+
+
+class VoucherPreflightApi(PortalAPIView):
+    permission_classes = _perms(UNIT_OR_TREASURY)
+
+    @extend_schema(operation_id="voucher_preflight", responses=s.PreflightSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        voucher = selectors.access_voucher(request.user, pk)
+        return Response(s.PreflightSerializer(selectors.voucher_preflight(voucher)).data)
+
+
+class VoucherSignatureChecksApi(PortalAPIView):
+    """Each signature verified now against the current content."""
+
+    permission_classes = _perms(UNIT_OR_TREASURY)
+
+    @extend_schema(operation_id="voucher_signatures_verify", responses=s.SignatureCheckSerializer(many=True),
+                   parameters=[OpenApiParameter("all", OpenApiTypes.BOOL, description="Include voided signatures")])
+    def get(self, request: Request, pk: int) -> Response:
+        voucher = selectors.access_voucher(request.user, pk)
+        include_voided = request.query_params.get("all") in ("1", "true")
+        checks = selectors.signature_checks(voucher, include_voided=include_voided)
+        return Response(s.SignatureCheckSerializer(checks, many=True).data)
+
+
+class ReviewQueueApi(PortalAPIView):
+    permission_classes = _perms(REVIEWERS)
+
+    @extend_schema(
+        operation_id="review_queue", responses=s.VoucherListSerializer(many=True),
+        parameters=[
+            OpenApiParameter("unit", OpenApiTypes.STR),
+            OpenApiParameter("procedure", OpenApiTypes.STR),
+            OpenApiParameter("status", OpenApiTypes.STR),
+            OpenApiParameter("due_before", OpenApiTypes.DATE),
+            OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only what I control (and what awaits approval)"),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        qs = selectors.review_queue(
+            request.user,
+            unit=request.query_params.get("unit") or None,
+            procedure=request.query_params.get("procedure") or None,
+            status=request.query_params.get("status") or None,
+            due_before=_date_param(request, "due_before"),
+            mine=request.query_params.get("mine") in ("1", "true"),
+        )
+        return _paginate(self, request, qs, s.VoucherListSerializer)

@@ -1,0 +1,454 @@
+"""Shapes of the vouchers API: input checked for shape only (services check the
+rules), output built from rows the selectors already joined."""
+
+from rest_framework import serializers
+
+from vouchers.amount_words import amount_in_words, amount_in_words_en
+from vouchers.models import DocumentKind, VoucherMode, VoucherStatus
+from vouchers.selectors import due_state, localized, requirement_condition, voucher_holder
+
+# --- input ------------------------------------------------------------------
+
+
+class PayeeInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    account_number = serializers.CharField(max_length=34)
+    bank_code = serializers.CharField(max_length=20)
+
+
+class LineInSerializer(serializers.Serializer):
+    budget_line = serializers.IntegerField(min_value=1)
+    amount = serializers.IntegerField(min_value=1, max_value=10**15)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class VoucherCreateSerializer(serializers.Serializer):
+    unit = serializers.RegexField(r"^[0-9]{7}$")
+    procedure = serializers.CharField(max_length=30)
+    mode = serializers.ChoiceField(choices=VoucherMode.values, required=False, default=VoucherMode.PAYMENT)
+    fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    description = serializers.CharField(max_length=2000)
+    payee = PayeeInSerializer()
+    lines = LineInSerializer(many=True, allow_empty=False, max_length=100)
+    contract_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    contract_value = serializers.IntegerField(min_value=1, max_value=10**15, required=False, allow_null=True)
+    deposit_account = serializers.CharField(
+        max_length=40, required=False, allow_null=True, help_text="C4-02a/KB: id or number of the deposit account"
+    )
+    settles = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, help_text="C2-03/NS: id of the advance voucher settled"
+    )
+
+
+class VoucherUpdateSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=VoucherMode.values, required=False)
+    description = serializers.CharField(max_length=2000, required=False)
+    payee = PayeeInSerializer(required=False)
+    lines = LineInSerializer(many=True, allow_empty=False, max_length=100, required=False)
+    contract_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    contract_value = serializers.IntegerField(min_value=1, max_value=10**15, required=False, allow_null=True)
+    deposit_account = serializers.CharField(max_length=40, required=False, allow_null=True)
+    settles = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+
+class AttachmentInSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False)
+    kind = serializers.ChoiceField(choices=DocumentKind.values)
+
+
+class SignInSerializer(serializers.Serializer):
+    key_id = serializers.IntegerField(min_value=1)
+    signature = serializers.CharField(max_length=100, help_text="base64 Ed25519 signature over the 32 hash bytes")
+
+
+class NoteInSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    explanation = serializers.CharField(
+        max_length=4000, required=False, allow_blank=True, default="",
+        help_text="Required when the action is taken after the voucher's due time.",
+    )
+
+
+class SendBackInSerializer(NoteInSerializer):
+    note = serializers.CharField(max_length=4000)
+
+
+class PassInSerializer(NoteInSerializer):
+    checklist = serializers.ListField(
+        child=serializers.CharField(max_length=30), required=False, allow_null=True, default=None,
+        help_text="Codes of the checklist items confirmed (all of them, when given).",
+    )
+
+
+class CodedReasonInSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class ReturnInSerializer(NoteInSerializer):
+    deficiencies = CodedReasonInSerializer(many=True, allow_empty=False, max_length=50)
+
+
+class RefuseInSerializer(NoteInSerializer):
+    reasons = CodedReasonInSerializer(many=True, allow_empty=False, max_length=50)
+
+
+class ReturnExceptionInSerializer(serializers.Serializer):
+    justification = serializers.CharField(max_length=4000)
+
+
+class RatingInSerializer(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=4)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+# --- output -----------------------------------------------------------------
+
+
+def _person(user) -> dict | None:  # noqa: ANN001
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.username, "name": user.get_full_name() or user.username}
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CodedReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.CharField()
+    text_en = serializers.CharField(required=False)
+    note = serializers.CharField(allow_blank=True)
+
+
+class VoucherListSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    unit = serializers.CharField(source="unit.code")
+    unit_name = serializers.CharField(source="unit.name")
+    procedure = serializers.CharField(source="procedure.code")
+    mode = serializers.CharField()
+    fiscal_year = serializers.IntegerField()
+    description = serializers.CharField()
+    payee_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=VoucherStatus.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    total_amount = serializers.IntegerField()
+    amount_in_words = serializers.SerializerMethodField()
+    receipt_number = serializers.CharField(allow_null=True)
+    received_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+    due_state = serializers.SerializerMethodField(help_text='"overdue", "near", "ok" or "" when not running')
+    return_count = serializers.IntegerField()
+    controller = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_amount_in_words(self, obj) -> str:  # noqa: ANN001
+        return amount_in_words(obj.total_amount)
+
+    def get_due_state(self, obj) -> str:  # noqa: ANN001
+        return due_state(obj)
+
+    def get_controller(self, obj) -> PersonSerializer | None:  # noqa: ANN001
+        return _person(obj.controller)
+
+
+class PayeeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    account_number = serializers.CharField()
+    bank_code = serializers.CharField()
+    bank_name = serializers.CharField()
+
+
+class LineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    budget_line = serializers.IntegerField(source="budget_line_id")
+    classification = serializers.CharField(source="budget_line.classification")
+    ndkt = serializers.CharField(source="budget_line.ndkt")
+    budget_line_name = serializers.CharField(source="budget_line.name")
+    amount = serializers.IntegerField()
+    description = serializers.CharField()
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, obj) -> str:  # noqa: ANN001
+        from django.urls import reverse
+
+        return reverse("api-voucher-attachment", kwargs={"pk": obj.voucher_id, "att_id": obj.pk})
+
+
+class SignatureCheckSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.CharField()
+    signer = serializers.CharField()
+    signer_id = serializers.IntegerField()
+    key_id = serializers.IntegerField()
+    key_fingerprint = serializers.CharField()
+    key_status = serializers.CharField()
+    content_hash = serializers.CharField()
+    signature = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+    voided_at = serializers.DateTimeField(allow_null=True)
+    matches_current_content = serializers.BooleanField()
+    cryptographically_valid = serializers.BooleanField()
+    valid = serializers.BooleanField()
+
+
+class ProcedureVersionRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    effective_from = serializers.DateField()
+    processing_days = serializers.IntegerField()
+    legal_basis = serializers.CharField()
+
+
+class HolderSerializer(serializers.Serializer):
+    side = serializers.CharField()
+    user = PersonSerializer(allow_null=True)
+    role = serializers.CharField(required=False)
+
+
+class VoucherDetailSerializer(VoucherListSerializer):
+    amount_in_words_en = serializers.SerializerMethodField()
+    content_hash = serializers.CharField()
+    content_version = serializers.IntegerField()
+    unit_office = serializers.CharField(source="unit.office.code")
+    procedure_name = serializers.SerializerMethodField()
+    procedure_version = serializers.SerializerMethodField()
+    payee = serializers.SerializerMethodField()
+    lines = LineSerializer(many=True, source="lines.all")
+    attachments = AttachmentSerializer(many=True, source="attachments.all")
+    signatures = serializers.SerializerMethodField()
+    contract_number = serializers.CharField()
+    contract_value = serializers.IntegerField(allow_null=True)
+    deposit_account = serializers.CharField(source="deposit_account.number", allow_null=True, default=None)
+    settles = serializers.IntegerField(source="settles_id", allow_null=True)
+    settled_amount = serializers.IntegerField()
+    deficiencies = CodedReasonSerializer(many=True)
+    refusal_reasons = CodedReasonSerializer(many=True)
+    returned_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    approver = serializers.SerializerMethodField()
+    created_by = serializers.SerializerMethodField()
+    holder = serializers.SerializerMethodField()
+
+    def get_amount_in_words_en(self, obj) -> str:  # noqa: ANN001
+        return amount_in_words_en(obj.total_amount)
+
+    def get_procedure_name(self, obj) -> str:  # noqa: ANN001
+        return localized(obj.procedure, "name")
+
+    def get_procedure_version(self, obj) -> ProcedureVersionRefSerializer | None:  # noqa: ANN001
+        version = obj.procedure_version
+        if version is None:
+            return None
+        return {
+            "id": version.pk, "effective_from": version.effective_from,
+            "processing_days": version.processing_days, "legal_basis": version.legal_basis,
+        }
+
+    def get_payee(self, obj) -> PayeeSerializer:  # noqa: ANN001
+        return {
+            "name": obj.payee_name, "account_number": obj.payee_account,
+            "bank_code": obj.payee_bank.code if obj.payee_bank_id else "",
+            "bank_name": obj.payee_bank.name if obj.payee_bank_id else "",
+        }
+
+    def get_signatures(self, obj) -> SignatureCheckSerializer(many=True):  # noqa: ANN001
+        from vouchers.selectors import signature_checks
+
+        return SignatureCheckSerializer(signature_checks(obj), many=True).data
+
+    def get_approver(self, obj) -> PersonSerializer | None:  # noqa: ANN001
+        return _person(obj.approver)
+
+    def get_created_by(self, obj) -> PersonSerializer | None:  # noqa: ANN001
+        return _person(obj.created_by)
+
+    def get_holder(self, obj) -> HolderSerializer:  # noqa: ANN001
+        holder = voucher_holder(obj)
+        return {**holder, "user": _person(holder["user"])}
+
+
+class EventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    actor = serializers.SerializerMethodField()
+    note = serializers.CharField()
+    data = serializers.SerializerMethodField()
+    is_late = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+    def get_actor(self, obj) -> PersonSerializer | None:  # noqa: ANN001
+        return _person(obj.actor)
+
+    def get_data(self, obj) -> dict:  # noqa: ANN001
+        # The return's snapshot is for computing changes, not for the timeline.
+        return {k: v for k, v in (obj.data or {}).items() if k != "snapshot"}
+
+
+class ChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class ReturnExceptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    voucher = serializers.IntegerField(source="voucher_id")
+    justification = serializers.CharField()
+    granted_by = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    used_at = serializers.DateTimeField(allow_null=True)
+
+    def get_granted_by(self, obj) -> PersonSerializer:  # noqa: ANN001
+        return _person(obj.granted_by)
+
+
+class RatingSerializer(serializers.Serializer):
+    voucher = serializers.IntegerField(source="voucher_id")
+    score = serializers.IntegerField()
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class PreflightBudgetSerializer(serializers.Serializer):
+    budget_line = serializers.IntegerField()
+    classification = serializers.CharField()
+    ndkt = serializers.CharField()
+    name = serializers.CharField()
+    allocated = serializers.IntegerField()
+    available = serializers.IntegerField()
+    requested = serializers.IntegerField()
+    available_after = serializers.IntegerField()
+    percent_after = serializers.FloatField(allow_null=True)
+    level = serializers.CharField()
+    fits = serializers.BooleanField()
+
+
+class PreflightDocumentSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    condition = serializers.CharField()
+    note = serializers.CharField()
+    present = serializers.BooleanField()
+
+
+class PreflightSerializer(serializers.Serializer):
+    budget = PreflightBudgetSerializer(many=True)
+    budget_ok = serializers.BooleanField()
+    deposit = serializers.DictField(allow_null=True)
+    documents = PreflightDocumentSerializer(many=True)
+    missing_documents = PreflightDocumentSerializer(many=True)
+    signatures = serializers.DictField(child=SignatureCheckSerializer(allow_null=True))
+    signatures_ok = serializers.BooleanField()
+    expected_due_at = serializers.DateTimeField(allow_null=True)
+    processing_days = serializers.IntegerField(allow_null=True)
+    procedure_version = serializers.IntegerField(allow_null=True)
+    problems = serializers.ListField(child=serializers.CharField())
+    ready = serializers.BooleanField()
+
+
+# --- the catalogue and reference data ------------------------------------------
+
+
+class DocumentRequirementSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField(source="get_kind_display")
+    min_total = serializers.IntegerField(allow_null=True, help_text="Required only above this total (VND).")
+    condition = serializers.SerializerMethodField()
+    note = serializers.SerializerMethodField()
+
+    def get_condition(self, obj) -> str:  # noqa: ANN001
+        return requirement_condition(obj)
+
+    def get_note(self, obj) -> str:  # noqa: ANN001
+        return localized(obj, "note")
+
+
+class ChecklistItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.SerializerMethodField()
+
+    def get_text(self, obj) -> str:  # noqa: ANN001
+        return localized(obj, "text")
+
+
+class ProcedureSerializer(serializers.Serializer):
+    code = serializers.CharField(source="procedure.code")
+    mode = serializers.CharField(source="procedure.mode")
+    name = serializers.SerializerMethodField()
+    files_voucher = serializers.BooleanField(source="procedure.files_voucher")
+    version = serializers.IntegerField(source="version.pk")
+    effective_from = serializers.DateField(source="version.effective_from")
+    legal_basis = serializers.CharField(source="version.legal_basis")
+    processing_days = serializers.IntegerField(source="version.processing_days")
+    peak_processing_days = serializers.IntegerField(source="version.peak_processing_days", allow_null=True)
+    peak_periods = serializers.ListField(child=serializers.ListField(child=serializers.CharField()),
+                                         source="version.peak_periods")
+    processing_days_today = serializers.IntegerField()
+    required_documents = DocumentRequirementSerializer(many=True, source="version.documents.all")
+    checklist = ChecklistItemSerializer(many=True, source="version.checklist.all")
+    next_version = serializers.DictField(allow_null=True)
+
+    def get_name(self, obj) -> str:  # noqa: ANN001
+        return localized(obj["procedure"], "name")
+
+
+class BudgetLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    unit = serializers.CharField(source="unit.code")
+    fiscal_year = serializers.IntegerField()
+    chapter = serializers.CharField()
+    sector = serializers.CharField()
+    ndkt = serializers.CharField()
+    funding_source = serializers.CharField()
+    programme = serializers.CharField()
+    budget_level = serializers.CharField()
+    classification = serializers.CharField()
+    name = serializers.CharField()
+    allocated = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    spent = serializers.IntegerField()
+    available = serializers.IntegerField()
+    usage_percent = serializers.SerializerMethodField()
+    usage_level = serializers.SerializerMethodField(help_text='"ok", "warn" (80% or more) or "full"')
+
+    def get_usage_percent(self, obj) -> float:  # noqa: ANN001
+        from payments.selectors.budget import budget_line_usage
+
+        return budget_line_usage(obj)["percent"]
+
+    def get_usage_level(self, obj) -> str:  # noqa: ANN001
+        from payments.selectors.budget import budget_line_usage
+
+        return budget_line_usage(obj)["level"]
+
+
+class BankSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    bic = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ReasonCodeSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    code = serializers.CharField()
+    text = serializers.SerializerMethodField()
+
+    def get_text(self, obj) -> str:  # noqa: ANN001
+        return localized(obj, "text")
