@@ -241,6 +241,10 @@ class BankFile(models.Model):
     """A pain.001 credit-transfer file for one bank and one cycle."""
 
     bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="files")
+    # The treasury office whose units' payments the file carries (its staff may download it).
+    office = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     cycle = models.CharField(max_length=30)
     message_id = models.CharField(max_length=35, unique=True)
     file = models.FileField(upload_to="bank-files/", max_length=255)
@@ -253,7 +257,7 @@ class BankFile(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["bank", "cycle"], name="bank_file_per_cycle")]
+        constraints = [models.UniqueConstraint(fields=["office", "bank", "cycle"], name="bank_file_per_office_cycle")]
 
 
 class DocumentKind(models.TextChoices):

@@ -174,7 +174,9 @@ def _pay_claimed(intent_id: int, worker: str) -> PaymentIntent:
     voucher_id = PaymentIntent.objects.values_list("voucher_id", flat=True).get(pk=intent_id)
     with transaction.atomic():
         # Parents before children: the voucher, then its intent.
-        voucher = Voucher.objects.select_for_update().select_related("payee_bank", "unit").get(pk=voucher_id)
+        voucher = (
+            Voucher.objects.select_for_update(of=("self",)).select_related("payee_bank", "unit").get(pk=voucher_id)
+        )
         intent = PaymentIntent.objects.select_for_update().get(pk=intent_id)
         if intent.status != PaymentIntentStatus.PROCESSING or intent.claimed_by != worker[:100]:
             return intent  # another worker took it over
@@ -237,7 +239,7 @@ def payment_retry(*, actor, voucher_id: int) -> PaymentIntent:  # noqa: ANN001
     from vouchers.models import Voucher
 
     with transaction.atomic():
-        voucher = Voucher.objects.select_for_update().select_related("unit").filter(pk=voucher_id).first()
+        voucher = Voucher.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=voucher_id).first()
         if voucher is None or not (
             actor.is_superuser or user_has_treasury_role_over(actor, voucher.unit, *RETRY_ROLES)
         ):

@@ -1,0 +1,105 @@
+"""Outgoing credit transfers gathered into ISO 20022 pain.001 files.
+
+A paid voucher whose payee banks elsewhere credited that bank's clearing
+account `3856.BANK`. A treasury administrator generates the files of their
+office: one per bank and cycle, carrying every such payment not yet filed.
+Generating a file moves the money out of the clearing account into the
+treasury's settlement account at that bank (`1113.BANK`), in the same
+transaction, under the key `bankfile:<id>`; the intents are locked with SKIP
+LOCKED, so two administrators generating at once never file a payment twice.
+"""
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import OrgKind, Role
+from accounts.selectors import organisations_with_role
+from payments.models import BankFile, PaymentIntent, PaymentIntentStatus, Transfer, TransferKind
+from payments.pain001 import CreditTransfer, Party, build_pain001
+from payments.services import ledger
+from treasury_portal.errors import PermissionDenied
+
+GENERATE_ROLES = (Role.ADMINISTRATOR,)
+
+
+def _offices(actor) -> list:  # noqa: ANN001
+    return [o for o in organisations_with_role(actor, *GENERATE_ROLES) if o.kind == OrgKind.TREASURY_OFFICE]
+
+
+def bank_files_generate(*, actor, now: datetime | None = None) -> list[BankFile]:  # noqa: ANN001
+    """Generate the pain.001 files of the actor's offices for every bank with
+    payments waiting. Returns the new files (none when nothing waits)."""
+    offices = _offices(actor)
+    if not offices:
+        raise PermissionDenied(_("Chỉ quản trị kho bạc mới lập được tệp chuyển tiền ngân hàng."))
+    now = now or timezone.now()
+    files: list[BankFile] = []
+    for office in sorted(offices, key=lambda o: o.path):
+        files += _generate_for_office(actor, office, now)
+    return files
+
+
+def _generate_for_office(actor, office, now: datetime) -> list[BankFile]:  # noqa: ANN001
+    files = []
+    with transaction.atomic():
+        intents = list(
+            PaymentIntent.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                status=PaymentIntentStatus.SUCCEEDED, bank_file__isnull=True, clearing_bank__isnull=False,
+                voucher__unit__path__startswith=office.path,
+            )
+            .select_related("voucher", "clearing_bank")
+            .order_by("id")
+        )
+        by_bank = defaultdict(list)
+        for intent in intents:
+            by_bank[intent.clearing_bank].append(intent)
+        for bank, items in sorted(by_bank.items(), key=lambda pair: pair[0].code):
+            files.append(_one_file(actor, office, bank, items, now))
+    return files
+
+
+def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime) -> BankFile:  # noqa: ANN001
+    clearing = ledger.bank_clearing_account(bank)
+    settlement = ledger.bank_settlement_account(bank)
+    vouchers = [i.voucher for i in intents]
+    amounts = dict(
+        Transfer.objects.filter(voucher__in=vouchers, kind=TransferKind.PAYMENT, credit_account=clearing)
+        .values_list("voucher_id")
+        .annotate(total=Sum("amount"))
+    )
+    day = timezone.localtime(now).strftime("%Y%m%d")
+    sequence = BankFile.objects.filter(office=office, bank=bank, cycle__startswith=f"{day}-").count() + 1
+    cycle = f"{day}-{sequence:02d}"
+    message_id = f"KB{office.code}-{bank.code}-{cycle}"[:35]
+    transfers = [
+        CreditTransfer(
+            end_to_end_id=v.number, amount=amounts[v.pk],
+            creditor=Party(v.payee_name, v.payee_account, bank.bic or bank.code),
+            remittance=f"{v.number} {v.description}",
+        )
+        for v in vouchers
+        if amounts.get(v.pk)
+    ]
+    debtor = Party(f"Kho bạc Nhà nước – {office.name}", settlement.number, bank.bic or bank.code)
+    xml = build_pain001(message_id, now, debtor, timezone.localdate(now), transfers)
+    control_sum = sum(t.amount for t in transfers)
+    bank_file = BankFile.objects.create(
+        bank=bank, office=office, cycle=cycle, message_id=message_id, transfer_count=len(transfers),
+        control_sum=control_sum, created_by=actor,
+    )
+    bank_file.file.save(f"{message_id}.xml", ContentFile(xml), save=False)
+    bank_file.save(update_fields=["file"])
+    PaymentIntent.objects.filter(pk__in=[i.pk for i in intents]).update(bank_file=bank_file, updated_at=now)
+    if control_sum:
+        ledger.transfer_post(
+            debit=clearing, credit=settlement, amount=control_sum, key=f"bankfile:{bank_file.pk}",
+            kind=TransferKind.BANK_SETTLEMENT, description=f"pain.001 {message_id}", actor=actor,
+        )
+    return bank_file
