@@ -17,8 +17,16 @@ def enqueue(task, *args) -> None:  # noqa: ANN001
     """Queue a task from an on_commit callback without ever failing the caller:
     if the broker is unreachable the row that asked for the work (intent,
     delivery, paid voucher) is still there and a sweeper queues it again."""
+    app = task.app
     try:
-        task.apply_async(args=args, retry=False)
+        if app.conf.task_always_eager:
+            task.apply_async(args=args)
+            return
+        # Fail fast when the broker is down (kombu would otherwise retry for
+        # seconds on the request's thread): the sweepers make up for it.
+        with app.pool.acquire(block=True, timeout=2) as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
+            task.apply_async(args=args, connection=connection, retry=False)
     except Exception:  # noqa: BLE001 - the sweepers make up for a lost message
         logger.warning("could not queue %s%r; the sweeper will pick it up", task.name, args, exc_info=True)
 
