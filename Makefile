@@ -56,10 +56,15 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-bench: $(VENV)/.installed-test
+# The benchmark needs the app and its own tools only (bench/README.md).
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+	@touch $@ $(VENV)/.installed
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run --full
 
-bench-quick: $(VENV)/.installed-test
+bench-quick: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run --quick
 
 clean:

@@ -1,0 +1,142 @@
+"""Queries per request, counted in-process (Django's test client through the full
+middleware stack, CaptureQueriesContext) against the same seeded database: every
+list endpoint at page sizes 5 and 50 (the count must not depend on the page
+size), voucher create, each lifecycle step, and the ceilings."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import Resolver404, resolve
+
+LISTS = {
+    "unit_list": ("/api/v1/vouchers", "list_units"),
+    "officer_queue": ("/api/v1/review-queue", "officers"),
+    "approver_queue": ("/api/v1/review-queue", "approvers"),
+    "budget_lines": ("/api/v1/budget-lines", "list_units"),
+    "notifications": ("/api/v1/notifications", "holders"),
+}
+
+
+def _exists(path: str) -> bool:
+    try:
+        resolve(path.split("?")[0])
+        return True
+    except Resolver404:
+        return False
+
+
+def _person(state: dict[str, Any], key: str) -> dict[str, Any]:
+    if key == "list_units":
+        return state["list_units"][0]["preparer"]
+    if key == "holders":
+        return state["lifecycle"][0]["holder"]
+    return state[key][0]
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.client = Client()
+
+    def call(self, method: str, path: str, token: str, body: Any = None, headers: dict | None = None) -> tuple:
+        extra = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+        for k, v in (headers or {}).items():
+            extra["HTTP_" + k.upper().replace("-", "_")] = v
+        with CaptureQueriesContext(connection) as ctx:
+            if method == "GET":
+                resp = self.client.get(path, **extra)
+            else:
+                resp = self.client.post(path, data=json.dumps(body or {}), content_type="application/json", **extra)
+        data = None
+        if resp.get("Content-Type", "").startswith("application/json") and resp.content:
+            data = json.loads(resp.content)
+        return resp.status_code, len(ctx.captured_queries), data
+
+
+def count_queries(state: dict[str, Any], samples: int = 3) -> dict[str, Any]:
+    out: dict[str, Any] = {"lists": {}, "steps": {}}
+    c = _Counter()
+    for name, (path, who) in LISTS.items():
+        if not _exists(path):
+            out["lists"][name] = {"available": False, "reason": f"route {path} does not exist yet"}
+            continue
+        token = _person(state, who)["token"]
+        row: dict[str, Any] = {"available": True}
+        for size in (5, 50):
+            counts, statuses, rows = [], [], None
+            for _i in range(samples):
+                status, n, data = c.call("GET", f"{path}?page_size={size}", token)
+                counts.append(n)
+                statuses.append(status)
+                if isinstance(data, dict) and isinstance(data.get("results"), list):
+                    rows = len(data["results"])
+                elif isinstance(data, list):
+                    rows = len(data)
+            row[f"queries_{size}"] = min(counts)  # the first call may warm per-process caches
+            row[f"rows_{size}"] = rows
+            row[f"status_{size}"] = statuses[-1]
+        row["independent_of_page_size"] = row["queries_5"] == row["queries_50"]
+        out["lists"][name] = row
+    _, n, _ = c.call("GET", "/bench/list", "")
+    out["lists"]["ceiling_list"] = {
+        "available": True, "queries_50": n, "queries_5": n, "independent_of_page_size": True,
+    }
+    _, n, _ = c.call("POST", "/bench/insert", "", {"name": "q", "amount": 1})
+    out["steps"]["ceiling_insert"] = n
+    if _exists("/api/v1/vouchers"):
+        out["steps"].update(_lifecycle_queries(c, state))
+    return out
+
+
+def _lifecycle_queries(c: _Counter, state: dict[str, Any]) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from bench.scenarios.vouchers import action_path
+
+    class _Ctx:  # what voucher_body reads
+        pass
+
+    ctx = _Ctx()
+    ctx.state = state  # type: ignore[attr-defined]
+    from bench.scenarios.vouchers import voucher_body
+
+    unit = state["lifecycle"][-1]
+    steps: dict[str, Any] = {}
+    status, n, _ = c.call("POST", "/api/v1/vouchers", unit["preparer"]["token"], voucher_body(ctx, unit, 1))
+    steps["create"] = n if status == 201 else f"HTTP {status}"
+    status, n, v = c.call(
+        "POST", "/api/v1/vouchers", unit["preparer"]["token"], voucher_body(ctx, unit, 2),
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    steps["create_idempotent"] = n if status == 201 else f"HTTP {status}"
+    if status != 201 or not _exists("/api/v1/vouchers/1/sign"):
+        return steps
+    vid, content_hash = v["id"], v["content_hash"]
+    plan = []
+    for role in ("chief", "holder"):
+        person = unit[role]
+        key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(person["private_key"]))
+        sig = base64.b64encode(key.sign(bytes.fromhex(content_hash))).decode()
+        body = {"key_id": person["key_id"], "signature": sig}
+        plan.append((f"sign_{role}", f"/api/v1/vouchers/{vid}/sign", person, body))
+    plan.append(("submit", f"/api/v1/vouchers/{vid}/submit", unit["holder"], {}))
+    officer = unit["officers"][0]
+    for action, person in (("claim", officer), ("pass", officer), ("approve", unit["approver"])):
+        plan.append((action, action_path(vid, action).format(id=vid), person, {}))
+    for step, path, person, body in plan:
+        if not _exists(path):
+            steps[step] = "not available"
+            break
+        status, n, _ = c.call("POST", path, person["token"], body)
+        steps[step] = n if status in (200, 201) else f"HTTP {status}"
+        if status not in (200, 201):
+            break
+    if _exists("/api/v1/review-queue"):
+        _status, steps["queue"], _ = c.call("GET", "/api/v1/review-queue", officer["token"])
+    return steps

@@ -1,0 +1,193 @@
+"""Targets (shared/design/performance.md), judged on one run's figures, and the
+results files: bench/results/<timestamp>.json, latest.json and latest.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+LIST_SCENARIOS = ("unit_list", "officer_queue", "approver_queue")
+WEB_RSS_MB = 200
+WORKER_RSS_MB = 250
+
+
+def _step(result: dict[str, Any], step: str) -> dict[str, Any] | None:
+    load = result.get("load") or {}
+    return (load.get("steps") or {}).get(step)
+
+
+def _measured(scenarios: dict[str, Any], name: str) -> dict[str, Any] | None:
+    r = scenarios.get(name)
+    return r if r and r.get("status") == "measured" else None
+
+
+def _na(name: str, scenarios: dict[str, Any]) -> str:
+    r = scenarios.get(name) or {}
+    return f"{r.get('status', 'not run')}: {r.get('reason', '')}".strip(": ")
+
+
+def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per target: the figure, the ratio to its ceiling, met or not (None: not measurable)."""
+    sc = results["scenarios"]
+    rows: list[dict[str, Any]] = []
+    ceiling_insert = _measured(sc, "ceiling_insert")
+    ceiling_list = _measured(sc, "ceiling_list")
+    insert_tp = (_step(ceiling_insert, "insert") or {}).get("throughput") if ceiling_insert else None
+    list_tp = (_step(ceiling_list, "list") or {}).get("throughput") if ceiling_list else None
+
+    lc = _measured(sc, "lifecycle")
+    rows.append({
+        "target": "Full lifecycle through the API, paid by the worker", "goal": "≥ 30 vouchers/s",
+        "figure": f"{lc['vouchers_per_s']} vouchers/s ({lc['paid']} paid)" if lc else _na("lifecycle", sc),
+        "ratio": None, "met": (lc["vouchers_per_s"] >= 30 and lc["load"]["flows_failed"] == 0) if lc else None,
+    })
+    for name in ("voucher_create", "voucher_create_idempotent"):
+        r = _measured(sc, name)
+        tp = (_step(r, "create") or {}).get("throughput") if r else None
+        ratio = round(tp / insert_tp, 3) if tp and insert_tp else None
+        rows.append({
+            "target": "Voucher create" + (" (Idempotency-Key)" if "idem" in name else ""),
+            "goal": "≥ 50% of the insert ceiling",
+            "figure": f"{tp} req/s vs ceiling {insert_tp} req/s" if r else _na(name, sc),
+            "ratio": ratio, "met": (ratio >= 0.5 and _step(r, "create")["errors"] == 0) if ratio else None,
+        })
+    queries = (results.get("queries") or {}).get("lists", {})
+    for name in LIST_SCENARIOS:
+        r = _measured(sc, name)
+        s = _step(r, "page") if r else None
+        ratio = round(s["throughput"] / list_tp, 3) if s and list_tp else None
+        q = queries.get(name) or {}
+        independent = q.get("independent_of_page_size") if q.get("available") else None
+        met = None
+        if s and ratio is not None:
+            met = bool(s["p95_ms"] is not None and s["p95_ms"] <= 60 and ratio >= 0.6 and s["errors"] == 0
+                       and independent is not False)
+        rows.append({
+            "target": {"unit_list": "Unit voucher list (50 rows)", "officer_queue": "Officer queue (50 rows)",
+                       "approver_queue": "Approver queue (50 rows)"}[name],
+            "goal": "p95 ≤ 60 ms @16; ≥ 60% of the list ceiling; queries independent of page size",
+            "figure": (f"p95 {s['p95_ms']} ms, {s['throughput']} req/s vs ceiling {list_tp} req/s; queries "
+                       f"{q.get('queries_5')}/{q.get('queries_50')} at 5/50 rows") if s else _na(name, sc),
+            "ratio": ratio, "met": met,
+        })
+    n = _measured(sc, "notifications")
+    rows.append({
+        "target": "Notification delivery from the outbox", "goal": "≥ 1,000/s",
+        "figure": f"{n['per_s']}/s ({n['delivered']} in {n['seconds']} s)" if n else _na("notifications", sc),
+        "ratio": None, "met": (n["per_s"] >= 1000 and n["still_pending"] == 0) if n else None,
+    })
+    p = _measured(sc, "result_pdf")
+    rows.append({
+        "target": "Result PDF, cost per page", "goal": "≤ 1.2× bare WeasyPrint of the same HTML",
+        "figure": (f"{p['project_ms_per_page']} ms vs bare {p['bare_weasyprint_ms_per_page']} ms per page"
+                   if p else _na("result_pdf", sc)),
+        "ratio": p["ratio"] if p else None, "met": (p["ratio"] <= 1.2) if p else None,
+    })
+    rows.append({
+        "target": "Autopay run", "goal": "100,000 invoices in ≤ 100 s (2 worker processes)",
+        "figure": _na("autopay", sc) if "autopay" in sc else "not available: autopay does not exist yet",
+        "ratio": None, "met": None,
+    })
+    web = max((r.get("rss", {}).get("web", {}).get("child_mb", 0) for r in sc.values()), default=0)
+    worker = max((r.get("rss", {}).get("worker", {}).get("child_mb", 0) for r in sc.values()), default=0)
+    rows.append({
+        "target": "Memory (peak RSS)", "goal": f"web worker ≤ {WEB_RSS_MB} MB; Celery worker ≤ {WORKER_RSS_MB} MB",
+        "figure": f"web {web} MB, worker {worker} MB",
+        "ratio": None, "met": (web <= WEB_RSS_MB and worker <= WORKER_RSS_MB) if web and worker else None,
+    })
+    return rows
+
+
+def _fmt(v: Any) -> str:
+    return "–" if v is None else str(v)
+
+
+def _met(v: bool | None) -> str:
+    return {True: "met", False: "NOT met", None: "n/a"}[v]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    run = results["run"]
+    lines = [
+        f"# Benchmark results ({run['mode']}, {run['started']})",
+        "",
+        f"Commit `{run.get('commit', '?')}`; {run['machine']['cpus']} CPUs, load average at start "
+        f"{run['machine']['loadavg_1m_at_start']}; gunicorn {run['gunicorn_workers']} sync workers; Celery "
+        f"{run['celery_concurrency']} prefork processes; {run['scale']['clients']} clients, "
+        f"{run['scale']['duration']} s per scenario after {run['scale']['warmup']} s warm-up; load generator "
+        f"{run['load_generator']}. Absolute figures depend on the machine and what else runs on it: the ratios "
+        "to the ceilings of the same run are what the targets judge.",
+        "",
+        "## Targets",
+        "",
+        "| target | goal | figure | ratio | result |",
+        "|---|---|---|---|---|",
+    ]
+    for row in results["targets"]:
+        lines.append(f"| {row['target']} | {row['goal']} | {row['figure']} | {_fmt(row['ratio'])} | "
+                     f"{_met(row['met'])} |")
+    lines += [
+        "",
+        "## Scenarios",
+        "",
+        "| scenario | step | req/s | p50 ms | p95 ms | p99 ms | errors | queries/req | peak RSS web / worker MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    q = results.get("queries") or {}
+    qsteps = q.get("steps", {})
+    qlists = q.get("lists", {})
+    for name, r in results["scenarios"].items():
+        rss = r.get("rss", {})
+        mem = f"{rss.get('web', {}).get('child_mb', '–')} / {rss.get('worker', {}).get('child_mb', '–')}"
+        if r.get("status") != "measured":
+            lines.append(f"| {name} | – | {r.get('status')}: {r.get('reason', '')} | | | | | | |")
+            continue
+        load = r.get("load")
+        if not load:
+            figure = ", ".join(f"{k}={v}" for k, v in r.items()
+                               if k not in ("status", "title", "target", "rss", "cpu_s", "seconds_total", "kind"))
+            lines.append(f"| {name} | – | {figure} | | | | | | {mem} |")
+            continue
+        for step, s in load["steps"].items():
+            if name in qlists:
+                qn = f"{qlists[name].get('queries_50')}"
+            else:
+                qn = qsteps.get(step if name != "voucher_create_idempotent" else "create_idempotent", "–")
+            lines.append(f"| {name} | {step} | {s['throughput']} | {_fmt(s['p50_ms'])} | {_fmt(s['p95_ms'])} | "
+                         f"{_fmt(s['p99_ms'])} | {s['errors']} | {qn} | {mem} |")
+        if name == "lifecycle":
+            lines.append(f"| lifecycle | **paid vouchers/s** | **{r['vouchers_per_s']}** | | | | "
+                         f"{load['flows_failed']} flows failed | | {mem} |")
+    lines += ["", "## Queries per list page (in-process, page size 5 vs 50)", "",
+              "| list | queries @5 | queries @50 | rows @50 | independent |", "|---|---|---|---|---|"]
+    for name, row in qlists.items():
+        if not row.get("available"):
+            lines.append(f"| {name} | not available: {row.get('reason')} | | | |")
+        else:
+            lines.append(f"| {name} | {row.get('queries_5')} | {row.get('queries_50')} | {_fmt(row.get('rows_50'))} "
+                         f"| {row.get('independent_of_page_size')} |")
+    seed = results.get("seed") or {}
+    if seed:
+        lines += ["", "## Seeding", "", f"Total {seed.get('timings', {}).get('total')} s "
+                  f"(reset + migrate + demo: {seed.get('prepare_s')} s before it).", "",
+                  "| table | rows | seconds |", "|---|---|---|"]
+        for k, v in seed.get("timings", {}).items():
+            if k != "total":
+                lines.append(f"| {k} | {_fmt(seed.get('counts', {}).get(k))} | {v} |")
+        lines += ["", "Reconciliation (rows breaking an invariant, all must be 0): "
+                  + ", ".join(f"{k} = {v}" for k, v in seed.get("reconciliation", {}).items())]
+    return "\n".join(lines) + "\n"
+
+
+def write(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    results["targets"] = judge(results)
+    stamp = results["run"]["started"].replace(":", "").replace("-", "")[:15]
+    body = json.dumps(results, indent=2, ensure_ascii=False, default=str)
+    path = directory / f"{stamp}-{results['run']['mode']}.json"
+    path.write_text(body)
+    (directory / "latest.json").write_text(body)
+    md = markdown(results)
+    (directory / "latest.md").write_text(md)
+    return path, directory / "latest.md"

@@ -1,0 +1,223 @@
+"""`python -m bench.run --quick|--full`: the whole benchmark, start to finish.
+
+1. reset the benchmark's own PostgreSQL database (its name must contain
+   "bench") and Redis database, migrate, seed the demo, seed at scale (bench.seed);
+2. start gunicorn (gunicorn.conf.py, bench settings, DEBUG off) and a Celery
+   worker (2 prefork processes on the payments, notifications, documents and
+   default queues) as subprocesses;
+3. run every scenario (bench.scenarios), each reported "not available" while
+   the code it needs does not exist; sample peak RSS; count queries per request
+   in-process;
+4. stop everything it started (always, also on failure or Ctrl-C) and write
+   bench/results/<timestamp>-<mode>.json, latest.json and latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import config
+
+T0 = time.perf_counter()
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.perf_counter() - T0:6.1f}s] {msg}", flush=True)
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=config.ROOT, capture_output=True,  # noqa: S607
+                             text=True, check=False)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=config.ROOT,  # noqa: S607
+                               capture_output=True, text=True, check=False).stdout.strip()
+        return out.stdout.strip() + ("+uncommitted changes" if dirty else "")
+    except OSError:
+        return "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small scale: a smoke run in a few minutes (default)")
+    size.add_argument("--full", action="store_true", help="95,000 units and 1,000,000 vouchers")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the database seeded by the previous run of the same size (development)")
+    parser.add_argument("--only", default="", help="comma-separated scenario names")
+    parser.add_argument("--profile", default="", help="comma-separated scenario names to profile with py-spy")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: gunicorn.conf.py)")
+    parser.add_argument("--duration", type=float, default=0, help="seconds per load scenario (override)")
+    parser.add_argument("--no-write", action="store_true", help="print the results, do not write bench/results")
+    args = parser.parse_args(argv)
+    scale = config.FULL if args.full else config.QUICK
+    if args.duration:
+        scale = config.Scale(**{**scale.as_dict(), "duration": args.duration})
+    database_url, redis_url = config.database_url(), config.redis_url()
+
+    from bench import procs
+
+    env = procs.bench_env(database_url, redis_url)
+    os.environ.update(env)
+    config.STATE_DIR.mkdir(parents=True, exist_ok=True)
+    logs = config.STATE_DIR / "logs"
+    logs.mkdir(exist_ok=True)
+    state_file = config.STATE_DIR / f"state-{procs.database_name(database_url)}-{scale.name}.json"
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    results: dict[str, Any] = {
+        "run": {
+            "mode": scale.name, "started": started, "commit": _commit(), "machine": procs.describe_machine(),
+            "scale": scale.as_dict(), "database": procs.database_name(database_url), "celery_concurrency": 2,
+            "load_generator": "aiohttp 3.14.5, closed loop, same machine",
+        },
+        "scenarios": {},
+    }
+    log(f"{scale.name} benchmark on {procs.database_name(database_url)} (Redis {redis_url.rsplit('/', 1)[-1]})")
+
+    import django
+
+    django.setup()
+    if args.reuse and state_file.exists():
+        state = json.loads(state_file.read_text())
+        results["seed"] = state.pop("_seed", {})
+        results["seed"]["reused"] = True
+        log("reusing the seeded database")
+    else:
+        t = time.perf_counter()
+        procs.reset_database(database_url)
+        procs.flush_redis(redis_url)
+        log("database reset; migrating")
+        procs.manage(env, "migrate", "--noinput", "-v0", log=logs / "migrate.log")
+        procs.manage(env, "createcachetable", log=logs / "migrate.log")
+        procs.manage(env, "seed_demo", log=logs / "migrate.log")
+        prepare = round(time.perf_counter() - t, 1)
+        log(f"migrated and demo seeded in {prepare} s; seeding at scale")
+        from bench.seed import seed
+
+        seeded = seed(scale, database_url, log=log)
+        state = seeded.as_dict()
+        results["seed"] = {"prepare_s": prepare, "timings": seeded.timings, "counts": seeded.counts,
+                           "reconciliation": seeded.reconciliation}
+        state_file.write_text(json.dumps({**state, "_seed": results["seed"]}))
+        log(f"seeded in {seeded.timings['total']} s; reconciliation {seeded.reconciliation}")
+    procs.flush_redis(redis_url)
+
+    from bench.scenarios import Context, all_scenarios
+
+    wanted = {s for s in args.only.split(",") if s}
+    profiled = {s for s in args.profile.split(",") if s}
+    sampler = procs.RssSampler()
+    servers: list[procs.Managed] = []
+    try:
+        port = procs.free_port()
+        web = procs.start_gunicorn(env, port, logs / "gunicorn.log", workers=args.workers or None)
+        servers.append(web)
+        worker = procs.start_worker(env, logs / "celery.log")
+        servers.append(worker)
+        results["run"]["gunicorn_workers"] = len(__import__("psutil").Process(web.pid).children())
+        sampler.watch("web", web.pid)
+        sampler.watch("worker", worker.pid)
+        log(f"gunicorn on 127.0.0.1:{port} ({results['run']['gunicorn_workers']} workers), celery worker up")
+        ctx = Context(scale=scale, base_url=f"http://127.0.0.1:{port}", state=state, dsn=database_url, log=log)
+        for scenario in all_scenarios():
+            if wanted and scenario.name not in wanted:
+                continue
+            entry: dict[str, Any] = {"title": scenario.title, "target": scenario.target, "kind": scenario.kind}
+            results["scenarios"][scenario.name] = entry
+            missing = scenario.missing()
+            if missing:
+                entry.update(status="not available", reason=missing)
+                log(f"{scenario.name}: not available ({missing})")
+                continue
+            log(f"{scenario.name}: running")
+            sampler.reset()
+            cpu0 = procs.cpu_times([web.pid, worker.pid])
+            t = time.perf_counter()
+            spy = _profile(scenario.name, web.pid, scale) if scenario.name in profiled else None
+            try:
+                entry.update(scenario.run(ctx))
+                entry["status"] = "measured"
+            except Exception as exc:  # noqa: BLE001 - reported, never a made-up figure
+                entry.update(status="failed", reason=f"{type(exc).__name__}: {exc}",
+                             traceback=traceback.format_exc()[-2000:])
+                log(f"{scenario.name}: FAILED {exc}\n{web.tail(10)}\n{worker.tail(10)}")
+            finally:
+                if spy:
+                    spy.wait(timeout=scale.duration + scale.warmup + 60)
+            entry["seconds_total"] = round(time.perf_counter() - t, 1)
+            entry["cpu_s"] = round(procs.cpu_times([web.pid, worker.pid]) - cpu0, 1)
+            entry["rss"] = sampler.snapshot()
+            ctx.results[scenario.name] = entry
+            log(f"{scenario.name}: {_one_line(entry)}")
+            for server in servers:
+                if not server.alive():
+                    raise RuntimeError(f"{server.name} died during {scenario.name}:\n{server.tail()}")
+        if not wanted or "queries" in wanted:
+            log("counting queries per request (in-process)")
+            from bench.queries import count_queries
+
+            try:
+                results["queries"] = count_queries(state, scale.query_samples)
+            except Exception as exc:  # noqa: BLE001
+                results["queries"] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+                log(f"query count FAILED: {exc}")
+    finally:
+        sampler.stop()
+        for server in reversed(servers):
+            server.stop()
+        log("servers stopped")
+    results["run"]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["run"]["wall_s"] = round(time.perf_counter() - T0, 1)
+    from bench import report
+
+    if args.no_write:
+        results["targets"] = report.judge(results)
+        print(report.markdown(results))
+    else:
+        path, md = report.write(results, config.RESULTS)
+        print(md.read_text())
+        log(f"results: {path.relative_to(config.ROOT)}, {md.relative_to(config.ROOT)}")
+    return 0
+
+
+def _profile(name: str, pid: int, scale: config.Scale) -> subprocess.Popen | None:
+    """py-spy on every gunicorn worker during the measured window (collapsed stacks)."""
+    out = config.STATE_DIR / f"profile-{name}.txt"
+    spy = procs_bin("py-spy")
+    if not spy:
+        return None
+    return subprocess.Popen(  # noqa: S603
+        [spy, "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate", "200", "--nonblocking",
+         "--duration", str(int(scale.warmup + scale.duration)), "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def procs_bin(name: str) -> str | None:
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    return path if os.path.exists(path) else None
+
+
+def _one_line(entry: dict[str, Any]) -> str:
+    if entry.get("status") != "measured":
+        return f"{entry.get('status')}: {entry.get('reason', '')}"
+    load = entry.get("load")
+    parts = []
+    if load:
+        for step, s in load["steps"].items():
+            parts.append(f"{step} {s['throughput']}/s p95 {s['p95_ms']} ms err {s['errors']}")
+    for k in ("vouchers_per_s", "per_s", "ratio", "project_ms_per_page", "bare_weasyprint_ms_per_page"):
+        if k in entry:
+            parts.append(f"{k}={entry[k]}")
+    return "; ".join(parts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
