@@ -344,12 +344,19 @@ def voucher_holder(voucher: Voucher) -> dict:
 # --- signable content and signatures ----------------------------------------
 
 
+def _related(voucher: Voucher, name: str, *joins: str) -> list:
+    """A prefetched relation as is; otherwise one query with its joins."""
+    if name in getattr(voucher, "_prefetched_objects_cache", {}):
+        return list(getattr(voucher, name).all())
+    return list(getattr(voucher, name).select_related(*joins)) if joins else list(getattr(voucher, name).all())
+
+
 def voucher_signable_content(voucher: Voucher) -> dict:
     """What the signatures bind: everything that decides where money goes and
     why, attachments by their SHA-256. The content hash is the SHA-256 of its
     RFC 8785 canonical JSON."""
     lines = []
-    for line in sorted(voucher.lines.all(), key=lambda x: (x.position, x.pk)):
+    for line in sorted(_related(voucher, "lines", "budget_line"), key=lambda x: (x.position, x.pk)):
         bl = line.budget_line
         lines.append(
             {

@@ -74,7 +74,9 @@ def _lock(voucher: Voucher | int) -> Voucher:
     try:
         return (
             Voucher.objects.select_for_update(of=("self",))
-            .select_related("unit", "unit__office", "procedure", "procedure_version")
+            .select_related(
+                "unit", "unit__office", "procedure", "procedure_version", "payee_bank", "deposit_account", "settles"
+            )
             .get(pk=_pk(voucher))
         )
     except Voucher.DoesNotExist:
