@@ -270,7 +270,32 @@ class ExplanationMixin(forms.Form):
 
 
 class TransitionForm(ExplanationMixin):
-    """claim, pass, approve, submit, withdraw: nothing but the explanation."""
+    """submit, claim: nothing but the explanation of a late transition."""
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Ghi chú"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ApproveForm(ExplanationMixin):
+    note = forms.CharField(label=_("Ý kiến phê duyệt"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PassForm(ExplanationMixin):
+    """The control checklist of the procedure version (the service requires every item)."""
+
+    checklist = forms.MultipleChoiceField(
+        label=_("Nội dung đã kiểm soát"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(label=_("Ý kiến kiểm soát"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, checklist: Choices = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["checklist"].choices = list(checklist)
 
 
 class SendBackForm(ExplanationMixin):
@@ -307,7 +332,7 @@ class ReasonsForm(ExplanationMixin):
             for code, label in self.reasons
         ]
 
-    def items(self) -> list[dict]:
+    def coded(self) -> list[dict]:
         return [
             {"code": code, "note": self.cleaned_data.get(f"note_{code}", "")} for code in self.cleaned_data["codes"]
         ]

@@ -52,16 +52,18 @@ def test_unit_sees_its_lines_with_usage_and_chart(client, world, lines):
     assert 'class="chart"' in html and "NDKT 6001" in html
 
 
-def test_usage_bar_warns_at_80_percent_with_text(client, world, lines):
-    from payments.models import BudgetLine
+def test_usage_bar_warns_at_80_percent_with_text(client, world):
+    from vouchers.tests.kit import Kit, seed
 
-    # Reach 85% through the counters' only writer: a reservation of a voucher is
-    # not needed here, an allocation-free line at 0 shows "full", a used one "warn".
-    BudgetLine.objects.filter(pk=lines["a_power"].pk).update(reserved=8_500_000)
+    seed(world)
+    kit = Kit(world)
+    line = kit.line("6605")
+    kit.submitted(line.allocated * 85 // 100, ndkt="6605")  # a submission reserves 85% of the line
     _login(client, world.users["a_chief"])
     html = client.get(reverse("budget")).content.decode()
     assert "meter meter-warn" in html
     assert "Cảnh báo" in html  # the level is said in words, not only by colour
+    assert 'aria-valuenow="85"' in html
 
 
 def test_officer_filters_by_unit_and_sees_only_offices_units(client, world, lines):
