@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{scenario.name}: running")
             sampler.reset()
             cpu0 = procs.cpu_times([web.pid, worker.pid])
+            own0 = sum(__import__("psutil").Process().cpu_times()[:2])
             t = time.perf_counter()
             spy = _profile(scenario.name, web.pid, scale) if scenario.name in profiled else None
             try:
@@ -153,6 +154,13 @@ def main(argv: list[str] | None = None) -> int:
                     spy.wait(timeout=scale.duration + scale.warmup + 60)
             entry["seconds_total"] = round(time.perf_counter() - t, 1)
             entry["cpu_s"] = round(procs.cpu_times([web.pid, worker.pid]) - cpu0, 1)
+            load = entry.get("load") or {}
+            if load.get("requests_sent"):
+                # Server CPU (gunicorn + Celery) per request: a cost that holds even
+                # when other processes take a share of the cores.
+                entry["server_cpu_ms_per_request"] = round(1000 * entry["cpu_s"] / load["requests_sent"], 1)
+            # The load generator's own CPU (it shares the machine's cores).
+            entry["loadgen_cpu_s"] = round(sum(__import__("psutil").Process().cpu_times()[:2]) - own0, 1)
             entry["rss"] = sampler.snapshot()
             ctx.results[scenario.name] = entry
             log(f"{scenario.name}: {_one_line(entry)}")
@@ -216,6 +224,8 @@ def _one_line(entry: dict[str, Any]) -> str:
     for k in ("vouchers_per_s", "per_s", "ratio", "project_ms_per_page", "bare_weasyprint_ms_per_page"):
         if k in entry:
             parts.append(f"{k}={entry[k]}")
+    parts.append(f"server cpu {entry.get('cpu_s')} s, load generator cpu {entry.get('loadgen_cpu_s')} s "
+                 f"in {entry.get('seconds_total')} s")
     return "; ".join(parts)
 
 

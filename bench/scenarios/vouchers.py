@@ -132,11 +132,13 @@ def lifecycle(ctx: Context) -> dict[str, Any]:
             completed.append(vid)
 
     s = ctx.scale
-    window_started = time.perf_counter() + s.warmup
-    load = run_load(ctx.base_url, flow, clients=s.clients, duration=s.duration, warmup=s.warmup)
+    # A voucher's life is nine requests: a longer window than the one-request scenarios.
+    duration, warmup = 2 * s.duration, 2 * s.warmup
+    window_started = time.perf_counter() + warmup
+    load = run_load(ctx.base_url, flow, clients=s.clients, duration=duration, warmup=warmup)
     # Paid is when the worker has posted the payment: wait for it (bounded).
     paid, last_paid_at, waited = _wait_paid(ctx, completed, s.drain_timeout)
-    elapsed = max(s.duration, (last_paid_at or window_started + s.duration) - window_started)
+    elapsed = max(duration, (last_paid_at or window_started + duration) - window_started)
     ctx.shared["paid_vouchers"] = paid
     return {
         "load": load,

@@ -1,0 +1,107 @@
+"""Query counts of the list endpoints are pinned (shared/design/performance.md:
+"queries per page independent of page size").
+
+Each list is read through the API with a real Bearer token at page sizes 5 and
+50, over more than 50 rows reached through the real services: the counts must be
+equal (no query per row) and at most the pinned maximum. A route that does not
+exist yet is skipped with the reason; all of them exist once the API is complete.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import Resolver404, resolve
+
+ROWS = 52  # more than the larger page size, so both pages are full
+
+# Per data set (built once through the services): the lists read over it, as
+# (path, reader, pinned maximum of queries per page). The maxima are today's
+# counts: the token and its user, the reader's memberships, the MFA check (staff
+# and signers only), COUNT(*) of the page-number pagination and the page with
+# its joins. Raise one
+# only with a reason.
+LISTS = [
+    pytest.param("drafts", [("/api/v1/vouchers", "a_preparer", 4)], id="unit-voucher-list"),
+    pytest.param(
+        "submitted", [("/api/v1/review-queue", "officer", 5), ("/api/v1/vouchers", "officer", 5)],
+        id="officer-review-queue-and-voucher-list",
+    ),
+    pytest.param("pending", [("/api/v1/review-queue", "approver", 5)], id="approver-review-queue"),
+    pytest.param(
+        "budget_lines", [("/api/v1/budget-lines", "a_preparer", 4), ("/api/v1/budget-lines", "officer", 5)],
+        id="budget-lines",
+    ),
+    pytest.param("notifications", [("/api/v1/notifications", "a_holder", 5)], id="notifications"),
+]
+
+
+def _route_exists(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+def _populate(world, what: str) -> None:  # noqa: ANN001
+    from vouchers.tests.kit import Kit, seed
+
+    seed(world)
+    if what == "budget_lines":
+        from payments.services.budget import budget_line_get_or_create
+
+        unit = world.units["a"]
+        for n in range(ROWS):
+            budget_line_get_or_create(
+                actor=world.users["tadmin"], unit=unit, fiscal_year=2026, chapter="422", sector="072",
+                ndkt=f"{6100 + n:04d}", funding_source="13", budget_level="2", name=f"Dòng {n}",
+            )
+        return
+    if what == "notifications":
+        from payments.models import Notification, NotificationKind
+        from payments.services.notifications import notifications_write
+
+        user = world.users["a_holder"]
+        notifications_write(
+            [
+                Notification(user=user, kind=NotificationKind.BALANCE_CHANGE, title=f"Biến động số dư {n}",
+                             body="Tài khoản tăng 1.000 ₫.", unit=world.units["a"], data={"n": n})
+                for n in range(ROWS)
+            ]
+        )
+        return
+    kit = Kit(world)
+    for _n in range(ROWS):
+        if what == "drafts":
+            kit.draft()
+        elif what == "submitted":
+            kit.submitted()
+        elif what == "pending":
+            kit.pending()
+
+
+def _count(client, path: str, size: int) -> tuple[int, int]:  # noqa: ANN001
+    client.get(f"{path}?page_size={size}")  # warm per-process caches (content types, calendar)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"{path}?page_size={size}")
+    assert response.status_code == 200, response.content[:500]
+    body = response.json()
+    rows = body["results"] if isinstance(body, dict) and "results" in body else body
+    return len(ctx.captured_queries), len(rows)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("data", "lists"), LISTS)
+def test_list_queries_do_not_grow_with_the_page(data, lists, world, api) -> None:  # noqa: ANN001
+    missing = [path for path, _reader, _max in lists if not _route_exists(path)]
+    if missing:
+        pytest.skip(f"{', '.join(sorted(set(missing)))} does not exist yet")
+    _populate(world, data)
+    for path, reader, max_queries in lists:
+        client = api(reader)
+        small, small_rows = _count(client, path, 5)
+        large, large_rows = _count(client, path, 50)
+        assert small_rows == 5, f"{path} as {reader}: {small_rows} rows on a page of 5"
+        assert large_rows == 50, f"{path} as {reader}: expected a full page of 50 rows, got {large_rows}"
+        assert small == large, f"{path} as {reader}: {small} queries for 5 rows but {large} for 50 (one per row?)"
+        assert large <= max_queries, f"{path} as {reader}: {large} queries per page, pinned at most {max_queries}"
