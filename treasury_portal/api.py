@@ -166,3 +166,92 @@ def drop_slash_duplicates(endpoints: list, **kwargs: Any) -> list:
     """drf-spectacular preprocessing hook: one schema entry per API path."""
     paths = {p for p, *_rest in endpoints}
     return [e for e in endpoints if not (e[0].endswith("/") and e[0].rstrip("/") in paths)]
+
+
+# --- the OpenAPI schema ----------------------------------------------------------
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error: a machine code (api-contract.md), a sentence, and per-field messages.",
+    "properties": {
+        "code": {"type": "string", "example": "validation_error"},
+        "detail": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": True},
+    },
+    "required": ["code", "detail"],
+}
+_ERRORS = {
+    "400": "validation_error",
+    "401": "not_authenticated",
+    "403": "permission_denied, mfa_required",
+    "404": "not_found (also another organisation's object)",
+}
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+    "description": "Run this POST at most once per user and key: a repeat with the same body replays the "
+    "first response; the same key with another body is 409 idempotency_conflict.",
+}
+_UNSAFE_ERRORS = {
+    "409": "a business rule refused it (invalid_transition, idempotency_conflict, …)",
+    "415": "validation_error (unsupported media type)",
+}
+
+
+def document_error_responses(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular postprocessing hook: the error body of api-contract.md on
+    every operation (the one exception handler gives every error this shape),
+    and the Idempotency-Key header on every POST (PortalAPIView honours it)."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            errors = dict(_ERRORS)
+            if method != "get":
+                errors.update(_UNSAFE_ERRORS)
+            if method == "post":
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+                    parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+            responses = operation.setdefault("responses", {})
+            for status_code, codes in errors.items():
+                responses.setdefault(status_code, {"description": f"Error: {codes}.", "content": body})
+    return result
+
+
+def lib_doc_excludes() -> list:
+    """Classes whose docstrings never describe an endpoint (drf-spectacular)."""
+    from drf_spectacular.plumbing import get_lib_doc_excludes
+
+    return [*get_lib_doc_excludes(), PortalAPIView]
+
+
+def paginated(serializer_class: type) -> type:
+    """The schema of a page of `serializer_class` rows, as PortalPagination
+    returns it: `@extend_schema(responses=paginated(FooSerializer))`."""
+    from rest_framework import serializers
+
+    name = serializer_class.__name__.removesuffix("Serializer")
+    cached = _PAGINATED.get(serializer_class)
+    if cached is None:
+        cached = type(
+            f"Paginated{name}ListSerializer",
+            (serializers.Serializer,),
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": serializer_class(many=True),
+                "__doc__": f"A page of {name} rows, newest first.",
+            },
+        )
+        _PAGINATED[serializer_class] = cached
+    return cached
+
+
+_PAGINATED: dict[type, type] = {}
+

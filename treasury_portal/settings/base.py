@@ -57,7 +57,7 @@ MIDDLEWARE = [
 ]
 
 # Each app's contribution to the home page: what the signed-in user can act on.
-PORTAL_HOME_SECTIONS = ["accounts.home.home_section", "vouchers.home.home_section"]
+PORTAL_HOME_SECTIONS = ["accounts.home.home_section", "vouchers.home.home_section", "payments.home.home_section"]
 
 ROOT_URLCONF = "treasury_portal.urls"
 WSGI_APPLICATION = "treasury_portal.wsgi.application"
@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.portal",
+                "payments.context_processors.notifications",
             ],
         },
     },
@@ -217,13 +218,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer"},
-        }
-    },
-    "SECURITY": [{"bearerAuth": []}, {"cookieAuth": []}],
+    # Security schemes come from the authenticators (bearerAuth: accounts.authentication).
     "PREPROCESSING_HOOKS": ["treasury_portal.api.drop_slash_duplicates"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "treasury_portal.api.document_error_responses",
+    ],
+    # PortalAPIView's docstring is not every endpoint's description.
+    "GET_LIB_DOC_EXCLUDES": "treasury_portal.api.lib_doc_excludes",
 }
 
 # Celery: see docs/architecture.md and shared/design/reliability.md.
