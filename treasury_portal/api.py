@@ -255,3 +255,28 @@ def paginated(serializer_class: type) -> type:
 
 _PAGINATED: dict[type, type] = {}
 
+
+# --- errors raised before any API view runs (URL not matched, crash) -----------------
+
+
+def _json_error(code: str, detail: str, http_status: int):  # noqa: ANN202
+    from django.http import JsonResponse
+
+    return JsonResponse({"code": code, "detail": detail}, status=http_status)
+
+
+def handler404(request, exception=None):  # noqa: ANN001, ANN201 - Django's handler signature
+    """/api/… answers JSON even when no route matched (e.g. /api/v1/vouchers/abc)."""
+    if request.path.startswith("/api/"):
+        return _json_error("not_found", _("Không tìm thấy."), 404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):  # noqa: ANN001, ANN201
+    if request.path.startswith("/api/"):
+        return _json_error("server_error", _("Lỗi hệ thống. Vui lòng thử lại sau."), 500)
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -27,3 +27,7 @@ if settings.BENCHMARK_ENDPOINTS:
     urlpatterns.append(path("bench/", include("payments.bench_urls")))
 
 admin.site = portal_admin_site
+
+# The API answers with its JSON error body even when no API view runs.
+handler404 = "treasury_portal.api.handler404"
+handler500 = "treasury_portal.api.handler500"
