@@ -1,0 +1,95 @@
+"""Schemathesis against the served schema (/api/schema/), once per kind of
+organisation: a unit signer, treasury staff (officer and administrator) and a
+supplier clerk, each with a real Bearer token. No 5xx, and every response
+(errors included) matches the schema.
+
+Bounded: SCHEMA_FUZZ_EXAMPLES examples per operation (default 10), no deadline.
+The app is called in-process over WSGI, inside each test's transaction.
+"""
+
+import os
+
+import pytest
+import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from accounts import selectors
+from accounts.services import api_token_create
+from conftest import enrol_totp
+
+MAX_EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "10"))
+# The contract here: no 5xx, responses (status, content type, headers, body)
+# match the schema, auth is enforced. Whether every schema-valid input is
+# accepted and every schema-invalid one refused is stricter: SCHEMA_FUZZ_STRICT=1.
+EXCLUDED_CHECKS = (
+    [] if os.environ.get("SCHEMA_FUZZ_STRICT") == "1" else [positive_data_acceptance, negative_data_rejection]
+)
+# One user per kind of organisation (and both sides of the treasury's work).
+ROLES = {
+    "unit signer": "b_holder",
+    "control officer": "officer_b",
+    "treasury administrator": "tadmin_b",
+    "supplier clerk": "evn_clerk",
+}
+
+
+# Loaded once at collection from the served endpoint (no database needed to
+# generate it), so each operation is its own test item: "[POST /api/v1/...]".
+APP = WSGIHandler()
+schema = schemathesis.openapi.from_wsgi("/api/schema/", APP)
+
+
+@pytest.fixture(autouse=True)
+def _wsgi_inside_the_test_transaction():  # noqa: ANN202
+    # Django's test client does the same: a request must not close the
+    # connection that holds the test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def auth_headers(world):  # noqa: ANN001, ANN201
+    """Authorization headers of one demo user per organisation kind (MFA enrolled)."""
+    headers = {}
+    for username in ROLES.values():
+        user = world.users[username]
+        if selectors.requires_mfa(user):
+            enrol_totp(user)
+        headers[username] = {"Authorization": f"Bearer {api_token_create(user=user, name='schemathesis')[1]}"}
+    return headers
+
+
+def _fuzz_as(username: str):  # noqa: ANN202
+    @pytest.mark.slow
+    @pytest.mark.django_db
+    @schema.parametrize()
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+    )
+    def test(case, auth_headers):  # noqa: ANN001
+        headers = auth_headers[username]
+        response = case.call(headers=headers)
+        # `headers` tells the ignored_auth check that this auth is real: it then
+        # probes the same request without it and with a wrong token (401 expected).
+        case.validate_response(response, headers=headers, excluded_checks=EXCLUDED_CHECKS)
+
+    test.__doc__ = f"The API as {username}: no 5xx, responses match the schema."
+    return test
+
+
+test_api_as_a_unit_signer = _fuzz_as(ROLES["unit signer"])
+test_api_as_a_control_officer = _fuzz_as(ROLES["control officer"])
+test_api_as_a_treasury_administrator = _fuzz_as(ROLES["treasury administrator"])
+test_api_as_a_supplier_clerk = _fuzz_as(ROLES["supplier clerk"])
