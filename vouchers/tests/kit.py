@@ -77,12 +77,19 @@ class Kit:
     def draft(  # noqa: ANN201
         self, amount: int = 1_500_000, *, ndkt: str = "7000", mode: str = "payment", lines=None, **extra  # noqa: ANN001, ANN003
     ) -> Voucher:
-        return services.voucher_create(
-            actor=self.user(f"{self.prefix}_preparer"), unit=self.unit, procedure=extra.pop("procedure", "C2-02a/NS"),
-            mode=mode, fiscal_year=self.fiscal_year, description="Mua văn phòng phẩm quý IV",
-            payee={"name": "Công ty TNHH Văn phòng phẩm Hồng Hà", "account_number": "0123456789", "bank_code": "VCB"},
-            lines=lines or [{"budget_line": self.line(ndkt).pk, "amount": amount, "description": "Giấy, bút"}],
+        fields = {
+            "procedure": "C2-02a/NS",
+            "description": "Mua văn phòng phẩm quý IV",
+            "payee": {"name": "Công ty TNHH Văn phòng phẩm Hồng Hà", "account_number": "0123456789",
+                      "bank_code": "VCB"},
+            "lines": lines if lines is not None else [
+                {"budget_line": self.line(ndkt).pk, "amount": amount, "description": "Giấy, bút"}
+            ],
             **extra,
+        }
+        return services.voucher_create(
+            actor=self.user(f"{self.prefix}_preparer"), unit=self.unit, mode=mode, fiscal_year=self.fiscal_year,
+            **fields,
         )
 
     def sign(self, voucher: Voucher, username: str) -> None:
