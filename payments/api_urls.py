@@ -1,1 +1,19 @@
-urlpatterns: list = []
+from payments import apis
+from treasury_portal.api import api_path
+
+urlpatterns = [
+    *api_path("accounts", apis.AccountListApi.as_view(), "api-accounts"),
+    *api_path("accounts/<int:pk>/transactions", apis.AccountTransactionsApi.as_view(), "api-account-transactions"),
+    *api_path("accounts/<int:pk>/statement.csv", apis.AccountStatementCsvApi.as_view(), "api-account-statement-csv"),
+    *api_path("accounts/<int:pk>/statement.pdf", apis.AccountStatementPdfApi.as_view(), "api-account-statement-pdf"),
+    *api_path("accounts/<int:pk>/deposits", apis.AccountDepositsApi.as_view(), "api-account-deposits"),
+    *api_path("vouchers/<int:pk>/result.pdf", apis.VoucherResultPdfApi.as_view(), "api-voucher-result-pdf"),
+    *api_path("vouchers/<int:pk>/retry-payment", apis.VoucherRetryPaymentApi.as_view(), "api-voucher-retry-payment"),
+    *api_path("transfers/<int:pk>/debit-advice.pdf", apis.DebitAdvicePdfApi.as_view(), "api-transfer-debit-advice"),
+    *api_path("notifications", apis.NotificationListApi.as_view(), "api-notifications"),
+    *api_path("notifications/read-all", apis.NotificationsReadAllApi.as_view(), "api-notifications-read-all"),
+    *api_path("notifications/<int:pk>/read", apis.NotificationReadApi.as_view(), "api-notification-read"),
+    *api_path("payment-intents", apis.PaymentIntentListApi.as_view(), "api-payment-intents"),
+    *api_path("bank-files", apis.BankFileListApi.as_view(), "api-bank-files"),
+    *api_path("bank-files/<int:pk>/download", apis.BankFileDownloadApi.as_view(), "api-bank-file-download"),
+]

@@ -53,3 +53,48 @@ def render_debit_advice(context: dict) -> bytes:
 
 def render_statement(context: dict) -> bytes:
     return render("payments/pdf/statement.html", context)
+
+
+def statement_csv(context: dict) -> bytes:
+    """The statement as CSV (UTF-8 with a BOM so spreadsheet programs read the
+    Vietnamese letters): opening balance, one row per movement, closing balance."""
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    account = context["account"]
+    writer.writerow(["account", account.number, account.name])
+    writer.writerow(["period", context["start"].isoformat(), context["end"].isoformat()])
+    writer.writerow(["opening_balance", context["opening"]])
+    writer.writerow(
+        ["posted_at", "voucher", "description", "counterparty", "counterparty_account", "debit", "credit",
+         "balance", "reference"]
+    )
+    for r in context["rows"]:
+        writer.writerow(
+            [
+                r.created_at.astimezone(_tz()).isoformat(timespec="seconds"),
+                r.voucher.number if r.voucher_id else "",
+                _csv_text(r.description),
+                _csv_text(r.counterparty),
+                r.counterparty_number,
+                r.amount if r.direction == "debit" else "",
+                r.amount if r.direction == "credit" else "",
+                r.balance_after,
+                r.key,
+            ]
+        )
+    writer.writerow(["total", "", "", "", "", context["total_debits"], context["total_credits"], ""])
+    writer.writerow(["closing_balance", context["closing"]])
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def _tz():  # noqa: ANN202
+    from django.utils import timezone
+
+    return timezone.get_current_timezone()
+
+
+def _csv_text(value: str) -> str:
+    # A cell starting with = + - @ would be run as a formula by spreadsheet programs.
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -113,6 +113,80 @@ LIST_ROUTES_EXEMPT.update(
 )
 
 
+# --- payments (payments/urls.py, payments/api_urls.py) ------------------------------
+
+
+def _paid_voucher_b(world: DemoWorld):  # noqa: ANN202
+    """A voucher of unit B approved and paid through the real services."""
+    from payments.models import PaymentIntent
+    from payments.services.payment import payment_intent_process
+    from payments.tests.kit import Kit, seed_money
+
+    seed_money(world)
+    voucher = Kit(world, "b").approved(2_300_000)
+    payment_intent_process(intent_id=PaymentIntent.objects.get(voucher=voucher).pk, worker="access-objects")
+    voucher.refresh_from_db()
+    assert voucher.status == "paid", voucher.status
+    return voucher
+
+
+def make_account(world: DemoWorld) -> object:
+    from payments.models import Account
+    from payments.tests.kit import seed_money
+
+    seed_money(world)
+    return Account.objects.get(unit=world.units["b"], kind="deposit")
+
+
+def make_debit_transfer(world: DemoWorld) -> object:
+    from payments.models import Transfer
+
+    return Transfer.objects.get(voucher=_paid_voucher_b(world), kind="payment")
+
+
+def make_payment_intent(world: DemoWorld) -> object:
+    return _paid_voucher_b(world).payment_intent
+
+
+def make_bank_file(world: DemoWorld) -> object:
+    from payments.services.bank_files import bank_files_generate
+
+    _paid_voucher_b(world)
+    (bank_file,) = bank_files_generate(actor=world.users["tadmin_b"])
+    return bank_file
+
+
+def make_notification(world: DemoWorld) -> object:
+    """A balance notification of B's account holder."""
+    from payments.models import Notification
+    from payments.services import ledger
+
+    account = make_account(world)
+    transfer = ledger.deposit_credit(actor=None, account=account, amount=1_000, reference="access-policy")
+    return Notification.objects.get(user=world.users["b_holder"], data__transfer_id=transfer.pk)
+
+
+TREASURY_B = ("officer_b", "approver_b", "tadmin_b")
+MAKERS.update(
+    {
+        "account": make_account,
+        "paid_voucher": _paid_voucher_b,
+        "debit_transfer": make_debit_transfer,
+        "payment_intent": make_payment_intent,
+        "bank_file": make_bank_file,
+        "notification": make_notification,
+    }
+)
+OWNERS.update({"notification": ("b_holder",), "bank_file": TREASURY_B, "payment_intent": TREASURY_B})
+LIST_ROUTES.update(
+    {
+        "api-accounts": "account",
+        "api-notifications": "notification",
+        "api-payment-intents": "payment_intent",
+        "api-bank-files": "bank_file",
+    }
+)
+
 def owners(kind: str) -> tuple[str, ...]:
     return OWNERS.get(kind, B_SIDE)
 

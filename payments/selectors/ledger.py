@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, F, Q, QuerySet, Value, When
 from django.db.models import CharField as CharFieldExpr
 from django.utils import timezone
 
@@ -44,8 +44,13 @@ def account_transactions(account: Account) -> QuerySet[Transfer]:
         .select_related("debit_account", "credit_account", "voucher")
         .annotate(
             direction=Case(When(mine, then=Value("debit")), default=Value("credit"), output_field=CharFieldExpr()),
-            signed_amount=Case(When(mine, then=-F("amount")), default=F("amount")),
-            balance_after=Case(When(mine, then=F("debit_balance_after")), default=F("credit_balance_after")),
+            signed_amount=Case(
+                When(mine, then=F("amount") * -1), default=F("amount"), output_field=BigIntegerField()
+            ),
+            balance_after=Case(
+                When(mine, then=F("debit_balance_after")), default=F("credit_balance_after"),
+                output_field=BigIntegerField(),
+            ),
         )
         .order_by("-created_at", "-id")
     )
@@ -98,3 +103,16 @@ def account_statement(account: Account, start: date, end: date) -> dict:
         "total_credits": credits,
         "closing": rows[-1].balance_after if rows else opening,
     }
+
+
+def access_account_administered(user, pk: int) -> Account:  # noqa: ANN001
+    """A unit's account the user administers (treasury administrator over its unit); 404 otherwise."""
+    from accounts.models import Role
+    from accounts.selectors import user_has_treasury_role_over
+
+    account = access_account(user, pk)
+    if account.unit_id is None or not (
+        user.is_superuser or user_has_treasury_role_over(user, account.unit, Role.ADMINISTRATOR)
+    ):
+        raise NotFound()
+    return account

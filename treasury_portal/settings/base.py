@@ -57,7 +57,7 @@ MIDDLEWARE = [
 ]
 
 # Each app's contribution to the home page: what the signed-in user can act on.
-PORTAL_HOME_SECTIONS = ["accounts.home.home_section", "vouchers.home.home_section"]
+PORTAL_HOME_SECTIONS = ["accounts.home.home_section", "vouchers.home.home_section", "payments.home.home_section"]
 
 ROOT_URLCONF = "treasury_portal.urls"
 WSGI_APPLICATION = "treasury_portal.wsgi.application"
@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.portal",
+                "payments.context_processors.notifications",
             ],
         },
     },

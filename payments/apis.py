@@ -1,0 +1,328 @@
+"""API v1 of the payments app: accounts and their transactions and statements,
+deposits, notifications, result PDFs and debit advices, payment intents,
+retries and bank files. Thin: validate → one selector/service → serialize."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import TREASURY_ROLES
+from accounts.selectors import has_role
+from payments import pdf
+from payments.models import AccountKind, Notification, PaymentIntent, PaymentIntentStatus
+from payments.selectors import documents as document_selectors
+from payments.selectors import ledger as ledger_selectors
+from payments.selectors import notifications as notification_selectors
+from payments.selectors import payment as payment_selectors
+from payments.services import bank_files as bank_file_services
+from payments.services import ledger as ledger_services
+from payments.services import notifications as notification_services
+from payments.services import payment as payment_services
+from payments.services.documents import debit_advice_render, result_document_render
+from treasury_portal.api import PortalAPIView, PortalPagination, created
+from treasury_portal.errors import NotFound, PermissionDenied
+
+# --- serializers -----------------------------------------------------------------
+
+
+class AccountSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=AccountKind.choices)
+    unit = serializers.CharField(source="unit.code", allow_null=True, default=None)
+    budget_level = serializers.CharField()
+    programme = serializers.CharField()
+    balance = serializers.IntegerField(help_text="credits − debits, in đồng")
+    allow_negative = serializers.BooleanField()
+
+
+class TransactionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["debit", "credit"])
+    amount = serializers.IntegerField()
+    signed_amount = serializers.IntegerField(help_text="negative for a debit of this account")
+    balance_after = serializers.IntegerField()
+    counterparty_name = serializers.SerializerMethodField()
+    counterparty_account = serializers.SerializerMethodField()
+    voucher_id = serializers.IntegerField(allow_null=True)
+    voucher_number = serializers.CharField(source="voucher.number", allow_null=True, default=None)
+    description = serializers.CharField()
+    reference = serializers.CharField(source="key")
+
+    def _other(self, obj):  # noqa: ANN001, ANN202
+        return obj.credit_account if obj.direction == "debit" else obj.debit_account
+
+    def get_counterparty_name(self, obj) -> str:  # noqa: ANN001
+        return obj.counterparty_name or self._other(obj).name
+
+    def get_counterparty_account(self, obj) -> str:  # noqa: ANN001
+        return obj.counterparty_account or self._other(obj).number
+
+
+class DepositInSerializer(serializers.Serializer):
+    amount = serializers.IntegerField(min_value=1)
+    reference = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    depositor = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    unread = serializers.SerializerMethodField()
+    unit = serializers.CharField(source="unit.code", allow_null=True, default=None)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "data", "unit", "voucher_id", "created_at", "read_at", "unread"]
+
+    def get_unread(self, obj: Notification) -> bool:
+        return obj.read_at is None
+
+
+class PaymentIntentSerializer(serializers.ModelSerializer):
+    voucher_number = serializers.CharField(source="voucher.number")
+    unit = serializers.CharField(source="voucher.unit.code")
+    amount = serializers.IntegerField(source="voucher.total_amount")
+    clearing_bank = serializers.CharField(source="clearing_bank.code", allow_null=True, default=None)
+
+    class Meta:
+        model = PaymentIntent
+        fields = [
+            "id", "voucher_id", "voucher_number", "unit", "amount", "status", "attempts", "failure_code",
+            "last_error", "clearing_bank", "bank_file_id", "created_at", "updated_at", "completed_at",
+        ]
+
+
+class BankFileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    bank = serializers.CharField(source="bank.code")
+    office = serializers.CharField(source="office.code", allow_null=True, default=None)
+    cycle = serializers.CharField()
+    message_id = serializers.CharField()
+    transfer_count = serializers.IntegerField()
+    control_sum = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class PDFRenderer(BaseRenderer):
+    """Lets a client ask for `Accept: application/pdf`; errors still leave as JSON text."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):  # noqa: ANN001, ANN201
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)
+
+
+class CSVRenderer(PDFRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class XMLRenderer(PDFRenderer):
+    media_type = "application/xml"
+    format = "xml"
+
+
+def file_response(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _paginate(view: PortalAPIView, request: Request, queryset, serializer_class) -> Response:  # noqa: ANN001
+    paginator = PortalPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+PDF_RESPONSE = {(200, "application/pdf"): OpenApiTypes.BINARY}
+PERIOD = [
+    OpenApiParameter("from", OpenApiTypes.DATE, description="first day (default: the 1st of this month)"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="last day (default: today)"),
+]
+
+
+# --- accounts ---------------------------------------------------------------------
+
+
+class AccountListApi(PortalAPIView):
+    @extend_schema(
+        operation_id="accounts_list", responses=AccountSerializer(many=True),
+        parameters=[OpenApiParameter("unit", str), OpenApiParameter("kind", str, enum=AccountKind.values)],
+    )
+    def get(self, request: Request) -> Response:
+        qs = ledger_selectors.accounts_visible(
+            request.user, unit=request.query_params.get("unit"), kind=request.query_params.get("kind")
+        )
+        return _paginate(self, request, qs, AccountSerializer)
+
+
+class AccountTransactionsApi(PortalAPIView):
+    @extend_schema(operation_id="account_transactions", responses=TransactionSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        account = ledger_selectors.access_account(request.user, pk)
+        return _paginate(self, request, ledger_selectors.account_transactions(account), TransactionSerializer)
+
+
+class AccountStatementCsvApi(PortalAPIView):
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(operation_id="account_statement_csv", parameters=PERIOD,
+                   responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        account = ledger_selectors.access_account(request.user, pk)
+        start, end = ledger_selectors.parse_period(request.query_params.get("from"), request.query_params.get("to"))
+        context = document_selectors.statement_context(account, ledger_selectors.account_statement(account, start, end))
+        return file_response(
+            pdf.statement_csv(context), filename=f"sao-ke-{account.number}-{start}-{end}.csv",
+            content_type="text/csv; charset=utf-8",
+        )
+
+
+class AccountStatementPdfApi(PortalAPIView):
+    renderer_classes = [JSONRenderer, PDFRenderer]
+
+    @extend_schema(operation_id="account_statement_pdf", parameters=PERIOD, responses=PDF_RESPONSE)
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        account = ledger_selectors.access_account(request.user, pk)
+        start, end = ledger_selectors.parse_period(request.query_params.get("from"), request.query_params.get("to"))
+        context = document_selectors.statement_context(account, ledger_selectors.account_statement(account, start, end))
+        return file_response(
+            pdf.render_statement(context), filename=f"sao-ke-{account.number}-{start}-{end}.pdf",
+            content_type="application/pdf",
+        )
+
+
+class AccountDepositsApi(PortalAPIView):
+    """Treasury administrators credit a unit's deposit account."""
+
+    @extend_schema(operation_id="account_deposit_create", request=DepositInSerializer,
+                   responses={201: TransactionSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        account = ledger_selectors.access_account_administered(request.user, pk)
+        data = DepositInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transfer = ledger_services.deposit_credit(actor=request.user, account=account, **data.validated_data)
+        row = ledger_selectors.account_transactions(account).get(pk=transfer.pk)
+        return created(TransactionSerializer(row).data)
+
+
+# --- documents --------------------------------------------------------------------
+
+
+class VoucherResultPdfApi(PortalAPIView):
+    renderer_classes = [JSONRenderer, PDFRenderer]
+
+    @extend_schema(operation_id="voucher_result_pdf", responses=PDF_RESPONSE)
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        voucher = document_selectors.access_result_voucher(request.user, pk)
+        document = document_selectors.result_document(voucher) or result_document_render(voucher_id=voucher.pk)
+        if document is None:
+            raise NotFound()
+        return file_response(
+            document.file.open("rb").read(), filename=f"ket-qua-{voucher.number}.pdf", content_type="application/pdf"
+        )
+
+
+class DebitAdvicePdfApi(PortalAPIView):
+    renderer_classes = [JSONRenderer, PDFRenderer]
+
+    @extend_schema(operation_id="transfer_debit_advice_pdf", responses=PDF_RESPONSE)
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        transfer = document_selectors.access_debit_advice_transfer(request.user, pk)
+        document = debit_advice_render(transfer_id=transfer.pk)
+        if document is None:
+            raise NotFound()
+        return file_response(
+            document.file.open("rb").read(), filename=f"giay-bao-no-{transfer.pk}.pdf", content_type="application/pdf"
+        )
+
+
+# --- notifications -------------------------------------------------------------------
+
+
+class NotificationListApi(PortalAPIView):
+    @extend_schema(
+        operation_id="notifications_list", responses=NotificationSerializer(many=True),
+        parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="1: only unread ones")],
+    )
+    def get(self, request: Request) -> Response:
+        unread = request.query_params.get("unread", "") in {"1", "true", "yes"}
+        qs = notification_selectors.notifications_of(request.user, unread=unread).select_related("unit")
+        return _paginate(self, request, qs, NotificationSerializer)
+
+
+class NotificationReadApi(PortalAPIView):
+    @extend_schema(operation_id="notification_read", request=None, responses=NotificationSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        notification = notification_services.notification_mark_read(actor=request.user, notification_id=pk)
+        return Response(NotificationSerializer(notification).data)
+
+
+class NotificationsReadAllApi(PortalAPIView):
+    @extend_schema(operation_id="notifications_read_all", request=None,
+                   responses=inline_serializer("ReadAll", {"marked": serializers.IntegerField()}))
+    def post(self, request: Request) -> Response:
+        return Response({"marked": notification_services.notifications_mark_all_read(actor=request.user)})
+
+
+# --- the treasury's payments ----------------------------------------------------------
+
+
+def _require_treasury(request: Request) -> None:
+    if not has_role(request.user, *TREASURY_ROLES):
+        raise PermissionDenied("Chỉ cán bộ kho bạc mới xem được mục này.")
+
+
+class PaymentIntentListApi(PortalAPIView):
+    @extend_schema(
+        operation_id="payment_intents_list", responses=PaymentIntentSerializer(many=True),
+        parameters=[OpenApiParameter("status", str, enum=PaymentIntentStatus.values)],
+    )
+    def get(self, request: Request) -> Response:
+        _require_treasury(request)
+        qs = payment_selectors.intents_visible(request.user, status=request.query_params.get("status"))
+        return _paginate(self, request, qs, PaymentIntentSerializer)
+
+
+class VoucherRetryPaymentApi(PortalAPIView):
+    @extend_schema(operation_id="voucher_retry_payment", request=None, responses=PaymentIntentSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        intent = payment_services.payment_retry(actor=request.user, voucher_id=pk)
+        intent = PaymentIntent.objects.select_related("voucher__unit", "clearing_bank").get(pk=intent.pk)
+        return Response(PaymentIntentSerializer(intent).data)
+
+
+class BankFileListApi(PortalAPIView):
+    @extend_schema(operation_id="bank_files_list", responses=BankFileSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        _require_treasury(request)
+        return _paginate(self, request, payment_selectors.bank_files_visible(request.user), BankFileSerializer)
+
+    @extend_schema(operation_id="bank_files_generate", request=None, responses={201: BankFileSerializer(many=True)})
+    def post(self, request: Request) -> Response:
+        files = bank_file_services.bank_files_generate(actor=request.user)
+        return created(BankFileSerializer(files, many=True).data)
+
+
+class BankFileDownloadApi(PortalAPIView):
+    renderer_classes = [JSONRenderer, XMLRenderer]
+
+    @extend_schema(operation_id="bank_file_download", responses={(200, "application/xml"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        _require_treasury(request)
+        bank_file = payment_selectors.access_bank_file(request.user, pk)
+        return file_response(
+            bank_file.file.open("rb").read(), filename=f"{bank_file.message_id}.xml",
+            content_type="application/xml; charset=utf-8",
+        )

@@ -1,0 +1,153 @@
+"""Reads of payments: the treasury's intents, bank files, and the result
+section of a voucher's page."""
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+
+from accounts.models import TREASURY_ROLES, OrgKind, Role
+from accounts.selectors import memberships_of, unit_scope_q, user_has_treasury_role_over
+from payments.models import (
+    BankFile,
+    Document,
+    DocumentKind,
+    PaymentIntent,
+    PaymentIntentStatus,
+    Transfer,
+    TransferKind,
+)
+from treasury_portal.errors import NotFound
+
+RETRY_ROLES = (Role.APPROVER, Role.ADMINISTRATOR)
+
+
+def intents_visible(user, *, status: str | None = None) -> QuerySet[PaymentIntent]:  # noqa: ANN001
+    """Treasury staff: the intents of their offices' units."""
+    qs = PaymentIntent.objects.filter(unit_scope_q(user, prefix="voucher__unit", roles=set(TREASURY_ROLES)))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("voucher__unit", "clearing_bank", "bank_file").order_by("-updated_at", "-id")
+
+
+def intent_counts(user) -> dict[str, int]:  # noqa: ANN001
+    rows = intents_visible(user).order_by().values("status").annotate(n=Count("id"))
+    counts = {s: 0 for s in PaymentIntentStatus.values}
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def unfiled_payments(user) -> QuerySet[PaymentIntent]:  # noqa: ANN001
+    return intents_visible(user, status=PaymentIntentStatus.SUCCEEDED).filter(
+        clearing_bank__isnull=False, bank_file__isnull=True
+    )
+
+
+def _office_paths(user) -> list[str]:  # noqa: ANN001
+    return sorted(
+        {m.organisation.path for m in memberships_of(user)
+         if m.role in TREASURY_ROLES and m.organisation.kind == OrgKind.TREASURY_OFFICE}
+    )
+
+
+def bank_files_visible(user) -> QuerySet[BankFile]:  # noqa: ANN001
+    """Treasury staff: the files of their office and the offices below."""
+    q = Q(pk__in=[])
+    for path in _office_paths(user):
+        q |= Q(office__path__startswith=path)
+    return BankFile.objects.filter(q).select_related("bank", "office", "created_by").order_by("-created_at", "-id")
+
+
+def access_bank_file(user, pk: int) -> BankFile:  # noqa: ANN001
+    bank_file = bank_files_visible(user).filter(pk=pk).first()
+    if bank_file is None:
+        raise NotFound()
+    return bank_file
+
+
+def can_retry(user, voucher) -> bool:  # noqa: ANN001
+    return user.is_superuser or user_has_treasury_role_over(user, voucher.unit, *RETRY_ROLES)
+
+
+def voucher_result_context(user, voucher) -> dict:  # noqa: ANN001
+    """What the voucher page's result section shows (templates/payments/_voucher_result.html):
+    the payment's state and reason, the result PDF, the debit advices, the
+    verification link, and the treasury's retry button. `voucher` must come
+    from a permission-checked selector (vouchers.selectors.access_voucher)."""
+    from vouchers.models import VoucherStatus
+
+    intent = PaymentIntent.objects.filter(voucher=voucher).first()
+    failure = None
+    if voucher.status == VoucherStatus.PAYMENT_FAILED:
+        event = voucher.events.filter(action="fail_payment").order_by("-created_at", "-id").first()
+        failure = event.note if event else (intent.last_error if intent else "")
+    paid_event = None
+    advices = []
+    if voucher.status == VoucherStatus.PAID:
+        paid_event = voucher.events.filter(action="pay").order_by("-created_at").first()
+        transfers = Transfer.objects.filter(
+            voucher=voucher, kind=TransferKind.PAYMENT, debit_account__unit__isnull=False
+        )
+        rendered = Document.objects.filter(
+            kind=DocumentKind.DEBIT_ADVICE, transfer__in=transfers, rendered_at__isnull=False
+        )
+        documents = {d.transfer_id: d for d in rendered}
+        for t in transfers.select_related("debit_account", "credit_account"):
+            advices.append(
+                {"transfer": t, "url": reverse("debit-advice-pdf", args=[t.pk]), "ready": t.pk in documents}
+            )
+    result = None
+    if voucher.status == VoucherStatus.PAID:
+        document = Document.objects.filter(kind=DocumentKind.RESULT, voucher=voucher, rendered_at__isnull=False).first()
+        result = {
+            "url": reverse("voucher-result-pdf", args=[voucher.pk]),
+            "ready": document is not None,
+            "sha256": document.sha256 if document else "",
+        }
+    return {
+        "voucher": voucher,
+        "show": voucher.status in (VoucherStatus.APPROVED, VoucherStatus.PAID, VoucherStatus.PAYMENT_FAILED),
+        "status": voucher.status,
+        "intent": intent,
+        "failure": failure,
+        "paid_at": paid_event.created_at if paid_event else None,
+        "result": result,
+        "advices": advices,
+        "verify_url": reverse("verify", args=[voucher.content_hash]) if voucher.content_hash else "",
+        "can_retry": voucher.status == VoucherStatus.PAYMENT_FAILED and can_retry(user, voucher),
+        "retry_url": reverse("payment-retry", args=[voucher.pk]),
+    }
+
+
+def roles(user) -> set[str]:  # noqa: ANN001
+    from accounts.selectors import roles_of
+
+    return roles_of(user)
+
+
+def can_retry_anywhere(user) -> bool:  # noqa: ANN001
+    return user.is_superuser or bool(roles(user) & set(RETRY_ROLES))
+
+
+def unfiled_summary(user) -> list[dict]:  # noqa: ANN001
+    """Per bank: how many paid transfers wait for the next file, and their sum."""
+    from django.db.models import Sum
+
+    rows = (
+        unfiled_payments(user).order_by().values("clearing_bank__code", "clearing_bank__name")
+        .annotate(n=Count("id"), total=Sum("voucher__total_amount"))
+        .order_by("clearing_bank__code")
+    )
+    return [
+        {"bank": r["clearing_bank__code"], "name": r["clearing_bank__name"], "count": r["n"], "total": r["total"] or 0}
+        for r in rows
+    ]
+
+
+def deposit_accounts_administered(user) -> list:  # noqa: ANN001
+    """Deposit accounts of the units an administrator serves."""
+    from accounts.selectors import visible_units
+    from payments.models import Account, AccountKind
+
+    units = visible_units(user, roles={Role.ADMINISTRATOR})
+    return list(
+        Account.objects.filter(kind=AccountKind.DEPOSIT, unit__in=units).select_related("unit").order_by("number")
+    )

@@ -1,0 +1,268 @@
+"""Browser pages of the payments app: a unit's accounts and statements, the
+notification centre, the treasury's payments page and deposits, downloads of
+result PDFs, debit advices and bank files, and the public verification page.
+Thin: each page reads through a selector, each action is one service call."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import TREASURY_ROLES, Role
+from payments import pdf
+from payments.apis import file_response
+from payments.forms import DepositCsvForm, DepositForm, PreferencesForm, StatementPeriodForm
+from payments.models import AccountKind, PaymentIntentStatus
+from payments.selectors import documents as document_selectors
+from payments.selectors import ledger as ledger_selectors
+from payments.selectors import notifications as notification_selectors
+from payments.selectors import payment as payment_selectors
+from payments.services import bank_files as bank_file_services
+from payments.services import ledger as ledger_services
+from payments.services import notifications as notification_services
+from payments.services import payment as payment_services
+from payments.services.documents import debit_advice_render, result_document_render
+from treasury_portal.errors import ApplicationError
+from treasury_portal.pages import role_required, treasury_admin_required
+
+PAGE_SIZE = 50
+
+
+def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):  # noqa: ANN001, ANN202
+    page = Paginator(queryset, size).get_page(request.GET.get("page"))
+    page.query = ""
+    return page
+
+
+# --- a unit's accounts -----------------------------------------------------------------
+
+
+@login_required
+def accounts_list(request: HttpRequest) -> HttpResponse:
+    accounts = ledger_selectors.accounts_visible(request.user).filter(
+        kind__in=[AccountKind.ESTIMATE, AccountKind.DEPOSIT]
+    ).order_by("unit__code", "number")
+    return render(request, "payments/accounts_list.html", {"accounts": accounts})
+
+
+@login_required
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = ledger_selectors.access_account(request.user, pk)
+    page = _page(request, ledger_selectors.account_transactions(account))
+    for row in page.object_list:
+        other = ledger_selectors.other_side(row, account)
+        row.counterparty = row.counterparty_name or other.name
+        row.counterparty_number = row.counterparty_account or other.number
+    return render(
+        request, "payments/account_detail.html",
+        {
+            "account": account, "page": page,
+            "period_form": StatementPeriodForm(initial=StatementPeriodForm.initial_period()),
+        },
+    )
+
+
+def _statement(request: HttpRequest, pk: int) -> dict:
+    account = ledger_selectors.access_account(request.user, pk)
+    start, end = ledger_selectors.parse_period(request.GET.get("start"), request.GET.get("end"))
+    return document_selectors.statement_context(account, ledger_selectors.account_statement(account, start, end))
+
+
+@login_required
+@require_GET
+def account_statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    context = _statement(request, pk)
+    name = f"sao-ke-{context['account'].number}-{context['start']}-{context['end']}.pdf"
+    return file_response(pdf.render_statement(context), filename=name, content_type="application/pdf")
+
+
+@login_required
+@require_GET
+def account_statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    context = _statement(request, pk)
+    name = f"sao-ke-{context['account'].number}-{context['start']}-{context['end']}.csv"
+    return file_response(pdf.statement_csv(context), filename=name, content_type="text/csv; charset=utf-8")
+
+
+# --- documents ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def voucher_result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    voucher = document_selectors.access_result_voucher(request.user, pk)
+    # Rendered on the documents queue after payment; on first download if not yet.
+    document = document_selectors.result_document(voucher) or result_document_render(voucher_id=voucher.pk)
+    if document is None:
+        raise Http404
+    return file_response(
+        document.file.open("rb").read(), filename=f"ket-qua-{voucher.number}.pdf", content_type="application/pdf"
+    )
+
+
+@login_required
+@require_GET
+def debit_advice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = document_selectors.access_debit_advice_transfer(request.user, pk)
+    document = debit_advice_render(transfer_id=transfer.pk)
+    if document is None:
+        raise Http404
+    return file_response(
+        document.file.open("rb").read(), filename=f"giay-bao-no-{transfer.pk}.pdf", content_type="application/pdf"
+    )
+
+
+@require_GET
+def verify(request: HttpRequest, content_hash: str) -> HttpResponse:
+    """Public: is a result document genuine, and what is its status."""
+    info = document_selectors.verification(content_hash.lower())
+    return render(
+        request, "payments/verify.html", {"info": info, "content_hash": content_hash}, status=200 if info else 404
+    )
+
+
+# --- notifications --------------------------------------------------------------------
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    unread_only = request.GET.get("unread") == "1"
+    page = _page(request, notification_selectors.notifications_of(request.user, unread=unread_only), 30)
+    page.query = "unread=1" if unread_only else ""
+    items = [(n, notification_selectors.notification_text(n)) for n in page.object_list]
+    return render(request, "payments/notifications.html", {"page": page, "items": items, "unread_only": unread_only})
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark read, then go where the notification points (a local URL only)."""
+    notification = notification_services.notification_mark_read(actor=request.user, notification_id=pk)
+    target = (notification.data or {}).get("url") if isinstance(notification.data, dict) else ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    notification_services.notifications_mark_all_read(actor=request.user)
+    messages.success(request, _("Đã đánh dấu tất cả thông báo là đã đọc."))
+    return redirect("notifications")
+
+
+@login_required
+@require_GET
+def notifications_badge(request: HttpRequest) -> HttpResponse:
+    """The bell in the header, polled by htmx (hx-swap="outerHTML")."""
+    count = notification_selectors.unread_count(request.user)
+    return render(request, "payments/_notif_bell.html", {"unread_count": count})
+
+
+@login_required
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    current = notification_selectors.preferences_of(request.user)
+    form = PreferencesForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        notification_services.notification_preferences_set(actor=request.user, enabled=form.choices())
+        messages.success(request, _("Đã lưu lựa chọn nhận thông báo."))
+        return redirect("notification-preferences")
+    return render(request, "payments/notification_preferences.html", {"form": form})
+
+
+# --- the treasury ---------------------------------------------------------------------
+
+
+@role_required(*TREASURY_ROLES)
+def payments_overview(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    status = request.GET.get("status") or ""
+    if status not in PaymentIntentStatus.values:
+        status = ""
+    page = _page(request, payment_selectors.intents_visible(user, status=status or None))
+    page.query = f"status={status}" if status else ""
+    failures = payment_selectors.intents_visible(user, status=PaymentIntentStatus.FAILED)[:100]
+    return render(
+        request, "payments/payments_overview.html",
+        {
+            "counts": payment_selectors.intent_counts(user),
+            "statuses": PaymentIntentStatus.choices,
+            "status": status,
+            "page": page,
+            "failures": failures,
+            "can_retry": payment_selectors.can_retry_anywhere(user),
+            "unfiled": payment_selectors.unfiled_summary(user),
+            "bank_files": payment_selectors.bank_files_visible(user)[:50],
+            "is_admin": Role.ADMINISTRATOR in payment_selectors.roles(user),
+        },
+    )
+
+
+@role_required(Role.APPROVER, Role.ADMINISTRATOR)
+@require_POST
+def payment_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    payment_services.payment_retry(actor=request.user, voucher_id=pk)
+    messages.success(request, _("Đã đưa khoản thanh toán vào hàng chờ để thanh toán lại."))
+    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else "payments-overview")
+
+
+@treasury_admin_required
+@require_POST
+def bank_files_generate(request: HttpRequest) -> HttpResponse:
+    files = bank_file_services.bank_files_generate(actor=request.user)
+    if files:
+        messages.success(request, _("Đã lập %(n)s tệp chuyển tiền.") % {"n": len(files)})
+    else:
+        messages.info(request, _("Không có khoản thanh toán nào chờ lập tệp."))
+    return redirect("payments-overview")
+
+
+@role_required(*TREASURY_ROLES)
+@require_GET
+def bank_file_download(request: HttpRequest, pk: int) -> HttpResponse:
+    bank_file = payment_selectors.access_bank_file(request.user, pk)
+    return file_response(
+        bank_file.file.open("rb").read(), filename=f"{bank_file.message_id}.xml",
+        content_type="application/xml; charset=utf-8",
+    )
+
+
+@treasury_admin_required
+def deposits(request: HttpRequest) -> HttpResponse:
+    accounts = payment_selectors.deposit_accounts_administered(request.user)
+    form = DepositForm(request.POST if request.POST.get("action") == "one" else None, accounts=accounts)
+    csv_form = DepositCsvForm(
+        request.POST if request.POST.get("action") == "csv" else None,
+        request.FILES if request.POST.get("action") == "csv" else None,
+    )
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "one" and form.is_valid():
+                account = next(a for a in accounts if a.number == form.cleaned_data["account"])
+                transfer = ledger_services.deposit_credit(
+                    actor=request.user, account=account, amount=form.cleaned_data["amount"],
+                    reference=form.cleaned_data["reference"], description=form.cleaned_data["description"],
+                    depositor=form.cleaned_data["depositor"],
+                )
+                messages.success(request, _("Đã ghi có %(amount)s đồng vào tài khoản %(account)s.") % {
+                    "amount": ledger_services.money_text(transfer.amount), "account": account.number})
+                return redirect("deposits")
+            if request.POST.get("action") == "csv" and csv_form.is_valid():
+                transfers = ledger_services.deposits_load_csv(
+                    actor=request.user, rows=csv_form.cleaned_data["file"].read()
+                )
+                messages.success(request, _("Đã ghi %(n)s khoản nộp tiền từ tệp.") % {"n": len(transfers)})
+                return redirect("deposits")
+        except ApplicationError as exc:
+            target = csv_form if request.POST.get("action") == "csv" else form
+            rows = exc.fields.get("rows") or []
+            if rows:
+                target.add_error(None, _("Tệp có lỗi, chưa dòng nào được ghi:"))
+            for error in rows or [exc.message]:
+                target.add_error(None, error)
+    return render(request, "payments/deposits.html", {"form": form, "csv_form": csv_form, "accounts": accounts})
