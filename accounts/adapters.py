@@ -12,9 +12,10 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:  # noqa: ANN003
         """allauth asks for the password again before any MFA change, even right
-        after sign-in. Staff forced to enrol have just typed it: their first
-        enrolment counts that sign-in (within the re-authentication timeout).
-        Changing or removing an existing factor still re-authenticates."""
+        after sign-in. Staff forced to enrol have just typed it: setting up their
+        first factor (activation, then the recovery codes shown next) counts that
+        sign-in, within the re-authentication timeout. Changing a factor that
+        existed before this sign-in still re-authenticates."""
         if app == "allauth.mfa" and self._first_enrolment_right_after_sign_in():
             return False
         return super().is_reauthentication_required(app=app, **kwargs)
@@ -25,7 +26,18 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
         request = self.request
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or Authenticator.objects.filter(user=user).exists():
+        if user is None or not user.is_authenticated:
             return False
         records = [r for r in get_authentication_records(request, user) if r.get("method") == "password"]
-        return bool(records) and time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
+        if not records:
+            return False
+        signed_in_at = records[-1]["at"]
+        if time.time() - signed_in_at >= account_settings.REAUTHENTICATION_TIMEOUT:
+            return False
+        return not Authenticator.objects.filter(user=user, created_at__lt=_aware(signed_in_at)).exists()
+
+
+def _aware(timestamp: float):  # noqa: ANN202
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, tz=UTC)
