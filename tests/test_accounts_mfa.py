@@ -211,3 +211,38 @@ def test_a_session_without_a_password_sign_in_must_reauthenticate_before_enrolli
     response = client.get(ENROL)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_reauthenticate"))
+
+
+def test_the_mfa_pages_render_in_the_portal_layout(world, client):
+    """Enrol through the pages, then every MFA management page renders (Vietnamese templates)."""
+    _login(client, "officer")
+    page = client.get(ENROL)
+    assert "mfa/totp/activate_form.html" in [t.name for t in page.templates]
+    assert 'id="authenticator_secret"' in page.content.decode()
+    response = client.post(ENROL, {"code": totp_code(page.context["form"].secret)}, follow=True)
+    assert response.status_code == 200
+    # allauth shows the fresh recovery codes right after activation.
+    assert "mfa/recovery_codes/index.html" in [t.name for t in response.templates]
+    codes = response.context["unused_codes"]
+    assert codes and all(code in response.content.decode() for code in codes)
+    index = client.get(reverse("mfa_index"))
+    assert index.status_code == 200 and "mfa/index.html" in [t.name for t in index.templates]
+    # The factor was set up in this session: no second password prompt for its pages.
+    for name, template in [
+        ("mfa_deactivate_totp", "mfa/totp/deactivate_form.html"),
+        ("mfa_generate_recovery_codes", "mfa/recovery_codes/generate.html"),
+    ]:
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        assert template in [t.name for t in response.templates], name
+        assert "base.html" in [t.name for t in response.templates], name
+
+
+def test_the_second_factor_page_is_the_portals(world, client):
+    enrol_totp(world.users["officer"])
+    _login(client, "officer")
+    response = client.get(reverse("mfa_authenticate"))
+    assert response.status_code == 200
+    names = [t.name for t in response.templates]
+    assert "mfa/authenticate.html" in names and "base.html" in names
+    assert 'autocomplete="one-time-code"' in response.content.decode()
