@@ -355,12 +355,11 @@ def _drafting_units(user: Any) -> list:
     return list(account_selectors.visible_units(user, roles=set(UNIT_ROLES)).order_by("code"))
 
 
-def _deposit_accounts(unit: Any) -> list:
-    """The unit's deposit accounts (the unit was access-checked by the caller).
-    A plain read: payments has no account selector yet."""
-    from payments.models import Account, AccountKind
+def _deposit_accounts(user: Any, unit: Any) -> list:
+    from payments.models import AccountKind
+    from payments.selectors.ledger import accounts_visible
 
-    return list(Account.objects.filter(unit=unit, kind=AccountKind.DEPOSIT).order_by("number"))
+    return list(accounts_visible(user, unit=unit.code, kind=AccountKind.DEPOSIT))
 
 
 @dataclass
@@ -407,7 +406,7 @@ def _drafting_choices(user: Any, unit: Any, fiscal_year: int, *, procedure_code:
         procedures=procedures,
         banks={b.code: b for b in selectors.banks()},
         budget_lines={bl.pk: bl for bl in lines},
-        deposit_accounts={a.pk: a for a in _deposit_accounts(unit)},
+        deposit_accounts={a.pk: a for a in _deposit_accounts(user, unit)},
         advances={v.pk: v for v in selectors.outstanding_advances(unit.pk)},
     )
 
