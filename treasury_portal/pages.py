@@ -51,7 +51,9 @@ def home_sections(request: HttpRequest) -> list[dict]:
     for dotted in settings.PORTAL_HOME_SECTIONS:
         section = import_string(dotted)(request)
         if section:
-            sections.append(section)
+            # Every key the template reads: a missing "items" would make the
+            # template's `s.items` call dict.items() and list the section's own keys.
+            sections.append({"count": None, "text": "", "url": "", "items": [], **section})
     return sections
 
 
