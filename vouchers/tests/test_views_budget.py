@@ -152,3 +152,11 @@ def test_allocations_page_is_for_administrators_only(client, world):
     assert client.get(reverse("budget-allocations")).status_code == 404
     _login(client, world.users["a_holder"])
     assert client.get(reverse("budget-allocations")).status_code == 404
+
+
+def test_money_follows_the_language_of_the_page(client, world, lines):
+    _login(client, world.users["a_preparer"])
+    english = client.get(reverse("budget"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "500,000,000 VND" in english and "500.000.000 ₫" not in english
+    vietnamese = client.get(reverse("budget"), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "500.000.000 ₫" in vietnamese
