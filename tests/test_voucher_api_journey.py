@@ -281,3 +281,19 @@ def test_list_queries_do_not_grow_with_the_page(setup, api, django_assert_max_nu
     assert filtered["count"] == 8 and filtered["results"][0]["id"] > filtered["results"][-1]["id"]  # newest first
     queue = api("officer").get("/api/v1/review-queue?status=submitted").json()["results"]
     assert [row["due_at"] for row in queue] == sorted(row["due_at"] for row in queue)
+
+
+@pytest.mark.parametrize(
+    ("username", "url"),
+    [
+        ("a_holder", "/api/v1/vouchers?status=%00"),
+        ("a_holder", "/api/v1/vouchers?fiscal_year=2026x"),
+        ("a_holder", "/api/v1/budget-lines?unit=%00"),
+        ("officer", "/api/v1/review-queue?due_before=2026-02-30"),
+        ("officer", "/api/v1/review-queue?procedure=" + "x" * 500),
+        ("a_holder", "/api/v1/reason-codes?kind=%00"),
+    ],
+)
+def test_bad_query_parameters_are_400(setup, api, username, url):  # noqa: ANN001
+    response = api(username).get(url)
+    assert response.status_code == 400 and response.json()["code"] == "validation_error"

@@ -50,11 +50,20 @@ APPROVER = frozenset({"approver"})
 HOLDER = frozenset({"account_holder"})
 
 
+def _str_param(request: Request, name: str, max_length: int = 100) -> str | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    if len(value) > max_length or "\x00" in value:
+        raise ValidationFailed(_("Tham số %(name)s không hợp lệ.") % {"name": name}, fields={name: [value[:100]]})
+    return value
+
+
 def _int_param(request: Request, name: str) -> int | None:
     value = request.query_params.get(name)
     if value in (None, ""):
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise ValidationFailed(_("Tham số %(name)s phải là số.") % {"name": name}, fields={name: [value]})
     return int(value)
 
@@ -63,7 +72,10 @@ def _date_param(request: Request, name: str) -> date | None:
     value = request.query_params.get(name)
     if value in (None, ""):
         return None
-    parsed = parse_date(value) if len(value) == 10 else None
+    try:
+        parsed = parse_date(value) if len(value) == 10 else None
+    except ValueError:  # well formed but not a calendar day (2026-02-30)
+        parsed = None
     if parsed is None:
         raise ValidationFailed(_("Tham số %(name)s phải là ngày YYYY-MM-DD.") % {"name": name}, fields={name: [value]})
     return parsed
@@ -134,7 +146,7 @@ class ReasonCodeListApi(PortalAPIView):
         parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=ReasonKind.values)],
     )
     def get(self, request: Request) -> Response:
-        kind = request.query_params.get("kind")
+        kind = _str_param(request, "kind")
         from vouchers.models import ReasonCode
 
         qs = ReasonCode.objects.filter(is_active=True).order_by("kind", "code")
@@ -158,7 +170,7 @@ class BudgetLineListApi(PortalAPIView):
     )
     def get(self, request: Request) -> Response:
         qs = budget_lines_visible(
-            request.user, unit=request.query_params.get("unit") or None, fiscal_year=_int_param(request, "fiscal_year")
+            request.user, unit=_str_param(request, "unit"), fiscal_year=_int_param(request, "fiscal_year")
         ).order_by("unit__code", "fiscal_year", "ndkt", "id")
         return _paginate(self, request, qs, s.BudgetLineSerializer)
 
@@ -181,9 +193,9 @@ class VoucherListApi(PortalAPIView):
     def get(self, request: Request) -> Response:
         qs = selectors.voucher_list(
             request.user,
-            status=request.query_params.get("status") or None,
-            unit=request.query_params.get("unit") or None,
-            procedure=request.query_params.get("procedure") or None,
+            status=_str_param(request, "status"),
+            unit=_str_param(request, "unit"),
+            procedure=_str_param(request, "procedure"),
             fiscal_year=_int_param(request, "fiscal_year"),
         )
         return _paginate(self, request, qs, s.VoucherListSerializer)
@@ -506,9 +518,9 @@ class ReviewQueueApi(PortalAPIView):
     def get(self, request: Request) -> Response:
         qs = selectors.review_queue(
             request.user,
-            unit=request.query_params.get("unit") or None,
-            procedure=request.query_params.get("procedure") or None,
-            status=request.query_params.get("status") or None,
+            unit=_str_param(request, "unit"),
+            procedure=_str_param(request, "procedure"),
+            status=_str_param(request, "status"),
             due_before=_date_param(request, "due_before"),
             mine=request.query_params.get("mine") in ("1", "true"),
         )

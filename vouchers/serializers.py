@@ -1,6 +1,7 @@
 """Shapes of the vouchers API: input checked for shape only (services check the
 rules), output built from rows the selectors already joined."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from vouchers.amount_words import amount_in_words, amount_in_words_en
@@ -153,6 +154,7 @@ class VoucherListSerializer(serializers.Serializer):
     def get_due_state(self, obj) -> str:  # noqa: ANN001
         return due_state(obj)
 
+    @extend_schema_field(PersonSerializer(allow_null=True))
     def get_controller(self, obj) -> PersonSerializer | None:  # noqa: ANN001
         return _person(obj.controller)
 
@@ -250,6 +252,7 @@ class VoucherDetailSerializer(VoucherListSerializer):
     def get_procedure_name(self, obj) -> str:  # noqa: ANN001
         return localized(obj.procedure, "name")
 
+    @extend_schema_field(ProcedureVersionRefSerializer(allow_null=True))
     def get_procedure_version(self, obj) -> ProcedureVersionRefSerializer | None:  # noqa: ANN001
         version = obj.procedure_version
         if version is None:
@@ -259,6 +262,7 @@ class VoucherDetailSerializer(VoucherListSerializer):
             "processing_days": version.processing_days, "legal_basis": version.legal_basis,
         }
 
+    @extend_schema_field(PayeeSerializer)
     def get_payee(self, obj) -> PayeeSerializer:  # noqa: ANN001
         return {
             "name": obj.payee_name, "account_number": obj.payee_account,
@@ -266,17 +270,21 @@ class VoucherDetailSerializer(VoucherListSerializer):
             "bank_name": obj.payee_bank.name if obj.payee_bank_id else "",
         }
 
+    @extend_schema_field(SignatureCheckSerializer(many=True))
     def get_signatures(self, obj) -> SignatureCheckSerializer(many=True):  # noqa: ANN001
         from vouchers.selectors import signature_checks
 
         return SignatureCheckSerializer(signature_checks(obj), many=True).data
 
+    @extend_schema_field(PersonSerializer(allow_null=True))
     def get_approver(self, obj) -> PersonSerializer | None:  # noqa: ANN001
         return _person(obj.approver)
 
+    @extend_schema_field(PersonSerializer(allow_null=True))
     def get_created_by(self, obj) -> PersonSerializer | None:  # noqa: ANN001
         return _person(obj.created_by)
 
+    @extend_schema_field(HolderSerializer)
     def get_holder(self, obj) -> HolderSerializer:  # noqa: ANN001
         holder = voucher_holder(obj)
         return {**holder, "user": _person(holder["user"])}
@@ -293,6 +301,7 @@ class EventSerializer(serializers.Serializer):
     is_late = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
+    @extend_schema_field(PersonSerializer(allow_null=True))
     def get_actor(self, obj) -> PersonSerializer | None:  # noqa: ANN001
         return _person(obj.actor)
 
@@ -315,6 +324,7 @@ class ReturnExceptionSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     used_at = serializers.DateTimeField(allow_null=True)
 
+    @extend_schema_field(PersonSerializer(allow_null=True))
     def get_granted_by(self, obj) -> PersonSerializer:  # noqa: ANN001
         return _person(obj.granted_by)
 
