@@ -140,7 +140,11 @@ class SigningKey(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signing_keys")
     unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="signing_keys")
-    role = models.CharField(max_length=30, choices=[(r.value, r.label) for r in SIGNER_ROLES])
+    # A fixed order: iterating the SIGNER_ROLES frozenset varies from process to
+    # process (hash randomisation), which made makemigrations see phantom changes.
+    role = models.CharField(
+        max_length=30, choices=[(r.value, r.label) for r in (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)]
+    )
     public_key = models.CharField(max_length=64, help_text="base64 of the raw 32-byte Ed25519 key")
     fingerprint = models.CharField(max_length=64, unique=True)
     label = models.CharField(max_length=100, blank=True)
