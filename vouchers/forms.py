@@ -24,6 +24,20 @@ def _blank(label: str) -> list[tuple[str, str]]:
     return [("", label)]
 
 
+def unit_field(choices: Choices | None, *, blank: bool = True) -> forms.Field:
+    """A select of the units, or, when there are too many to list (a treasury
+    office serves thousands), a box for the 7-digit unit code."""
+    label = _("Đơn vị")
+    if choices is None:
+        return forms.RegexField(
+            label=_("Mã đơn vị (7 chữ số)"), regex=r"^[0-9]{7}$", max_length=7, required=False,
+            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        )
+    return forms.ChoiceField(
+        label=label, required=False, choices=(_blank(_("Tất cả")) if blank else []) + list(choices)
+    )
+
+
 class VoucherFilterForm(forms.Form):
     """Filters of the unit's voucher list (GET)."""
 
@@ -37,10 +51,16 @@ class VoucherFilterForm(forms.Form):
         label=_("Đến ngày"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: Any, procedures: Choices = (), **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, procedures: Choices = (), units: Choices | None = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = _blank(_("Tất cả")) + list(VoucherStatus.choices)
         self.fields["procedure"].choices = _blank(_("Tất cả")) + list(procedures)
+        if units is not None and len(units) <= 1:
+            del self.fields["unit"]
+        else:
+            self.fields["unit"] = unit_field(units)
 
 
 class QueueFilterForm(forms.Form):
@@ -54,10 +74,10 @@ class QueueFilterForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, units: Choices = (), procedures: Choices = (), statuses: Choices = (), **kwargs: Any
+        self, *args: Any, units: Choices | None = (), procedures: Choices = (), statuses: Choices = (), **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = _blank(_("Tất cả")) + list(units)
+        self.fields["unit"] = unit_field(units)
         self.fields["procedure"].choices = _blank(_("Tất cả")) + list(procedures)
         self.fields["status"].choices = _blank(_("Tất cả")) + list(statuses)
 
@@ -66,9 +86,9 @@ class BudgetFilterForm(forms.Form):
     unit = forms.ChoiceField(label=_("Đơn vị"), required=False)
     fiscal_year = forms.TypedChoiceField(label=_("Năm ngân sách"), coerce=int, required=False)
 
-    def __init__(self, *args: Any, units: Choices = (), years: Iterable[int] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: Choices | None = (), years: Iterable[int] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = list(units)
+        self.fields["unit"] = unit_field(units)
         self.fields["fiscal_year"].choices = [(y, str(y)) for y in years]
 
 

@@ -57,6 +57,8 @@ from vouchers.templatetags.money import format_money
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
+# Up to this many units are offered as a select; beyond it, a box for the unit code.
+UNIT_SELECT_LIMIT = 100
 
 
 # --- shared helpers -------------------------------------------------------------
@@ -87,6 +89,19 @@ def paginate(request: HttpRequest, queryset: Any, size: int | None = None) -> Pa
     return Page(rows[:size], number, number > 1, len(rows) > size, params.urlencode())
 
 
+def _unit_options(user: Any, roles: set[str] | None = None) -> tuple[list, list[tuple[str, str]] | None]:
+    """The units the user sees (at most UNIT_SELECT_LIMIT + 1 read) and the
+    filter's choices, or None when there are too many to list."""
+    units = list(
+        account_selectors.visible_units(user, roles=roles).order_by("code").only("pk", "code", "name")[
+            : UNIT_SELECT_LIMIT + 1
+        ]
+    )
+    if len(units) > UNIT_SELECT_LIMIT:
+        return units, None
+    return units, [(u.code, f"{u.code} – {u.name}") for u in units]
+
+
 def _day_month(month_day: str) -> str:
     """ "12-25" → "25/12" (a day of every year, as people write it)."""
     month, _sep, day = str(month_day).partition("-")
@@ -106,16 +121,13 @@ def _error_text(exc: ApplicationError) -> list[str]:
 def budget(request: HttpRequest) -> HttpResponse:
     """The unit's budget lines for a fiscal year, with usage bars and a chart by NDKT."""
     user = request.user
-    units = list(account_selectors.visible_units(user).order_by("code").only("pk", "code", "name"))
+    units, unit_choices = _unit_options(user)
     this_year = timezone.localdate().year
     years = sorted(
         set(budget_selectors.budget_lines_visible(user).values_list("fiscal_year", flat=True).distinct())
         | {this_year},
         reverse=True,
     )
-    unit_choices = [(u.code, f"{u.code} – {u.name}") for u in units]
-    if len(units) > 1:
-        unit_choices = [("", _("Tất cả đơn vị"))] + unit_choices
     form = BudgetFilterForm(request.GET or None, units=unit_choices, years=years)
     unit_code = units[0].code if len(units) == 1 else ""
     fiscal_year = this_year
@@ -147,6 +159,7 @@ def budget(request: HttpRequest) -> HttpResponse:
             "form": form,
             "show_unit_filter": len(units) > 1,
             "unit": next((u for u in units if u.code == unit_code), None),
+            "unit_code": unit_code,
             "fiscal_year": fiscal_year,
             "rows": rows,
             "page": page,
@@ -274,12 +287,8 @@ def _list_rows(vouchers: list, now: Any) -> list[dict]:
 def voucher_list(request: HttpRequest) -> HttpResponse:
     """The unit's vouchers, newest first, filtered and paginated."""
     user = request.user
-    units = list(account_selectors.visible_units(user).order_by("code").only("pk", "code", "name"))
-    form = VoucherFilterForm(request.GET or None, procedures=_procedure_choices())
-    if len(units) > 1:
-        form.fields["unit"].choices = [("", _("Tất cả"))] + [(u.code, f"{u.code} – {u.name}") for u in units]
-    else:
-        del form.fields["unit"]
+    units, unit_choices = _unit_options(user)
+    form = VoucherFilterForm(request.GET or None, procedures=_procedure_choices(), units=unit_choices)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     vouchers = selectors.voucher_list(
         user,
@@ -309,7 +318,7 @@ def voucher_list(request: HttpRequest) -> HttpResponse:
 def review_queue(request: HttpRequest) -> HttpResponse:
     """Officers: what awaits control; approvers: what awaits approval. Oldest due first."""
     user = request.user
-    units = account_selectors.visible_units(user, roles={Role.CONTROL_OFFICER, Role.APPROVER}).order_by("code")
+    _units, unit_choices = _unit_options(user, roles={Role.CONTROL_OFFICER, Role.APPROVER})
     statuses = []
     if account_selectors.has_role(user, Role.CONTROL_OFFICER):
         statuses += [VoucherStatus.SUBMITTED, VoucherStatus.IN_CONTROL]
@@ -317,7 +326,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         statuses.append(VoucherStatus.PENDING_APPROVAL)
     form = QueueFilterForm(
         request.GET or None,
-        units=[(u.code, f"{u.code} – {u.name}") for u in units.only("code", "name")],
+        units=unit_choices,
         procedures=_procedure_choices(),
         statuses=[(s.value, s.label) for s in statuses],
     )

@@ -541,3 +541,15 @@ def test_queue_query_count_independent_of_page_size(login, kit, django_assert_ma
 
 def test_unit_users_have_no_queue(login, kit):
     assert login("a_preparer").get(reverse("review-queue")).status_code == 404
+
+
+def test_queue_unit_filter_becomes_a_code_box_when_units_are_many(login, kit, monkeypatch):
+    from vouchers import views
+
+    monkeypatch.setattr(views, "UNIT_SELECT_LIMIT", 0)
+    mine = kit.submitted()
+    client = login("officer")
+    html = client.get(reverse("review-queue")).content.decode()
+    assert 'name="unit"' in html and 'inputmode="numeric"' in html and "<select name=\"unit\"" not in html
+    assert mine.receipt_number in client.get(reverse("review-queue"), {"unit": "1012345"}).content.decode()
+    assert mine.receipt_number not in client.get(reverse("review-queue"), {"unit": "1999999"}).content.decode()
