@@ -41,6 +41,17 @@ limit_request_fields = 100
 proc_name = "treasury-portal"
 
 
+def when_ready(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    # With preload_app, finish loading in the master what Django loads lazily
+    # on a worker's first request (every app's URL modules, views, serializers,
+    # allauth's MFA stack): forked workers share it and a worker recycled by
+    # max_requests answers at once instead of spending a second importing.
+    if server.cfg.preload_app:
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018 - the import is the point
+
+
 def post_fork(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
     # With preload_app the master imported Django: make sure no connection made
     # there (none is expected) is shared with a forked worker.

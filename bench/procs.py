@@ -233,6 +233,30 @@ def cpu_times(pids: list[int]) -> float:
     return total
 
 
+def db_backend_cpu(dsn: str) -> dict[int, float]:
+    """CPU seconds so far of every PostgreSQL backend connected to the benchmark's
+    database (the servers' persistent connections), by pid."""
+    import psycopg2
+
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            pids = [r[0] for r in cur.fetchall()]
+    finally:
+        conn.close()
+    out = {}
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            out[pid] = t.user + t.system
+        except psutil.Error:
+            continue
+    return out
+
+
 def describe_machine() -> dict[str, Any]:
     load1, load5, _ = os.getloadavg()
     return {

@@ -99,6 +99,68 @@ def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+# The national peak (shared/design/domain.md, performance.md). Assumptions are
+# named here and printed with the arithmetic.
+PEAK = {
+    "vouchers_per_day": 200_000,
+    "design_vouchers_per_s": 30,  # the performance target: the peak day in under 2 hours
+    "users_online": 20_000,
+    "seconds_between_requests": 20,  # one API call or page per online user every 20 s, mostly reads
+    "documents_per_voucher": 2,  # the result PDF and the unit's debit advice
+    "utilisation": 0.6,  # plan cores at 60% busy: bursts and a lost host must fit
+    "cores_per_host": 8,
+}
+
+
+def sizing(results: dict[str, Any]) -> dict[str, Any] | None:
+    """Hosts, workers and database cores for the national peak, from this run's
+    CPU costs (CPU time holds on a shared machine where throughput does not)."""
+    sc = results["scenarios"]
+    lc, ul, oq = _measured(sc, "lifecycle"), _measured(sc, "unit_list"), _measured(sc, "officer_queue")
+    if not (lc and lc.get("web_cpu_ms_per_voucher") and ul and oq):
+        return None
+    p = PEAK
+    u = p["utilisation"]
+    reads = p["users_online"] / p["seconds_between_requests"]
+    read_web = (ul["web_cpu_ms_per_request"] + oq["web_cpu_ms_per_request"]) / 2
+    read_db = (ul["db_cpu_ms_per_request"] + oq["db_cpu_ms_per_request"]) / 2
+    v = p["design_vouchers_per_s"]
+    web_cores = (v * lc["web_cpu_ms_per_voucher"] + reads * read_web) / 1000 / u
+    db_cores = (v * lc["db_cpu_ms_per_voucher"] + reads * read_db) / 1000 / u
+    pdf = _measured(sc, "result_pdf")
+    page_ms = pdf["project_ms_per_page"] if pdf else 400.0
+    pdf_pages = pdf.get("pages_per_document", 1) if pdf else 1
+    doc_cores = v * p["documents_per_voucher"] * pdf_pages * page_ms / 1000 / u
+    # The lifecycle's worker CPU covers the payment, the outbox and the PDFs the
+    # documents queue rendered meanwhile; the rest of the worker pool is payments + notifications.
+    worker_cores = v * lc["worker_cpu_ms_per_voucher"] / 1000 / u
+    hosts = max(2, -(-web_cores // p["cores_per_host"]))
+    web_rss = max((r.get("rss", {}).get("web", {}).get("child_mb", 0) for r in sc.values()), default=0)
+    workers_per_host = 2 * p["cores_per_host"] + 1
+    day_pages = p["vouchers_per_day"] * p["documents_per_voucher"] * pdf_pages
+    lines = [
+        f"reads: {p['users_online']:,} users online / one request every {p['seconds_between_requests']} s "
+        f"= {reads:,.0f} req/s",
+        f"web CPU: {v} vouchers/s × {lc['web_cpu_ms_per_voucher']} ms + {reads:,.0f} reads/s × {read_web:.1f} ms "
+        f"= {(v * lc['web_cpu_ms_per_voucher'] + reads * read_web) / 1000:.1f} cores busy; at {u:.0%} "
+        f"→ {web_cores:.1f} cores → {hosts:.0f} web hosts of {p['cores_per_host']} cores "
+        f"(at least 2), {workers_per_host} gunicorn workers each, {workers_per_host * web_rss:,.0f} MB of workers",
+        f"database CPU: {v} × {lc['db_cpu_ms_per_voucher']} ms + {reads:,.0f} × {read_db:.2f} ms "
+        f"= {(v * lc['db_cpu_ms_per_voucher'] + reads * read_db) / 1000:.1f} cores busy → {db_cores:.1f} cores "
+        "on the primary (reports and dashboards on a replica)",
+        f"payments + notifications workers: {v} × {lc['worker_cpu_ms_per_voucher']} ms = "
+        f"{v * lc['worker_cpu_ms_per_voucher'] / 1000:.1f} cores busy → {worker_cores:.1f} cores",
+        f"documents queue: {v} vouchers/s × {p['documents_per_voucher']} documents × {pdf_pages} page × "
+        f"{page_ms:.0f} ms = {v * p['documents_per_voucher'] * pdf_pages * page_ms / 1000:.1f} cores busy at the "
+        f"design rate → {doc_cores:.1f} cores; over the peak day {day_pages:,.0f} pages × {page_ms:.0f} ms = "
+        f"{day_pages * page_ms / 3_600_000:.0f} CPU-hours (the queue may lag the payments: results are served "
+        "once rendered)",
+    ]
+    return {"assumptions": p, "web_cores": round(web_cores, 1), "web_hosts": int(hosts),
+            "gunicorn_workers_per_host": workers_per_host, "db_cores": round(db_cores, 1),
+            "worker_cores": round(worker_cores, 1), "documents_cores": round(doc_cores, 1), "arithmetic": lines}
+
+
 def _fmt(v: Any) -> str:
     return "–" if v is None else str(v)
 
@@ -131,8 +193,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "## Scenarios",
         "",
-        "| scenario | step | req/s | p50 ms | p95 ms | p99 ms | errors | queries/req | peak RSS web / worker MB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| scenario | step | req/s | p50 ms | p95 ms | p99 ms | errors | queries/req | CPU ms/req web / db "
+        "| peak RSS web / worker MB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     q = results.get("queries") or {}
     qsteps = q.get("steps", {})
@@ -140,14 +203,15 @@ def markdown(results: dict[str, Any]) -> str:
     for name, r in results["scenarios"].items():
         rss = r.get("rss", {})
         mem = f"{rss.get('web', {}).get('child_mb', '–')} / {rss.get('worker', {}).get('child_mb', '–')}"
+        cpu = f"{_fmt(r.get('web_cpu_ms_per_request'))} / {_fmt(r.get('db_cpu_ms_per_request'))}"
         if r.get("status") != "measured":
-            lines.append(f"| {name} | – | {r.get('status')}: {r.get('reason', '')} | | | | | | |")
+            lines.append(f"| {name} | – | {r.get('status')}: {r.get('reason', '')} | | | | | | | |")
             continue
         load = r.get("load")
         if not load:
             figure = ", ".join(f"{k}={v}" for k, v in r.items()
-                               if k not in ("status", "title", "target", "rss", "cpu_s", "seconds_total", "kind"))
-            lines.append(f"| {name} | – | {figure} | | | | | | {mem} |")
+                               if k not in ("status", "title", "target", "rss", "seconds_total", "kind"))
+            lines.append(f"| {name} | – | {figure} | | | | | | | {mem} |")
             continue
         for step, s in load["steps"].items():
             if name in qlists:
@@ -155,10 +219,12 @@ def markdown(results: dict[str, Any]) -> str:
             else:
                 qn = qsteps.get(step if name != "voucher_create_idempotent" else "create_idempotent", "–")
             lines.append(f"| {name} | {step} | {s['throughput']} | {_fmt(s['p50_ms'])} | {_fmt(s['p95_ms'])} | "
-                         f"{_fmt(s['p99_ms'])} | {s['errors']} | {qn} | {mem} |")
+                         f"{_fmt(s['p99_ms'])} | {s['errors']} | {qn} | {cpu if name != 'lifecycle' else ''} | {mem} |")
         if name == "lifecycle":
+            per_voucher = (f"per voucher: web {r.get('web_cpu_ms_per_voucher')} / db {r.get('db_cpu_ms_per_voucher')}"
+                           f" / worker {r.get('worker_cpu_ms_per_voucher')}")
             lines.append(f"| lifecycle | **paid vouchers/s** | **{r['vouchers_per_s']}** | | | | "
-                         f"{load['flows_failed']} flows failed | | {mem} |")
+                         f"{load['flows_failed']} flows failed | | {per_voucher} | {mem} |")
     lines += ["", "## Queries per list page (in-process, page size 5 vs 50)", "",
               "| list | queries @5 | queries @50 | rows @50 | independent |", "|---|---|---|---|---|"]
     for name, row in qlists.items():
@@ -167,6 +233,10 @@ def markdown(results: dict[str, Any]) -> str:
         else:
             lines.append(f"| {name} | {row.get('queries_5')} | {row.get('queries_50')} | {_fmt(row.get('rows_50'))} "
                          f"| {row.get('independent_of_page_size')} |")
+    size = results.get("sizing")
+    if size:
+        lines += ["", "## Sizing for the national peak (from this run's CPU costs; docs/scaling.md)", ""]
+        lines += [f"- {line}" for line in size["arithmetic"]]
     seed = results.get("seed") or {}
     if seed:
         lines += ["", "## Seeding", "", f"Total {seed.get('timings', {}).get('total')} s "
@@ -183,6 +253,7 @@ def markdown(results: dict[str, Any]) -> str:
 def write(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     results["targets"] = judge(results)
+    results["sizing"] = sizing(results)
     stamp = results["run"]["started"].replace(":", "").replace("-", "")[:15]
     body = json.dumps(results, indent=2, ensure_ascii=False, default=str)
     path = directory / f"{stamp}-{results['run']['mode']}.json"

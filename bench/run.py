@@ -139,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{scenario.name}: running")
             sampler.reset()
             cpu0 = procs.cpu_times([web.pid, worker.pid])
+            web0 = procs.cpu_times([web.pid])
             own0 = sum(__import__("psutil").Process().cpu_times()[:2])
+            db0 = procs.db_backend_cpu(database_url)
             t = time.perf_counter()
             spy = _profile(scenario.name, web.pid, scale) if scenario.name in profiled else None
             try:
@@ -154,11 +156,27 @@ def main(argv: list[str] | None = None) -> int:
                     spy.wait(timeout=scale.duration + scale.warmup + 60)
             entry["seconds_total"] = round(time.perf_counter() - t, 1)
             entry["cpu_s"] = round(procs.cpu_times([web.pid, worker.pid]) - cpu0, 1)
+            entry["cpu_web_s"] = round(procs.cpu_times([web.pid]) - web0, 1)
+            db1 = procs.db_backend_cpu(database_url)
+            # PostgreSQL's share: the backends of the servers' connections.
+            entry["db_cpu_s"] = round(sum(v - db0.get(pid, 0.0) for pid, v in db1.items()), 1)
             load = entry.get("load") or {}
             if load.get("requests_sent"):
-                # Server CPU (gunicorn + Celery) per request: a cost that holds even
-                # when other processes take a share of the cores.
-                entry["server_cpu_ms_per_request"] = round(1000 * entry["cpu_s"] / load["requests_sent"], 1)
+                # CPU per request (gunicorn, Celery, PostgreSQL): costs that hold even
+                # when other processes take a share of the cores; docs/scaling.md sizes from them.
+                sent = load["requests_sent"]
+                entry["server_cpu_ms_per_request"] = round(1000 * entry["cpu_s"] / sent, 2)
+                entry["web_cpu_ms_per_request"] = round(1000 * entry["cpu_web_s"] / sent, 2)
+                entry["db_cpu_ms_per_request"] = round(1000 * entry["db_cpu_s"] / sent, 2)
+            if entry.get("delivered"):
+                entry["worker_cpu_ms_per_delivery"] = round(
+                    1000 * (entry["cpu_s"] - entry["cpu_web_s"]) / entry["delivered"], 3
+                )
+            if entry.get("approved_in_scenario"):
+                n = entry["approved_in_scenario"]
+                entry["web_cpu_ms_per_voucher"] = round(1000 * entry["cpu_web_s"] / n, 1)
+                entry["worker_cpu_ms_per_voucher"] = round(1000 * (entry["cpu_s"] - entry["cpu_web_s"]) / n, 1)
+                entry["db_cpu_ms_per_voucher"] = round(1000 * entry["db_cpu_s"] / n, 1)
             # The load generator's own CPU (it shares the machine's cores).
             entry["loadgen_cpu_s"] = round(sum(__import__("psutil").Process().cpu_times()[:2]) - own0, 1)
             entry["rss"] = sampler.snapshot()
@@ -187,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.no_write:
         results["targets"] = report.judge(results)
+        results["sizing"] = report.sizing(results)
         print(report.markdown(results))
     else:
         path, md = report.write(results, config.RESULTS)
@@ -202,7 +221,10 @@ def _profile(name: str, pid: int, scale: config.Scale) -> subprocess.Popen | Non
     if not spy:
         return None
     return subprocess.Popen(  # noqa: S603
+        # --gil: only samples holding the GIL, i.e. Python CPU (time waiting on
+        # PostgreSQL shows up as db_cpu_s and in the latencies instead).
         [spy, "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate", "200", "--nonblocking",
+         "--gil",
          "--duration", str(int(scale.warmup + scale.duration)), "--output", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -224,7 +246,9 @@ def _one_line(entry: dict[str, Any]) -> str:
     for k in ("vouchers_per_s", "per_s", "ratio", "project_ms_per_page", "bare_weasyprint_ms_per_page"):
         if k in entry:
             parts.append(f"{k}={entry[k]}")
-    parts.append(f"server cpu {entry.get('cpu_s')} s, load generator cpu {entry.get('loadgen_cpu_s')} s "
+    parts.append(f"server cpu {entry.get('cpu_s')} s (web {entry.get('cpu_web_s')} s), "
+                 f"db cpu {entry.get('db_cpu_s')} s, "
+                 f"load generator cpu {entry.get('loadgen_cpu_s')} s "
                  f"in {entry.get('seconds_total')} s")
     return "; ".join(parts)
 

@@ -103,7 +103,8 @@ def lifecycle(ctx: Context) -> dict[str, Any]:
     units = ctx.state["lifecycle"]
     keys = {u["unit"]: (_signer(u["chief"]), _signer(u["holder"])) for u in units}
     paths = {a: action_path("{id}", a) for a in ACTIONS}
-    completed: list[int] = []
+    completed: list[int] = []  # approved inside the measured window
+    everything: list[int] = []  # approved at any time of the scenario (for CPU per voucher)
     counter = [0]
 
     async def flow(http: Any, i: int) -> None:
@@ -128,6 +129,7 @@ def lifecycle(ctx: Context) -> dict[str, Any]:
         await http.request("pass", "POST", paths["pass"].format(id=vid), token=officer["token"], body={})
         await http.request("approve", "POST", paths["approve"].format(id=vid), token=unit["approver"]["token"],
                            body={})
+        everything.append(vid)
         if http.measuring():
             completed.append(vid)
 
@@ -138,16 +140,52 @@ def lifecycle(ctx: Context) -> dict[str, Any]:
     load = run_load(ctx.base_url, flow, clients=s.clients, duration=duration, warmup=warmup)
     # Paid is when the worker has posted the payment: wait for it (bounded).
     paid, last_paid_at, waited = _wait_paid(ctx, completed, s.drain_timeout)
+    # The warm-up's vouchers too, so the CPU of the whole scenario has them all.
+    _wait_paid(ctx, everything, max(5.0, s.drain_timeout - waited))
+    ctx.shared["lifecycle_vouchers"] = len(everything)
+    side_effects = _side_effects(ctx, everything)
     elapsed = max(duration, (last_paid_at or window_started + duration) - window_started)
     ctx.shared["paid_vouchers"] = paid
     return {
         "load": load,
         "approved_in_window": len(completed),
+        "approved_in_scenario": len(everything),
         "paid": len(paid),
         "unpaid_after_wait": len(completed) - len(paid),
         "seconds_to_last_payment": round(elapsed, 2),
         "drain_wait_s": round(waited, 2),
         "vouchers_per_s": round(len(paid) / elapsed, 2) if completed else 0.0,
+        **side_effects,
+    }
+
+
+def _side_effects(ctx: Context, ids: list[int]) -> dict[str, Any]:
+    """What each voucher's life leaves for the workers: outbox deliveries and
+    documents (the sizing of the notifications and documents queues)."""
+    if not ids:
+        return {}
+    conn = ctx.db()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT COUNT(*) FROM payments_notificationdelivery d JOIN payments_notification n "
+                "ON n.id = d.notification_id WHERE n.voucher_id = ANY(%s)", [ids],
+            )
+            deliveries = cur.fetchone()[0]
+            cur.execute("SELECT COUNT(*) FROM payments_notification WHERE voucher_id = ANY(%s)", [ids])
+            notifications = cur.fetchone()[0]
+            cur.execute(
+                "SELECT COUNT(*) FROM payments_document d LEFT JOIN payments_transfer t ON t.id = d.transfer_id "
+                "WHERE d.voucher_id = ANY(%(ids)s) OR t.voucher_id = ANY(%(ids)s)", {"ids": ids},
+            )
+            documents = cur.fetchone()[0]
+    finally:
+        conn.close()
+    n = len(ids)
+    return {
+        "notifications_per_voucher": round(notifications / n, 2),
+        "deliveries_per_voucher": round(deliveries / n, 2),
+        "documents_per_voucher": round(documents / n, 2),
     }
 
 
