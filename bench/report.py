@@ -130,10 +130,12 @@ def sizing(results: dict[str, Any]) -> dict[str, Any] | None:
     pdf = _measured(sc, "result_pdf")
     page_ms = pdf["project_ms_per_page"] if pdf else 400.0
     pdf_pages = pdf.get("pages_per_document", 1) if pdf else 1
-    doc_cores = v * p["documents_per_voucher"] * pdf_pages * page_ms / 1000 / u
-    # The lifecycle's worker CPU covers the payment, the outbox and the PDFs the
-    # documents queue rendered meanwhile; the rest of the worker pool is payments + notifications.
-    worker_cores = v * lc["worker_cpu_ms_per_voucher"] / 1000 / u
+    doc_ms = p["documents_per_voucher"] * pdf_pages * page_ms
+    doc_cores = v * doc_ms / 1000 / u
+    # The lifecycle's worker CPU covers the payment, the outbox and the voucher's
+    # documents (the scenario waits for them): the documents' share is taken out.
+    pay_ms = max(lc["worker_cpu_ms_per_voucher"] - doc_ms, 0.0)
+    worker_cores = v * pay_ms / 1000 / u
     hosts = max(2, -(-web_cores // p["cores_per_host"]))
     web_rss = max((r.get("rss", {}).get("web", {}).get("child_mb", 0) for r in sc.values()), default=0)
     workers_per_host = 2 * p["cores_per_host"] + 1
@@ -148,8 +150,8 @@ def sizing(results: dict[str, Any]) -> dict[str, Any] | None:
         f"database CPU: {v} × {lc['db_cpu_ms_per_voucher']} ms + {reads:,.0f} × {read_db:.2f} ms "
         f"= {(v * lc['db_cpu_ms_per_voucher'] + reads * read_db) / 1000:.1f} cores busy → {db_cores:.1f} cores "
         "on the primary (reports and dashboards on a replica)",
-        f"payments + notifications workers: {v} × {lc['worker_cpu_ms_per_voucher']} ms = "
-        f"{v * lc['worker_cpu_ms_per_voucher'] / 1000:.1f} cores busy → {worker_cores:.1f} cores",
+        f"payments + notifications workers: ({lc['worker_cpu_ms_per_voucher']} ms of worker CPU per voucher − "
+        f"{doc_ms:.0f} ms of its documents) × {v} = {v * pay_ms / 1000:.1f} cores busy → {worker_cores:.1f} cores",
         f"documents queue: {v} vouchers/s × {p['documents_per_voucher']} documents × {pdf_pages} page × "
         f"{page_ms:.0f} ms = {v * p['documents_per_voucher'] * pdf_pages * page_ms / 1000:.1f} cores busy at the "
         f"design rate → {doc_cores:.1f} cores; over the peak day {day_pages:,.0f} pages × {page_ms:.0f} ms = "

@@ -58,21 +58,24 @@ def pdf_cost(ctx: Context) -> dict[str, Any]:
     with translation.override("vi"):
         warm_html = render_to_string("payments/pdf/result.html", result_context(v0))
     HTML(string=warm_html, base_url=str(settings.BASE_DIR)).write_pdf()
-    project, bare, pages = [], [], []
+    # CPU time of this thread (WeasyPrint is single-threaded Python): it holds on
+    # a shared machine where wall time does not; wall time is reported beside it.
+    project, bare, pages, walls = [], [], [], []
     for vid in mine:
-        t0 = time.perf_counter()
+        w0, t0 = time.perf_counter(), time.thread_time()
         document = result_document_render(voucher_id=vid)
-        t1 = time.perf_counter()
+        t1, w1 = time.thread_time(), time.perf_counter()
         with document.file.open("rb") as fh:
             n_pages = _pages(fh.read())
         voucher = Voucher.objects.get(pk=vid)
         with translation.override("vi"):
             html = render_to_string("payments/pdf/result.html", result_context(voucher))
-        t2 = time.perf_counter()
+        w2, t2 = time.perf_counter(), time.thread_time()
         content = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
-        t3 = time.perf_counter()
+        t3, w3 = time.thread_time(), time.perf_counter()
         project.append((t1 - t0) / n_pages)
         bare.append((t3 - t2) / max(_pages(content), 1))
+        walls.append(((w1 - w0) / n_pages, (w3 - w2) / max(_pages(content), 1)))
         pages.append(n_pages)
     project_ms = 1000 * statistics.median(project)
     bare_ms = 1000 * statistics.median(bare)
@@ -82,6 +85,9 @@ def pdf_cost(ctx: Context) -> dict[str, Any]:
         "project_ms_per_page": round(project_ms, 1),
         "bare_weasyprint_ms_per_page": round(bare_ms, 1),
         "ratio": round(project_ms / bare_ms, 3),
+        "measure": "CPU time of the rendering thread",
+        "project_wall_ms_per_page": round(1000 * statistics.median(w[0] for w in walls), 1),
+        "bare_wall_ms_per_page": round(1000 * statistics.median(w[1] for w in walls), 1),
         "pages_per_s_one_process": round(1000 / project_ms, 2),
     }
     # The documents queue with the real worker: 2 processes rendering at once.

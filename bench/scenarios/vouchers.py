@@ -143,6 +143,10 @@ def lifecycle(ctx: Context) -> dict[str, Any]:
     # The warm-up's vouchers too, so the CPU of the whole scenario has them all.
     _wait_paid(ctx, everything, max(5.0, s.drain_timeout - waited))
     ctx.shared["lifecycle_vouchers"] = len(everything)
+    # The documents queue renders each paid voucher's result and debit advice
+    # behind the payments: let it finish, so its CPU is counted here and does not
+    # spill into the next scenario.
+    docs_wait = _wait_documents(ctx, everything, s.drain_timeout)
     side_effects = _side_effects(ctx, everything)
     elapsed = max(duration, (last_paid_at or window_started + duration) - window_started)
     ctx.shared["paid_vouchers"] = paid
@@ -154,9 +158,38 @@ def lifecycle(ctx: Context) -> dict[str, Any]:
         "unpaid_after_wait": len(completed) - len(paid),
         "seconds_to_last_payment": round(elapsed, 2),
         "drain_wait_s": round(waited, 2),
+        "documents_wait_s": round(docs_wait, 2),
         "vouchers_per_s": round(len(paid) / elapsed, 2) if completed else 0.0,
         **side_effects,
     }
+
+
+def _wait_documents(ctx: Context, ids: list[int], timeout: float) -> float:
+    """Until every paid voucher has its result and advice rendered, or nothing
+    new was rendered for 5 s, or the timeout."""
+    if not ids:
+        return 0.0
+    started = time.perf_counter()
+    conn = ctx.db()
+    conn.autocommit = True
+    last, last_change = -1, started
+    try:
+        with conn.cursor() as cur:
+            while True:
+                cur.execute(
+                    "SELECT COUNT(*) FROM payments_document d LEFT JOIN payments_transfer t ON t.id = d.transfer_id "
+                    "WHERE d.rendered_at IS NOT NULL AND (d.voucher_id = ANY(%(ids)s) OR t.voucher_id = ANY(%(ids)s))",
+                    {"ids": ids},
+                )
+                done = cur.fetchone()[0]
+                now = time.perf_counter()
+                if done != last:
+                    last, last_change = done, now
+                if done >= 2 * len(ids) or now - last_change > 5 or now - started > timeout:
+                    return now - started
+                time.sleep(0.25)
+    finally:
+        conn.close()
 
 
 def _side_effects(ctx: Context, ids: list[int]) -> dict[str, Any]:
