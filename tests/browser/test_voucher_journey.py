@@ -239,3 +239,35 @@ def test_voucher_journey(portal, world):
         assert labels.count(step) >= times, (step, labels)
     assert labels.index("Trả lại để bổ sung") < labels.index("Sửa nội dung") < labels.index("Phê duyệt")
     assert sum(len(p.checked) for p in journey.pages.values()) >= 25  # documents checked with axe
+
+
+def test_voucher_pages_fit_a_phone_and_pass_axe(portal, world):
+    """At 360px wide: no sideways scrolling of the page (wide tables scroll in
+    their own focusable region) and no serious axe violation."""
+    from vouchers.tests.kit import Kit
+
+    seed(world)
+    kit = Kit(world)
+    returned = kit.returned()
+    draft = kit.draft(2_000_000)
+    pending = kit.pending()
+    visits = {
+        "a_preparer": [f"/vouchers/{returned.pk}/", f"/vouchers/{draft.pk}/edit/", "/vouchers/", "/budget/", "/"],
+        "officer": ["/treasury/queue/", f"/vouchers/{returned.pk}/"],
+        "approver": [f"/vouchers/{pending.pk}/"],
+    }
+    for username, paths in visits.items():
+        user = world.users[username]
+        if not user.authenticator_set.exists():
+            enrol_totp(user)
+        page = portal(width=360, height=740)
+        client = Client()
+        client.force_login(user)
+        page.context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": page.base_url}]
+        )
+        for path in paths:
+            page.goto(path)
+            page.check_a11y()
+            assert page.path() == path
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
