@@ -553,3 +553,11 @@ def test_queue_unit_filter_becomes_a_code_box_when_units_are_many(login, kit, mo
     assert 'name="unit"' in html and 'inputmode="numeric"' in html and "<select name=\"unit\"" not in html
     assert mine.receipt_number in client.get(reverse("review-queue"), {"unit": "1012345"}).content.decode()
     assert mine.receipt_number not in client.get(reverse("review-queue"), {"unit": "1999999"}).content.decode()
+
+
+def test_paid_voucher_shows_the_payments_result_section_and_rating(login, kit):
+    voucher = kit.paid()
+    html = login("a_holder").get(reverse("voucher-detail", args=[voucher.pk])).content.decode()
+    assert "payment-result-h" in html  # the payments result section (templates/payments/_voucher_result.html)
+    assert "badge-paid" in html and "Đánh giá mức độ hài lòng" in html
+    assert "Đã kết thúc xử lý" in html
