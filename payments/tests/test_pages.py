@@ -191,3 +191,13 @@ def test_public_verification_page(kit):
 def test_home_sections(kit):
     assert "Tài khoản và thông báo" in browser(kit.user("a_holder")).get(reverse("home")).content.decode()
     assert reverse("payments-overview") in browser(kit.user("officer")).get(reverse("home")).content.decode()
+
+
+def test_admin_lists_money_read_only(kit):
+    pay(kit.approved(1_000_000))
+    admin = browser(kit.user("tadmin"))
+    for name in ("account", "transfer", "paymentintent", "bank", "notification", "bankfile"):
+        assert admin.get(reverse(f"admin:payments_{name}_changelist")).status_code == 200, name
+    transfer = Transfer.objects.first()
+    assert admin.get(reverse("admin:payments_transfer_add")).status_code == 403
+    assert admin.post(reverse("admin:payments_transfer_change", args=[transfer.pk]), {"amount": 1}).status_code == 403
