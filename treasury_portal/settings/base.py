@@ -226,6 +226,13 @@ SPECTACULAR_SETTINGS = {
     ],
     # PortalAPIView's docstring is not every endpoint's description.
     "GET_LIB_DOC_EXCLUDES": "treasury_portal.api.lib_doc_excludes",
+    # One name per choice set shared by several serializers (else "StatusFb5Enum"
+    # and a check --deploy warning).
+    "ENUM_NAME_OVERRIDES": {
+        "VoucherStatusEnum": "vouchers.models.VoucherStatus",
+        "SigningKeyStatusEnum": "accounts.models.SigningKeyStatus",
+        "SignerRoleEnum": [("chief_accountant", "chief_accountant"), ("account_holder", "account_holder")],
+    },
 }
 
 # Celery: see docs/architecture.md and shared/design/reliability.md.
