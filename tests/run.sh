@@ -32,7 +32,8 @@ echo "== ruff"
 $BIN/ruff check . || exit 1
 echo "== manage.py check --deploy (production settings) runs inside the suite"
 echo "== pytest (database: ${DATABASE_URL%%://*}, redis: ${REDIS_URL:-none}, chromium: ${CHROMIUM_PATH:-none})"
-$BIN/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
+# tests.xdist_groups: makes --dist loadgroup honour xdist_group marks under pytest 9.
+$BIN/python -m pytest -p tests.xdist_groups -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
 rc=$?
 if [ ${#skipped[@]} -gt 0 ]; then
   echo; echo "NOT RUN on this machine:"; for s in "${skipped[@]}"; do echo "  - $s"; done
