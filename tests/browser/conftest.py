@@ -42,6 +42,7 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 PASSWORD = settings.DEMO_PASSWORD
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(str(item.fspath)).parents:
@@ -165,13 +166,15 @@ def sign_in(page: PortalPage, username: str, totp_secret: str | None = None, *, 
     page.check_a11y()
     page.fill("#id_login", username)
     page.fill("#id_password", password)
-    page.click("main button[type=submit]")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
     page.wait_for_load_state("load")
     if totp_secret is not None:
         assert "/accounts/2fa/authenticate/" in page.url, page.url
         page.check_a11y()
         page.fill("#id_code", totp_code(totp_secret))
-        page.click("main form button.btn-primary")
+        with page.expect_navigation():
+            page.click("main form button.btn-primary")
         page.wait_for_load_state("load")
 
 
