@@ -6,7 +6,8 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,7 +24,7 @@ from payments.services import ledger as ledger_services
 from payments.services import notifications as notification_services
 from payments.services import payment as payment_services
 from payments.services.documents import debit_advice_render, result_document_render
-from treasury_portal.api import PortalAPIView, PortalPagination, created
+from treasury_portal.api import PortalAPIView, PortalPagination, created, paginated
 from treasury_portal.errors import NotFound, PermissionDenied
 
 # --- serializers -----------------------------------------------------------------
@@ -110,25 +111,22 @@ class BankFileSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class PDFRenderer(BaseRenderer):
-    """Lets a client ask for `Accept: application/pdf`; errors still leave as JSON text."""
+class FileDownloadNegotiation(BaseContentNegotiation):
+    """Download endpoints answer with the file itself (an HttpResponse, whatever
+    the client's Accept header says) or with a JSON error body: DRF's renderer
+    negotiation must neither refuse `Accept: application/pdf` with 406 nor render
+    an error as a PDF."""
 
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
+    def select_parser(self, request, parsers):  # noqa: ANN001, ANN201
+        return parsers[0] if parsers else None
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):  # noqa: ANN001, ANN201
-        return data if isinstance(data, bytes) else JSONRenderer().render(data)
-
-
-class CSVRenderer(PDFRenderer):
-    media_type = "text/csv"
-    format = "csv"
+    def select_renderer(self, request, renderers, format_suffix=None):  # noqa: ANN001, ANN201
+        return renderers[0], renderers[0].media_type
 
 
-class XMLRenderer(PDFRenderer):
-    media_type = "application/xml"
-    format = "xml"
+class FileDownloadApi(PortalAPIView):
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = FileDownloadNegotiation
 
 
 def file_response(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
@@ -157,7 +155,7 @@ PERIOD = [
 
 class AccountListApi(PortalAPIView):
     @extend_schema(
-        operation_id="accounts_list", responses=AccountSerializer(many=True),
+        operation_id="accounts_list", responses=paginated(AccountSerializer),
         parameters=[OpenApiParameter("unit", str), OpenApiParameter("kind", str, enum=AccountKind.values)],
     )
     def get(self, request: Request) -> Response:
@@ -168,14 +166,13 @@ class AccountListApi(PortalAPIView):
 
 
 class AccountTransactionsApi(PortalAPIView):
-    @extend_schema(operation_id="account_transactions", responses=TransactionSerializer(many=True))
+    @extend_schema(operation_id="account_transactions", responses=paginated(TransactionSerializer))
     def get(self, request: Request, pk: int) -> Response:
         account = ledger_selectors.access_account(request.user, pk)
         return _paginate(self, request, ledger_selectors.account_transactions(account), TransactionSerializer)
 
 
-class AccountStatementCsvApi(PortalAPIView):
-    renderer_classes = [JSONRenderer, CSVRenderer]
+class AccountStatementCsvApi(FileDownloadApi):
 
     @extend_schema(operation_id="account_statement_csv", parameters=PERIOD,
                    responses={(200, "text/csv"): OpenApiTypes.BINARY})
@@ -189,8 +186,7 @@ class AccountStatementCsvApi(PortalAPIView):
         )
 
 
-class AccountStatementPdfApi(PortalAPIView):
-    renderer_classes = [JSONRenderer, PDFRenderer]
+class AccountStatementPdfApi(FileDownloadApi):
 
     @extend_schema(operation_id="account_statement_pdf", parameters=PERIOD, responses=PDF_RESPONSE)
     def get(self, request: Request, pk: int) -> HttpResponse:
@@ -220,8 +216,7 @@ class AccountDepositsApi(PortalAPIView):
 # --- documents --------------------------------------------------------------------
 
 
-class VoucherResultPdfApi(PortalAPIView):
-    renderer_classes = [JSONRenderer, PDFRenderer]
+class VoucherResultPdfApi(FileDownloadApi):
 
     @extend_schema(operation_id="voucher_result_pdf", responses=PDF_RESPONSE)
     def get(self, request: Request, pk: int) -> HttpResponse:
@@ -234,8 +229,7 @@ class VoucherResultPdfApi(PortalAPIView):
         )
 
 
-class DebitAdvicePdfApi(PortalAPIView):
-    renderer_classes = [JSONRenderer, PDFRenderer]
+class DebitAdvicePdfApi(FileDownloadApi):
 
     @extend_schema(operation_id="transfer_debit_advice_pdf", responses=PDF_RESPONSE)
     def get(self, request: Request, pk: int) -> HttpResponse:
@@ -253,7 +247,7 @@ class DebitAdvicePdfApi(PortalAPIView):
 
 class NotificationListApi(PortalAPIView):
     @extend_schema(
-        operation_id="notifications_list", responses=NotificationSerializer(many=True),
+        operation_id="notifications_list", responses=paginated(NotificationSerializer),
         parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="1: only unread ones")],
     )
     def get(self, request: Request) -> Response:
@@ -286,7 +280,7 @@ def _require_treasury(request: Request) -> None:
 
 class PaymentIntentListApi(PortalAPIView):
     @extend_schema(
-        operation_id="payment_intents_list", responses=PaymentIntentSerializer(many=True),
+        operation_id="payment_intents_list", responses=paginated(PaymentIntentSerializer),
         parameters=[OpenApiParameter("status", str, enum=PaymentIntentStatus.values)],
     )
     def get(self, request: Request) -> Response:
@@ -304,7 +298,7 @@ class VoucherRetryPaymentApi(PortalAPIView):
 
 
 class BankFileListApi(PortalAPIView):
-    @extend_schema(operation_id="bank_files_list", responses=BankFileSerializer(many=True))
+    @extend_schema(operation_id="bank_files_list", responses=paginated(BankFileSerializer))
     def get(self, request: Request) -> Response:
         _require_treasury(request)
         return _paginate(self, request, payment_selectors.bank_files_visible(request.user), BankFileSerializer)
@@ -315,8 +309,7 @@ class BankFileListApi(PortalAPIView):
         return created(BankFileSerializer(files, many=True).data)
 
 
-class BankFileDownloadApi(PortalAPIView):
-    renderer_classes = [JSONRenderer, XMLRenderer]
+class BankFileDownloadApi(FileDownloadApi):
 
     @extend_schema(operation_id="bank_file_download", responses={(200, "application/xml"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int) -> HttpResponse:
