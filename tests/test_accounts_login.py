@@ -179,3 +179,23 @@ def test_there_is_no_public_sign_up(world):
 def test_the_login_page_links_no_sign_up(client):
     content = client.get(reverse("account_login")).content.decode()
     assert reverse("account_signup") not in content
+
+
+def test_too_many_sign_in_attempts_from_one_address_get_429(world, settings):
+    """The "login" limit (30 a minute per IP in production) answers 429 Too Many Requests."""
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "3/m/ip"}
+    client = _client("10.4.0.1")
+    statuses = [_login(client, "b_preparer", "wrong-password-123").status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    response = _login(client, "b_preparer")
+    assert response.status_code == 429
+    assert _signed_in_as(client) is None
+    # Another address is not affected.
+    assert _login(_client("10.4.0.2"), "b_preparer").status_code == 302
+
+
+def test_production_limits_are_configured(settings):
+    from treasury_portal.settings import base
+
+    assert base.ACCOUNT_RATE_LIMITS["login_failed"] == "5/5m/ip,5/5m/key"
+    assert "login" in base.ACCOUNT_RATE_LIMITS and "reset_password" in base.ACCOUNT_RATE_LIMITS
