@@ -23,6 +23,11 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    def get_full_name(self) -> str:
+        """Vietnamese order: family and middle names (last_name), then the
+        given name (first_name): "Nguyễn Văn Kiểm", never "Kiểm Nguyễn Văn"."""
+        return f"{self.last_name} {self.first_name}".strip()
+
 
 class OrgKind(models.TextChoices):
     TREASURY_OFFICE = "treasury_office", _("Kho bạc")
