@@ -633,19 +633,28 @@ def seed(scale: Scale, dsn: str, *, log: Any = print, rng_seed: int = 20261123) 
     # The ledger as payments.services.ledger writes it: each allocation movement
     # is one transfer 9511.2 → 9523.2.UNIT keyed allocate:<movement id>; each paid
     # voucher one transfer 9523.2.UNIT → 3856.BANK keyed pay:<voucher>:est2. The
-    # balances right after each transfer, and the accounts' balances, are the
-    # running sums of the transfers (window functions).
+    # balance each account had right after each transfer is a running sum, computed
+    # by window functions in the INSERT itself (ids follow the ORDER BY, and every
+    # allocation is dated before the history's first payment); the accounts'
+    # balances are the sums.
     t_base = next_id(cur, Transfer)
+    cur.execute("SELECT id, balance FROM payments_account WHERE id IN (%s, %s)", [source_acc, clearing_acc])
+    start_balance = dict(cur.fetchall())
+    src0, clr0 = int(start_balance[source_acc]), int(start_balance[clearing_acc])
     insert_select(
         cur, Transfer,
         {
             "key": "'allocate:' || m.id", "debit_account_id": str(int(source_acc)), "credit_account_id": "a.id",
             "amount": "m.amount", "kind": "'allocation'", "voucher_id": "NULL",
             "description": "'Giao dự toán ' || b.fiscal_year", "created_at": "m.created_at",
+            "debit_balance_after": f"{src0} - SUM(m.amount) OVER (ORDER BY m.created_at, m.id "
+                                   "ROWS UNBOUNDED PRECEDING)",
+            "credit_balance_after": "SUM(m.amount) OVER (PARTITION BY a.id ORDER BY m.created_at, m.id "
+                                    "ROWS UNBOUNDED PRECEDING)",
         },
         "FROM payments_budgetmovement m JOIN payments_budgetline b ON b.id = m.budget_line_id "
         "JOIN payments_account a ON a.unit_id = b.unit_id AND a.kind = 'estimate' "
-        f"WHERE m.kind = 'allocate' AND m.key LIKE 'bench-%%' AND a.id >= {int(acc_base)} ORDER BY m.id",
+        f"WHERE m.kind = 'allocate' AND m.key LIKE 'bench-%%' AND a.id >= {int(acc_base)} ORDER BY m.created_at, m.id",
         now,
     )
     insert_select(
@@ -655,40 +664,35 @@ def seed(scale: Scale, dsn: str, *, log: Any = print, rng_seed: int = 20261123) 
             "amount": "v.total_amount", "kind": "'payment'", "voucher_id": "v.id",
             "description": "v.description", "counterparty_name": "v.payee_name",
             "counterparty_account": "v.payee_account", "created_at": "v.closed_at",
+            "debit_balance_after": "al.total - SUM(v.total_amount) OVER (PARTITION BY a.id ORDER BY v.closed_at, v.id "
+                                   "ROWS UNBOUNDED PRECEDING)",
+            "credit_balance_after": f"{clr0} + SUM(v.total_amount) OVER (ORDER BY v.closed_at, v.id "
+                                    "ROWS UNBOUNDED PRECEDING)",
         },
-        "FROM vouchers_voucher v JOIN payments_account a ON a.unit_id = v.unit_id AND a.kind = 'estimate' "
+        "FROM vouchers_voucher v JOIN payments_account a ON a.unit_id = v.unit_id AND a.kind = 'estimate' "  # noqa: S608
+        "JOIN (SELECT credit_account_id, SUM(amount) AS total FROM payments_transfer "
+        f"WHERE kind = 'allocation' AND id >= {int(t_base)} GROUP BY 1) al ON al.credit_account_id = a.id "
         f"WHERE v.status = 'paid' AND v.id >= {int(v_base)} AND a.id >= {int(acc_base)} "
         "ORDER BY v.closed_at, v.id",
         now,
     )
     cur.execute("SELECT COUNT(*) FROM payments_transfer WHERE id >= %s", [t_base])
     clock.lap("transfers", cur.fetchone()[0])
-    touched = [int(source_acc), int(clearing_acc)]
     cur.execute(
         """
-        CREATE TEMP TABLE bench_legs ON COMMIT DROP AS
-        SELECT tid, side, SUM(signed) OVER (PARTITION BY acc ORDER BY created_at, tid) AS after, acc
+        UPDATE payments_account a SET balance = a.balance + s.delta
         FROM (
-            SELECT id AS tid, 'd' AS side, debit_account_id AS acc, -amount AS signed, created_at
-            FROM payments_transfer WHERE id >= %(t)s
-            UNION ALL
-            SELECT id, 'c', credit_account_id, amount, created_at FROM payments_transfer WHERE id >= %(t)s
-        ) legs;
-        -- The two treasury accounts may hold earlier (demo) transfers: start from their balance.
-        UPDATE bench_legs l SET after = l.after + a.balance FROM payments_account a
-        WHERE a.id = l.acc AND a.id = ANY(%(touched)s);
-        CREATE INDEX ON bench_legs (tid, side);
-        UPDATE payments_transfer t SET debit_balance_after = d.after, credit_balance_after = c.after
-        FROM bench_legs d, bench_legs c
-        WHERE t.id >= %(t)s AND d.tid = t.id AND d.side = 'd' AND c.tid = t.id AND c.side = 'c';
-        UPDATE payments_account a SET balance = l.after
-        FROM (SELECT DISTINCT ON (acc) acc, after FROM bench_legs ORDER BY acc, tid DESC) l
-        WHERE a.id = l.acc;
+            SELECT acc, SUM(delta) AS delta FROM (
+                SELECT credit_account_id AS acc, amount AS delta FROM payments_transfer WHERE id >= %(t)s
+                UNION ALL
+                SELECT debit_account_id, -amount FROM payments_transfer WHERE id >= %(t)s
+            ) legs GROUP BY acc
+        ) s
+        WHERE a.id = s.acc
         """,
-        {"t": t_base, "touched": touched},
+        {"t": t_base},
     )
     conn.commit()
-
     clock.lap("balances")
 
     # Every paid voucher has its result PDF and every unit debit its advice
@@ -790,6 +794,13 @@ def reconcile(cur: Any) -> dict[str, int]:
             SELECT COUNT(*) FROM vouchers_voucher v JOIN (
                 SELECT voucher_id, SUM(amount) AS s FROM vouchers_voucherline GROUP BY voucher_id) l
             ON l.voucher_id = v.id WHERE v.total_amount <> l.s""",
+        "balance_after_of_last_transfer_differs": """
+            WITH legs AS (
+                SELECT debit_account_id AS acc, id, debit_balance_after AS after FROM payments_transfer
+                UNION ALL
+                SELECT credit_account_id, id, credit_balance_after FROM payments_transfer
+            ), last AS (SELECT DISTINCT ON (acc) acc, after FROM legs ORDER BY acc, id DESC)
+            SELECT COUNT(*) FROM last JOIN payments_account a ON a.id = last.acc WHERE a.balance <> last.after""",
         "paid_vouchers_without_one_transfer": """
             SELECT COUNT(*) FROM vouchers_voucher v WHERE v.status = 'paid'
             AND (SELECT COUNT(*) FROM payments_transfer t WHERE t.voucher_id = v.id) <> 1""",
