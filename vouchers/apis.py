@@ -107,27 +107,18 @@ class ProcedureListApi(PortalAPIView):
     )
     def get(self, request: Request) -> Response:
         day = _date_param(request, "date") or selectors.local_today()
-        pairs = selectors.procedures_in_force(day)
         upcoming: dict[int, ProcedureVersion] = {}
-        for version in ProcedureVersion.objects.filter(effective_from__gt=day).order_by("-effective_from"):
-            upcoming[version.procedure_id] = version  # the earliest one wins
-        rows = []
-        for procedure, version in pairs:
-            nxt = upcoming.get(procedure.pk)
-            rows.append(
-                {
-                    "procedure": procedure,
-                    "version": version,
-                    "processing_days_today": selectors.processing_days_for(version, day),
-                    "next_version": None if nxt is None else {
-                        "effective_from": nxt.effective_from.isoformat(),
-                        "processing_days": nxt.processing_days,
-                        "peak_processing_days": nxt.peak_processing_days,
-                        "peak_periods": nxt.peak_periods,
-                        "legal_basis": nxt.legal_basis,
-                    },
-                }
-            )
+        for procedure, version in selectors.procedures_upcoming(day, with_documents=False):
+            upcoming.setdefault(procedure.pk, version)  # the earliest one
+        rows = [
+            {
+                "procedure": procedure,
+                "version": version,
+                "processing_days_today": selectors.processing_days_for(version, day),
+                "next_version": upcoming.get(procedure.pk),
+            }
+            for procedure, version in selectors.procedures_in_force(day)
+        ]
         return Response(s.ProcedureSerializer(rows, many=True).data)
 
 

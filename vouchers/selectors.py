@@ -89,6 +89,26 @@ def procedures_in_force(
     return result
 
 
+def procedures_upcoming(
+    day: date | None = None, *, with_documents: bool = True
+) -> list[tuple[Procedure, ProcedureVersion]]:
+    """The versions already announced that come into force after `day` (today
+    by default), earliest first, each with its procedure: the newer rule
+    before its date. Documents and checklist prefetched unless told not to."""
+    day = day or local_today()
+    versions = (
+        ProcedureVersion.objects.filter(effective_from__gt=day)
+        .select_related("procedure")
+        .order_by("effective_from", "procedure__position", "procedure__code", "procedure__mode")
+    )
+    if with_documents:
+        versions = versions.prefetch_related(
+            Prefetch("documents", queryset=DocumentRequirement.objects.order_by("id")),
+            Prefetch("checklist", queryset=ChecklistItem.objects.order_by("id")),
+        )
+    return [(version.procedure, version) for version in versions]
+
+
 def procedure_for(code: str, mode: str | None = None) -> Procedure | None:
     """The procedure a voucher files under: (code, mode) for C2-02a/NS, (code, "")
     for procedures without modes."""

@@ -398,6 +398,17 @@ class ChecklistItemSerializer(serializers.Serializer):
         return localized(obj, "text")
 
 
+class NextVersionSerializer(serializers.Serializer):
+    """The procedure's rules announced for later (the newer rule before its date)."""
+
+    version = serializers.IntegerField(source="pk")
+    effective_from = serializers.DateField()
+    legal_basis = serializers.CharField()
+    processing_days = serializers.IntegerField()
+    peak_processing_days = serializers.IntegerField(allow_null=True)
+    peak_periods = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+
+
 class ProcedureSerializer(serializers.Serializer):
     code = serializers.CharField(source="procedure.code")
     mode = serializers.CharField(source="procedure.mode")
@@ -413,7 +424,7 @@ class ProcedureSerializer(serializers.Serializer):
     processing_days_today = serializers.IntegerField()
     required_documents = DocumentRequirementSerializer(many=True, source="version.documents.all")
     checklist = ChecklistItemSerializer(many=True, source="version.checklist.all")
-    next_version = serializers.DictField(allow_null=True)
+    next_version = NextVersionSerializer(allow_null=True, help_text="The next version announced, if any.")
 
     def get_name(self, obj) -> str:  # noqa: ANN001
         return localized(obj["procedure"], "name")

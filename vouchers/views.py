@@ -262,8 +262,7 @@ def procedure_catalogue(request: HttpRequest) -> HttpResponse:
         }
 
     in_force = [describe(p, v) for p, v in selectors.procedures_in_force(today)]
-    upcoming_fn = getattr(selectors, "procedures_upcoming", None)
-    upcoming = [describe(p, v) for p, v in upcoming_fn(today)] if upcoming_fn else []
+    upcoming = [describe(p, v) for p, v in selectors.procedures_upcoming(today)]
     return render(
         request, "vouchers/procedure_catalogue.html", {"today": today, "in_force": in_force, "upcoming": upcoming}
     )

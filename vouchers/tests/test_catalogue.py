@@ -57,6 +57,21 @@ def test_procedures_in_force_list_the_whole_catalogue(catalogue, django_assert_m
     assert all(v.effective_from == date(2027, 1, 1) for p, v in pairs if p.code.startswith("C"))
 
 
+def test_procedures_upcoming_announce_the_newer_rule_until_its_date(catalogue, django_assert_max_num_queries):  # noqa: ANN001
+    with django_assert_max_num_queries(3):
+        pairs = selectors.procedures_upcoming(date(2026, 12, 31))
+        docs = {(p.code, p.mode): [d.kind for d in v.documents.all()] for p, v in pairs}
+    # The five spending procedures take the newer rule; signers and balance keep theirs.
+    assert [(p.code, p.mode) for p, _v in pairs] == [
+        ("C2-02a/NS", "payment"), ("C2-02a/NS", "advance"), ("C2-03/NS", ""), ("C4-02a/KB", ""), ("C2-12/NS", ""),
+    ]
+    assert all(v.effective_from == date(2027, 1, 1) and v.procedure_id == p.pk for p, v in pairs)
+    assert all((v.processing_days, v.peak_processing_days) == (1, 2) for _p, v in pairs)
+    assert docs[("C2-02a/NS", "payment")] == ["contract", "acceptance"]
+    # From its first day the rule is in force, no longer upcoming.
+    assert selectors.procedures_upcoming(date(2027, 1, 1)) == []
+
+
 def test_document_requirements_depend_on_the_total(catalogue):  # noqa: ANN001
     version = selectors.procedure_version_in_force(proc("C2-02a/NS", "payment"), date(2026, 11, 23))
     assert selectors.required_documents(version, 50_000_000) == []
@@ -119,7 +134,11 @@ def test_public_catalogue_api_needs_no_login(catalogue, client, django_assert_ma
     assert [c["code"] for c in payment["checklist"]][:2] == ["CK01", "CK02"]
     assert payment["next_version"]["effective_from"] == "2027-01-01"
     assert payment["next_version"]["peak_periods"] == [["12-25", "12-31"], ["01-25", "01-31"]]
+    assert (payment["next_version"]["processing_days"], payment["next_version"]["peak_processing_days"]) == (1, 2)
+    assert payment["next_version"]["version"] != payment["version"]
+    assert rows[("signers", "")]["next_version"] is None
     later = {(r["code"], r["mode"]): r for r in client.get("/api/v1/procedures?date=2027-01-26").json()}
+    assert later[("C2-02a/NS", "payment")]["next_version"] is None
     assert later[("C2-02a/NS", "payment")]["processing_days"] == 1
     assert later[("C2-02a/NS", "payment")]["processing_days_today"] == 2
     assert client.get("/api/v1/procedures?date=26-01-2027").json()["code"] == "validation_error"

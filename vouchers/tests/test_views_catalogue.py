@@ -37,11 +37,6 @@ def test_catalogue_query_count_is_small(client, world, django_assert_max_num_que
         assert client.get(reverse("procedure-catalogue")).status_code == 200
 
 
-@pytest.mark.xfail(
-    not hasattr(selectors, "procedures_upcoming"),
-    reason="needs vouchers.selectors.procedures_upcoming(day) -> [(procedure, version)] from the backend",
-    strict=True,
-)
 def test_catalogue_announces_the_newer_rule_with_its_date(catalogue):
     assert "25/12–31/12" in catalogue and "25/01–31/01" in catalogue  # its peak periods, in words
     if selectors.local_today() < NEWER_FROM:
