@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class User(AbstractUser):
@@ -131,7 +132,7 @@ class Membership(models.Model):
 class SigningKeyStatus(models.TextChoices):
     PENDING = "pending", _("Chờ duyệt")
     APPROVED = "approved", _("Đã duyệt")
-    REJECTED = "rejected", _("Từ chối")
+    REJECTED = "rejected", pgettext_lazy("signing key status", "Từ chối")
     REVOKED = "revoked", _("Đã thu hồi")
 
 

@@ -3,6 +3,7 @@ deposits, notifications, result PDFs and debit advices, payment intents,
 retries and bank files. Thin: validate → one selector/service → serialize."""
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -275,7 +276,7 @@ class NotificationsReadAllApi(PortalAPIView):
 
 def _require_treasury(request: Request) -> None:
     if not has_role(request.user, *TREASURY_ROLES):
-        raise PermissionDenied("Chỉ cán bộ kho bạc mới xem được mục này.")
+        raise PermissionDenied(_("Chỉ cán bộ kho bạc mới xem được mục này."))
 
 
 class PaymentIntentListApi(PortalAPIView):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Bank(models.Model):
@@ -320,7 +321,7 @@ class Notification(models.Model):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Chờ gửi")
-    SENT = "sent", _("Đã gửi")
+    SENT = "sent", pgettext_lazy("delivery status", "Đã gửi")
     FAILED = "failed", _("Lỗi")
 
 

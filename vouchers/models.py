@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VoucherMode(models.TextChoices):
@@ -140,7 +141,8 @@ class VoucherStatus(models.TextChoices):
     APPROVED = "approved", _("Đã phê duyệt")
     PAID = "paid", _("Đã thanh toán")
     PAYMENT_FAILED = "payment_failed", _("Thanh toán lỗi")
-    REFUSED = "refused", _("Từ chối")
+    # "Từ chối" is also the verb on buttons; the status needs its own English word.
+    REFUSED = "refused", pgettext_lazy("voucher status", "Từ chối")
     WITHDRAWN = "withdrawn", _("Đã rút")
 
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organisation, OrgKind, Role
 from accounts.selectors import user_has_treasury_role_over
@@ -133,12 +134,12 @@ _FORMATS = {
     "budget_level": re.compile(r"[1-4]"),
 }
 _FORMAT_HINTS = {
-    "chapter": "3 chữ số",
-    "sector": "3 chữ số",
-    "ndkt": "4 chữ số",
-    "funding_source": "2 chữ số",
-    "programme": "5 chữ số",
-    "budget_level": "1, 2, 3 hoặc 4",
+    "chapter": gettext_lazy("3 chữ số"),
+    "sector": gettext_lazy("3 chữ số"),
+    "ndkt": gettext_lazy("4 chữ số"),
+    "funding_source": gettext_lazy("2 chữ số"),
+    "programme": gettext_lazy("5 chữ số"),
+    "budget_level": gettext_lazy("1, 2, 3 hoặc 4"),
 }
 
 
