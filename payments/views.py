@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -26,8 +27,10 @@ from payments.services import ledger as ledger_services
 from payments.services import notifications as notification_services
 from payments.services import payment as payment_services
 from payments.services.documents import debit_advice_render, result_document_render
+from treasury_portal import charts
 from treasury_portal.errors import ApplicationError
 from treasury_portal.pages import role_required, treasury_admin_required
+from vouchers.templatetags.money import format_money
 
 PAGE_SIZE = 50
 
@@ -57,10 +60,21 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         other = ledger_selectors.other_side(row, account)
         row.counterparty = row.counterparty_name or other.name
         row.counterparty_number = row.counterparty_account or other.number
+    series = ledger_selectors.account_daily_balances(account, days=30)
+    balance_chart = charts.line_chart(
+        "balance-30d",
+        _("Số dư cuối ngày, 30 ngày gần nhất"),
+        _("Từ %(first)s đến %(last)s; số dư cuối kỳ %(closing)s.") % {
+            "first": date_format(series[0][0], "SHORT_DATE_FORMAT"),
+            "last": date_format(series[-1][0], "SHORT_DATE_FORMAT"),
+            "closing": format_money(series[-1][1]),
+        },
+        series,
+    )
     return render(
         request, "payments/account_detail.html",
         {
-            "account": account, "page": page,
+            "account": account, "page": page, "balance_chart": balance_chart,
             "period_form": StatementPeriodForm(initial=StatementPeriodForm.initial_period()),
         },
     )
@@ -187,10 +201,21 @@ def payments_overview(request: HttpRequest) -> HttpResponse:
     page = _page(request, payment_selectors.intents_visible(user, status=status or None))
     page.query = f"status={status}" if status else ""
     failures = payment_selectors.intents_visible(user, status=PaymentIntentStatus.FAILED)[:100]
+    per_day = payment_selectors.paid_per_day(user, days=14)
+    paid_chart = charts.bar_chart(
+        "paid-14d",
+        _("Số tiền đã thanh toán mỗi ngày, 14 ngày gần nhất"),
+        _("%(n)s khoản, tổng %(amount)s.") % {
+            "n": sum(n for _d, n, _a in per_day), "amount": format_money(sum(a for _d, _n, a in per_day)),
+        },
+        [charts.Bar(f"{date_format(d, 'D d/m')} · {n}", amount) for d, n, amount in per_day],
+        money=True, bar_height=18, gap=6,
+    )
     return render(
         request, "payments/payments_overview.html",
         {
             "counts": payment_selectors.intent_counts(user),
+            "paid_chart": paid_chart,
             "statuses": PaymentIntentStatus.choices,
             "status": status,
             "page": page,

@@ -72,14 +72,7 @@ def _treasury_items(request: HttpRequest) -> tuple[int, list[dict]]:
     user = request.user
     if not account_selectors.has_role(user, Role.CONTROL_OFFICER, Role.APPROVER):
         return 0, []
-    now = timezone.now()
-    counts = selectors.review_queue(user).order_by().aggregate(
-        submitted=Count("pk", filter=Q(status=VoucherStatus.SUBMITTED)),
-        mine=Count("pk", filter=Q(status=VoucherStatus.IN_CONTROL, controller=user)),
-        pending=Count("pk", filter=Q(status=VoucherStatus.PENDING_APPROVAL)),
-        overdue=Count("pk", filter=Q(due_at__lt=now)),
-        soon=Count("pk", filter=Q(due_at__gte=now, due_at__lte=now + selectors.NEAR_DUE)),
-    )
+    counts = selectors.queue_profile(user)
     queue = reverse("review-queue")
     items = []
     if account_selectors.has_role(user, Role.CONTROL_OFFICER):

@@ -4,7 +4,7 @@ and vouchers (permission-checked with `access_*`, 404 for others' objects)."""
 from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -225,16 +225,21 @@ def voucher_expected_due_at(voucher: Voucher, at: datetime | None = None) -> dat
     return receipt_terms(voucher.procedure, at, cal)["due_at"]
 
 
+RUNNING = frozenset({VoucherStatus.SUBMITTED, VoucherStatus.IN_CONTROL, VoucherStatus.PENDING_APPROVAL})
+
+
 def due_state(voucher: Voucher, now: datetime | None = None) -> str:
     """"overdue", "near" (due within 8 hours) or "ok" for an open voucher; "" otherwise."""
-    if not voucher.due_at or voucher.status not in (
-        VoucherStatus.SUBMITTED, VoucherStatus.IN_CONTROL, VoucherStatus.PENDING_APPROVAL
-    ):
+    return due_state_of(voucher.status, voucher.due_at, now)
+
+
+def due_state_of(status: str, due: datetime | None, now: datetime | None = None) -> str:
+    if not due or status not in RUNNING:
         return ""
     now = now or timezone.now()
-    if now > voucher.due_at:
+    if now > due:
         return "overdue"
-    if voucher.due_at - now <= NEAR_DUE:
+    if due - now <= NEAR_DUE:
         return "near"
     return "ok"
 
@@ -339,6 +344,22 @@ def review_queue(
     if mine:
         qs = qs.filter(Q(controller=user) | Q(status=VoucherStatus.PENDING_APPROVAL))
     return qs.order_by("due_at", "id")
+
+
+def queue_profile(user: User, now: datetime | None = None) -> dict[str, int]:
+    """The whole queue in one aggregate: by status (submitted, the user's own
+    in control, pending approval) and by due state (overdue, due within 8
+    hours, later). The home page and the queue's chart read it."""
+    now = now or timezone.now()
+    return review_queue(user).order_by().aggregate(
+        total=Count("pk"),
+        submitted=Count("pk", filter=Q(status=VoucherStatus.SUBMITTED)),
+        mine=Count("pk", filter=Q(status=VoucherStatus.IN_CONTROL, controller=user)),
+        pending=Count("pk", filter=Q(status=VoucherStatus.PENDING_APPROVAL)),
+        overdue=Count("pk", filter=Q(due_at__lt=now)),
+        soon=Count("pk", filter=Q(due_at__gte=now, due_at__lte=now + NEAR_DUE)),
+        later=Count("pk", filter=Q(due_at__gt=now + NEAR_DUE)),
+    )
 
 
 def voucher_timeline(voucher: Voucher) -> QuerySet[VoucherEvent]:

@@ -25,6 +25,7 @@ from accounts import selectors as account_selectors
 from accounts.models import TREASURY_ROLES, UNIT_ROLES, Role, SigningKeyStatus
 from payments.selectors import budget as budget_selectors
 from payments.services import budget as budget_services
+from treasury_portal import charts
 from treasury_portal.errors import ApplicationError, NotFound
 from treasury_portal.errors import PermissionDenied as AppPermissionDenied
 from treasury_portal.pages import role_required, treasury_admin_required
@@ -349,7 +350,24 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "overdue_on_page": sum(1 for r in rows if r["due"] == "overdue"),
             "near_on_page": sum(1 for r in rows if r["due"] == "near"),
+            "due_chart": _queue_due_chart(user, now),
         },
+    )
+
+
+def _queue_due_chart(user: Any, now: Any) -> charts.BarChart:
+    profile = selectors.queue_profile(user, now)
+    queue = reverse("review-queue")
+    today = timezone.localdate(now).isoformat()
+    return charts.bar_chart(
+        "queue-due",
+        _("Cả hàng đợi theo hạn xử lý"),
+        _("%(total)s chứng từ: %(overdue)s quá hạn, %(soon)s đến hạn trong 8 giờ, %(later)s còn hạn.") % profile,
+        [
+            charts.Bar(_("Quá hạn"), profile["overdue"], "danger", f"{queue}?due_before={today}"),
+            charts.Bar(_("Đến hạn trong 8 giờ"), profile["soon"], "warn"),
+            charts.Bar(_("Còn hạn"), profile["later"], "ok"),
+        ],
     )
 
 

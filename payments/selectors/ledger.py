@@ -105,6 +105,27 @@ def account_statement(account: Account, start: date, end: date) -> dict:
     }
 
 
+def account_daily_balances(account: Account, *, days: int = 30, today: date | None = None) -> list[tuple[date, int]]:
+    """The account's closing balance on each of the last `days` days (today
+    included), from the transfers' stored balance-after values: two queries."""
+    today = today or timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    before = account_transactions(account).filter(created_at__lt=_day_start(first)).first()
+    closing: dict[date, int] = {}
+    rows = account_transactions(account).filter(
+        created_at__gte=_day_start(first), created_at__lt=_day_start(today + timedelta(days=1))
+    ).order_by("created_at", "id").values_list("created_at", "balance_after")
+    for at, after in rows:
+        closing[timezone.localdate(at)] = after
+    balance = before.balance_after if before else 0
+    series = []
+    for i in range(days):
+        day = first + timedelta(days=i)
+        balance = closing.get(day, balance)
+        series.append((day, balance))
+    return series
+
+
 def access_account_administered(user, pk: int) -> Account:  # noqa: ANN001
     """A unit's account the user administers (treasury administrator over its unit); 404 otherwise."""
     from accounts.models import Role

@@ -1,8 +1,12 @@
 """Reads of payments: the treasury's intents, bank files, and the result
 section of a voucher's page."""
 
-from django.db.models import Count, Q, QuerySet
+from datetime import timedelta
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import TREASURY_ROLES, OrgKind, Role
 from accounts.selectors import memberships_of, unit_scope_q, user_has_treasury_role_over
@@ -33,6 +37,23 @@ def intent_counts(user) -> dict[str, int]:  # noqa: ANN001
     counts = {s: 0 for s in PaymentIntentStatus.values}
     counts.update({r["status"]: r["n"] for r in rows})
     return counts
+
+
+def paid_per_day(user, *, days: int = 14, today=None) -> list[tuple]:  # noqa: ANN001
+    """Payments completed per local day over the last `days` days (today
+    included): [(day, count, amount)], oldest first, one query."""
+    today = today or timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    rows = (
+        intents_visible(user, status=PaymentIntentStatus.SUCCEEDED)
+        .filter(completed_at__date__gte=first)
+        .order_by()
+        .annotate(day=TruncDate("completed_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(n=Count("id"), amount=Sum("voucher__total_amount"))
+    )
+    by_day = {r["day"]: (r["n"], r["amount"] or 0) for r in rows}
+    return [(d, *by_day.get(d, (0, 0))) for d in (first + timedelta(days=i) for i in range(days))]
 
 
 def unfiled_payments(user) -> QuerySet[PaymentIntent]:  # noqa: ANN001
