@@ -11,12 +11,13 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test lint install install-test bench bench-quick clean
+.PHONY: help run test lint messages install install-test bench bench-quick clean
 
 help:
 	@echo "make run    - install, migrate, seed the demo and serve http://$(HOST):$(PORT)"
 	@echo "make test   - install test tools and run the whole suite"
 	@echo "make lint   - ruff"
+	@echo "make messages - refresh and compile the English catalogue (needs gettext)"
 	@echo "make bench / make bench-quick - the performance benchmark (PostgreSQL + Redis)"
 
 $(BIN)/python:
@@ -55,6 +56,13 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+
+# Vietnamese is the source language; locale/en holds the English catalogue.
+# Both django.po and django.mo are committed, so CI and `make run` need no gettext.
+# Test code, the benchmark and the virtualenv never feed the catalogue.
+messages: $(VENV)/.installed
+	$(MANAGE) makemessages -l en --ignore=.venv --ignore=tests --ignore=bench --ignore=var --ignore=conftest.py --no-obsolete
+	$(MANAGE) compilemessages -l en --ignore=.venv
 
 # The benchmark needs the app and its own tools only (bench/README.md).
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
