@@ -13,9 +13,7 @@ reconciled line by line against what its lines ask for (`_sync_reservation`), in
 budget-line id order so concurrent vouchers lock rows in the same order.
 """
 
-import csv
 import hashlib
-import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -28,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Organisation, OrgKind, Role
 from accounts.selectors import user_has_treasury_role_over
 from payments.models import BudgetLine, BudgetMovement, BudgetMovementKind
+from payments.services.csv_upload import csv_rows
 from treasury_portal.errors import ApplicationError, NotFound, ValidationFailed
 
 # Counters as integers of đồng; a line above this would break the JSON of the API.
@@ -153,28 +152,7 @@ def _classification_errors(fields: Mapping[str, str]) -> dict[str, list[str]]:
 
 def parse_allocation_csv(content: bytes | str) -> list[dict[str, str]]:
     """Rows of an allocation CSV (UTF-8, with or without BOM; comma or semicolon)."""
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValidationFailed(_("Tệp CSV phải được mã hóa UTF-8.")) from exc
-    content = content.lstrip("\ufeff")
-    if not content.strip():
-        raise ValidationFailed(_("Tệp CSV trống."))
-    try:
-        dialect = csv.Sniffer().sniff(content.splitlines()[0], delimiters=",;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(content), dialect=dialect)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
-        raise ValidationFailed(
-            _("Tệp CSV thiếu cột: %(columns)s. Các cột bắt buộc: %(required)s.")
-            % {"columns": ", ".join(missing), "required": ", ".join(CSV_COLUMNS)}
-        )
-    reader.fieldnames = header
-    return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+    return csv_rows(content, CSV_COLUMNS)
 
 
 def budget_allocations_load_csv(

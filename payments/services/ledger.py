@@ -21,8 +21,6 @@ The scheme (docs/ledger.md):
 - `1113.BANK`      treasury: its settlement account at BANK (money goes out here)
 """
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Mapping
 
@@ -41,6 +39,7 @@ from payments.models import (
     Transfer,
     TransferKind,
 )
+from payments.services.csv_upload import csv_rows
 from treasury_portal.errors import ApplicationError, NotFound, ValidationFailed
 
 MAX_AMOUNT = 10**15
@@ -313,26 +312,7 @@ DEPOSIT_CSV_COLUMNS = ("account", "amount", "reference")
 def parse_deposit_csv(content: bytes | str) -> list[dict[str, str]]:
     """Rows of a deposit CSV (UTF-8 with or without BOM; comma or semicolon):
     account, amount, reference, and optionally description, depositor."""
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValidationFailed(_("Tệp CSV phải được mã hóa UTF-8.")) from exc
-    content = content.lstrip("\ufeff")
-    if not content.strip():
-        raise ValidationFailed(_("Tệp CSV trống."))
-    first = content.splitlines()[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(content), delimiter=delimiter)
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in DEPOSIT_CSV_COLUMNS if c not in header]
-    if missing:
-        raise ValidationFailed(
-            _("Tệp CSV thiếu cột: %(columns)s. Các cột bắt buộc: %(required)s.")
-            % {"columns": ", ".join(missing), "required": ", ".join(DEPOSIT_CSV_COLUMNS)}
-        )
-    reader.fieldnames = header
-    return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+    return csv_rows(content, DEPOSIT_CSV_COLUMNS)
 
 
 def deposits_load_csv(*, actor, rows: Iterable[Mapping[str, str]] | bytes | str) -> list[Transfer]:  # noqa: ANN001
