@@ -62,3 +62,20 @@ def test_production_refuses_a_weak_secret_key(weak):
     result = _manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": weak})
     assert result.returncode != 0
     assert "ImproperlyConfigured: SECRET_KEY must be set" in result.stderr, result.stderr
+
+
+def test_production_mails_through_smtp_from_the_environment():
+    """MAILERS["default"] is the SMTP server the EMAIL_* environment variables
+    name. Django 6.1 deprecates the EMAIL_* settings, and refuses to start when
+    they are defined next to MAILERS."""
+    smtp = {"EMAIL_HOST": "smtp.kbnn.example", "EMAIL_PORT": "587", "EMAIL_HOST_USER": "portal",
+            "EMAIL_HOST_PASSWORD": "s3cret", "EMAIL_USE_TLS": "true"}
+    code = (
+        "from django.conf import settings; from django.core.mail import mailers; m = mailers.default; "
+        "print(settings.is_overridden('MAILERS'), type(m).__module__, m.host, m.port, m.username, m.use_tls, m.timeout)"
+    )
+    result = _manage("shell", "-v", "0", "-c", code, env={**PRODUCTION_ENV, **smtp})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True", "django.core.mail.backends.smtp", "smtp.kbnn.example", "587", "portal", "True", "30"
+    ], result.stdout

@@ -175,7 +175,10 @@ ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# E-mail goes through MAILERS (Django 6.1 deprecates EMAIL_BACKEND and the other
+# EMAIL_* settings; defining both is an error). The environment variables keep
+# their old names, so deployments need no change. Local: printed to the console.
+MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")}}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Kho bac Nha nuoc <no-reply@treasury.example>")
 SITE_BASE_URL = env("SITE_BASE_URL", default="http://127.0.0.1:8000")
 

@@ -20,7 +20,7 @@ from .base import env  # noqa: E402
 DEBUG = False
 BENCHMARK_ENDPOINTS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # seeded users only  # noqa: S303
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.dummy.EmailBackend")
+MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND", default="django.core.mail.backends.dummy.EmailBackend")}}
 # By default Celery's Django fix-up closes the database connection around every
 # task (~210 trivial tasks/s on 2 cores instead of ~700): reuse it. Recommended
 # for production too (docs/scaling.md).

@@ -22,10 +22,22 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = env("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# SMTP through MAILERS (base.py); the server's settings are the SMTP backend's
+# OPTIONS, which another backend (EMAIL_BACKEND=...) would refuse as unknown.
+# (Lower-case names: not settings.)
+mail_backend = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+smtp_options = {
+    "host": env("EMAIL_HOST", default="localhost"),
+    "port": env.int("EMAIL_PORT", default=25),
+    "username": env("EMAIL_HOST_USER", default=""),
+    "password": env("EMAIL_HOST_PASSWORD", default=""),
+    "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+    "timeout": env.int("EMAIL_TIMEOUT", default=30),  # a hung server must not hold a worker forever
+}
+MAILERS = {
+    "default": {
+        "BACKEND": mail_backend,
+        "OPTIONS": smtp_options if mail_backend == "django.core.mail.backends.smtp.EmailBackend" else {},
+    }
+}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}  # noqa: F405
