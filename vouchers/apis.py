@@ -18,7 +18,7 @@ from accounts.permissions import MFAEnrolled
 from accounts.selectors import access_unit, roles_of
 from payments.selectors.budget import budget_lines_visible
 from treasury_portal.access_policy import REVIEWERS, SIGNERS, TREASURY, UNIT
-from treasury_portal.api import PortalAPIView, PortalPagination, created
+from treasury_portal.api import PortalAPIView, PortalPagination, created, paginated
 from treasury_portal.errors import NotFound, ValidationFailed
 from vouchers import selectors, services
 from vouchers import serializers as s
@@ -153,10 +153,12 @@ class BudgetLineListApi(PortalAPIView):
     permission_classes = _perms(UNIT_OR_TREASURY)
 
     @extend_schema(
-        operation_id="budget_lines_list", responses=s.BudgetLineSerializer(many=True),
+        operation_id="budget_lines_list", responses=paginated(s.BudgetLineSerializer),
         parameters=[
             OpenApiParameter("unit", OpenApiTypes.STR, description="7-digit unit code"),
             OpenApiParameter("fiscal_year", OpenApiTypes.INT),
+            OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1"),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page (default 50, at most 200)"),
         ],
     )
     def get(self, request: Request) -> Response:
@@ -173,7 +175,7 @@ class VoucherListApi(PortalAPIView):
     permission_classes = _perms(UNIT_OR_TREASURY)
 
     @extend_schema(
-        operation_id="vouchers_list", responses=s.VoucherListSerializer(many=True),
+        operation_id="vouchers_list", responses=paginated(s.VoucherListSerializer),
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, description="One status or several, comma-separated"),
             OpenApiParameter("unit", OpenApiTypes.STR),
@@ -497,7 +499,7 @@ class ReviewQueueApi(PortalAPIView):
     permission_classes = _perms(REVIEWERS)
 
     @extend_schema(
-        operation_id="review_queue", responses=s.VoucherListSerializer(many=True),
+        operation_id="review_queue", responses=paginated(s.VoucherListSerializer),
         parameters=[
             OpenApiParameter("unit", OpenApiTypes.STR),
             OpenApiParameter("procedure", OpenApiTypes.STR),
