@@ -146,6 +146,9 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Kho bạc Nhà nước"
+# One 30-second step of clock drift either way (RFC 6238 §5.2): a code typed
+# as it turns over still works; allauth refuses a code used once already.
+MFA_TOTP_TOLERANCE = 1
 MFA_PASSKEY_LOGIN_ENABLED = False
 
 LANGUAGE_CODE = "vi"
