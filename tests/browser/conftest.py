@@ -16,6 +16,7 @@ Every test in this folder is marked `browser` and runs in the xdist group
 """
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -158,10 +159,28 @@ def portal(browser: Any, live_server: Any) -> Iterator[Callable[..., PortalPage]
             context.close()
 
 
+_USED_TOTP_STEPS: set[tuple[str, int]] = set()
+
+
+def fresh_totp_code(secret: str) -> str:
+    """A code the portal accepts now and has not seen yet. allauth refuses a
+    code used once already; with MFA_TOTP_TOLERANCE = 1 the previous, current
+    and next 30-second steps are all valid, so signing the same person in again
+    within a step takes another one (and a code computed as the step turns
+    over stays valid)."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    now = int(time.time()) // 30
+    for step in (now, now + 1, now - 1):
+        if (secret, step) not in _USED_TOTP_STEPS:
+            _USED_TOTP_STEPS.add((secret, step))
+            return format_hotp_value(hotp_value(secret, step))
+    time.sleep(30 - time.time() % 30 + 0.5)
+    return fresh_totp_code(secret)
+
+
 def sign_in(page: PortalPage, username: str, totp_secret: str | None = None, *, password: str = PASSWORD) -> None:
     """The real sign-in: the login form, then (if enrolled) the TOTP code computed here."""
-    from conftest import totp_code
-
     page.goto("/accounts/login/")
     page.check_a11y()
     page.fill("#id_login", username)
@@ -172,7 +191,7 @@ def sign_in(page: PortalPage, username: str, totp_secret: str | None = None, *, 
     if totp_secret is not None:
         assert "/accounts/2fa/authenticate/" in page.url, page.url
         page.check_a11y()
-        page.fill("#id_code", totp_code(totp_secret))
+        page.fill("#id_code", fresh_totp_code(totp_secret))
         with page.expect_navigation():
             page.click("main form button.btn-primary")
         page.wait_for_load_state("load")
