@@ -10,6 +10,9 @@ from accounts import demo, selectors
 from accounts.models import User
 from accounts.services import api_token_create
 
+# Every collected test gets a node id of its own and is reported, or the run fails.
+pytest_plugins = ["tests.every_test_reported"]
+
 
 def enrol_totp(user: User) -> str:
     """Activate TOTP for `user` as the enrolment page would; returns the secret."""

@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from accounts import selectors
 from accounts.services import api_token_create
 from conftest import enrol_totp
+from tests.every_test_reported import give_operations_their_node_ids
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "10"))
 # The contract here: no 5xx, responses (status, content type, headers, body)
@@ -93,3 +94,21 @@ test_api_as_a_unit_signer = _fuzz_as(ROLES["unit signer"])
 test_api_as_a_control_officer = _fuzz_as(ROLES["control officer"])
 test_api_as_a_treasury_administrator = _fuzz_as(ROLES["treasury administrator"])
 test_api_as_a_supplier_clerk = _fuzz_as(ROLES["supplier clerk"])
+
+
+def test_every_operation_is_a_test_of_its_own_for_every_role(request):  # noqa: ANN001
+    """The fuzz tests above yield one item per operation of the served schema,
+    each with its own node id: pytest-xdist schedules by node id, and under
+    pytest 9 all of them once shared one, so only 4 of the ~200 ran."""
+    labels = sorted(result.ok().label for result in schema.get_all_operations())
+    assert len(labels) >= 40 and len(set(labels)) == len(labels)
+    fuzz_tests = {name for name in globals() if name.startswith("test_api_as_")}
+    assert len(fuzz_tests) == len(ROLES)
+    module = request.node.getparent(pytest.Module)
+    for collector in (c for c in module.collect() if c.name in fuzz_tests):
+        items = collector.collect()
+        give_operations_their_node_ids(items)  # what the plugin does at collection
+        assert sorted(item.operation_label for item in items) == labels, collector.name
+        assert len({item.nodeid for item in items}) == len(labels), collector.name
+        fuzz_tests.remove(collector.name)
+    assert not fuzz_tests
