@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
-from accounts.models import ApiToken, Membership, Organisation, SigningKey, User
+from accounts.models import ApiToken, Membership, Organisation, OrgKind, SigningKey, User
 from accounts.services import _path_for
 from treasury_portal.admin_site import TreasuryAdminMixin, portal_admin_site
 
@@ -35,6 +35,10 @@ class OrganisationAdmin(TreasuryAdminMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Organisation, form, change: bool) -> None:  # noqa: ANN001
         obj.path = _path_for(kind=obj.kind, code=obj.code, parent=obj.parent, office=obj.office)
         super().save_model(request, obj, form, change)
+        if change and obj.kind == OrgKind.UNIT and "office" in form.changed_data:
+            from vouchers.services import vouchers_follow_unit_office
+
+            vouchers_follow_unit_office(unit=obj)
 
 
 @admin.register(SigningKey, site=portal_admin_site)

@@ -514,7 +514,7 @@ def seed(scale: Scale, dsn: str, *, log: Any = print, rng_seed: int = 20261123) 
         for i in range(scale.vouchers):
             vid = v_base + i
             u = min(int(n_units * random_() ** 2.5), n_units - 1)
-            unit_id, code, _o, _path = units[u]
+            unit_id, code, o, _path = units[u]
             seq[u] = k = seq.get(u, 0) + 1
             status = statuses[bisect.bisect(cumulative, random_() * cumulative[-1])]
             created = start + timedelta(seconds=random_() * span)
@@ -539,7 +539,7 @@ def seed(scale: Scale, dsn: str, *, log: Any = print, rng_seed: int = 20261123) 
             approver = staff[2].user_id if status in ("approved", "paid", "payment_failed") else r"\N"
             closed = (created + timedelta(hours=12)).isoformat() if status in ("paid", "refused", "withdrawn") else None
             yield (
-                f"{vid}\tHIS-{year}-{code}-{k:06d}\t{unit_id}\t{procedure_id}\tpayment\t{year}\t"
+                f"{vid}\tHIS-{year}-{code}-{k:06d}\t{unit_id}\t{tx_offices[o][1]}\t{procedure_id}\tpayment\t{year}\t"
                 f"Chi thanh toán {k} của đơn vị {code}\tCông ty TNHH Cung ứng {u % 997}\t{100000000 + u:012d}\t"
                 f"{bank_id}\t{total}\t{vid:064x}\t{status}\t{history_user.user_id}\t{created_s}\t"
                 f"{closed or created_s}\t{receipt}\t{received}\t{due}\t{returned}\t"
@@ -548,7 +548,7 @@ def seed(scale: Scale, dsn: str, *, log: Any = print, rng_seed: int = 20261123) 
 
     n = copy_lines(
         cur, Voucher,
-        ["id", "number", "unit_id", "procedure_id", "mode", "fiscal_year", "description", "payee_name",
+        ["id", "number", "unit_id", "office_id", "procedure_id", "mode", "fiscal_year", "description", "payee_name",
          "payee_account", "payee_bank_id", "total_amount", "content_hash", "status", "created_by_id", "created_at",
          "updated_at", "receipt_number", "received_at", "due_at", "returned_at", "return_count", "controller_id",
          "approver_id", "closed_at"],

@@ -185,7 +185,7 @@ def test_idempotency_keys_replay_conflict_and_are_per_user(setup, api):  # noqa:
     assert changed.status_code == 409 and changed.json()["code"] == "idempotency_conflict"
     other = api("a_chief").post("/api/v1/vouchers", body, format="json", **headers)
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
-    listed = api("a_preparer").get("/api/v1/vouchers").json()
+    listed = api("a_preparer").get("/api/v1/vouchers?page=1").json()  # numbered pages carry the count
     assert listed["count"] == 2
 
 
@@ -277,7 +277,7 @@ def test_list_queries_do_not_grow_with_the_page(setup, api, django_assert_max_nu
     for username, url in urls:
         with django_assert_max_num_queries(baseline[url]):
             assert len(api(username).get(url).json()["results"]) == 8
-    filtered = api("a_holder").get("/api/v1/vouchers?status=submitted&unit=1012345").json()
+    filtered = api("a_holder").get("/api/v1/vouchers?status=submitted&unit=1012345&page=1").json()
     assert filtered["count"] == 8 and filtered["results"][0]["id"] > filtered["results"][-1]["id"]  # newest first
     queue = api("officer").get("/api/v1/review-queue?status=submitted").json()["results"]
     assert [row["due_at"] for row in queue] == sorted(row["due_at"] for row in queue)

@@ -2,6 +2,7 @@
 contract's body, pagination, and the base view that makes any POST idempotent
 when it carries an Idempotency-Key header."""
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable
@@ -10,14 +11,18 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from treasury_portal.errors import ApplicationError
@@ -70,6 +75,104 @@ class PortalPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class KeysetPagination:
+    """`?cursor=` pages, the default of the big lists (vouchers, review queue):
+    the rows after the last row of the page before, in the queryset's own
+    ordering — `(created_at, id)` descending or `(due_at, id)` ascending — read
+    straight off an index that matches it. No COUNT(*) over the filtered set and
+    no OFFSET, so the 1,000th page costs what the first does. A request with
+    `?page=` gets the numbered pages of `PortalPagination` (with `count`) instead:
+    api-contract.md allows both.
+
+    The body is `{"next", "previous", "results"}`; `next`/`previous` are links
+    carrying an opaque cursor (null at either end)."""
+
+    page_size = PortalPagination.page_size
+    max_page_size = PortalPagination.max_page_size
+    cursor_query_param = "cursor"
+
+    def __init__(self, queryset: Any) -> None:
+        order = [str(f) for f in queryset.query.order_by]
+        fields = [f.lstrip("-") for f in order]
+        descending = {f.startswith("-") for f in order}
+        if len(order) != 2 or fields[1] not in ("id", "pk") or len(descending) != 1:
+            raise ValueError(f"keyset pagination needs an ordering (field, id) in one direction, not {order}")
+        self.queryset = queryset
+        self.field = fields[0]
+        self.descending = descending.pop()
+        model_field = queryset.model._meta.get_field(self.field)
+        self.nullable = model_field.null
+        self.is_datetime = model_field.get_internal_type() == "DateTimeField"
+
+    def page_size_of(self, request: Request) -> int:
+        raw = request.query_params.get("page_size", "")
+        if raw.isascii() and raw.isdigit() and int(raw) > 0:
+            return min(int(raw), self.max_page_size)
+        return self.page_size
+
+    def _decode(self, raw: str) -> tuple[Any, int, bool]:
+        try:
+            data = json.loads(base64.urlsafe_b64decode(raw.encode() + b"=" * (-len(raw) % 4)))
+            value, pk, backwards = data["k"], int(data["i"]), bool(data.get("p"))
+            if value is not None and self.is_datetime:
+                value = parse_datetime(value)
+                if value is None:
+                    raise ValueError(raw)
+            elif value is not None and not isinstance(value, int | str):
+                raise ValueError(raw)
+        except (ValueError, TypeError, KeyError, json.JSONDecodeError, UnicodeError):
+            raise ApplicationError("validation_error", _("Tham số cursor không hợp lệ."), status=400) from None
+        return value, pk, backwards
+
+    def _encode(self, row: Any, *, backwards: bool) -> str:
+        value = row[self.field] if isinstance(row, dict) else getattr(row, self.field)
+        pk = row["id"] if isinstance(row, dict) else row.pk
+        if value is not None and self.is_datetime:
+            value = value.isoformat()
+        payload = {"k": value, "i": pk, **({"p": 1} if backwards else {})}
+        return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    def _after(self, value: Any, pk: int, *, descending: bool) -> Any:
+        """Rows strictly after (value, pk) in an order where NULLs come last when
+        ascending and first when descending (PostgreSQL's defaults)."""
+        f = self.field
+        if value is None:
+            q = Q(**{f"{f}__isnull": True, "pk__lt" if descending else "pk__gt": pk})
+            return q | Q(**{f"{f}__isnull": False}) if descending else q
+        lookup = TupleLessThan if descending else TupleGreaterThan
+        q = Q(lookup(Tuple(F(f), F("pk")), (value, pk)))
+        if self.nullable and not descending:
+            q |= Q(**{f"{f}__isnull": True})
+        return q
+
+    def paginate(self, request: Request) -> tuple[list, dict]:
+        """The page's rows (as the queryset yields them) and the links."""
+        size = self.page_size_of(request)
+        raw = request.query_params.get(self.cursor_query_param, "")
+        qs = self.queryset
+        backwards = False
+        if raw:
+            value, pk, backwards = self._decode(raw)
+            # A "previous" cursor walks the reversed ordering, then flips the page.
+            qs = qs.filter(self._after(value, pk, descending=self.descending != backwards))
+            if backwards:
+                qs = qs.reverse()
+        rows = list(qs[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        if backwards:
+            rows.reverse()
+        has_next, has_previous = (True, more) if backwards else (more, bool(raw))
+        url = remove_query_param(request.build_absolute_uri(), "page")
+        links = {
+            "next": replace_query_param(url, self.cursor_query_param, self._encode(rows[-1], backwards=False))
+            if rows and has_next else None,
+            "previous": replace_query_param(url, self.cursor_query_param, self._encode(rows[0], backwards=True))
+            if rows and has_previous else None,
+        }
+        return rows, links
 
 
 def _request_fingerprint(request: Request) -> str:
@@ -231,8 +334,8 @@ def lib_doc_excludes() -> list:
 
 
 def paginated(serializer_class: type) -> type:
-    """The schema of a page of `serializer_class` rows, as PortalPagination
-    returns it: `@extend_schema(responses=paginated(FooSerializer))`."""
+    """The schema of a page of `serializer_class` rows, as PortalPagination or
+    KeysetPagination returns it: `@extend_schema(responses=paginated(FooSerializer))`."""
     from rest_framework import serializers
 
     name = serializer_class.__name__.removesuffix("Serializer")
@@ -242,11 +345,16 @@ def paginated(serializer_class: type) -> type:
             f"Paginated{name}ListSerializer",
             (serializers.Serializer,),
             {
-                "count": serializers.IntegerField(),
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
+                "count": serializers.IntegerField(
+                    required=False,
+                    help_text="Rows in the whole list: only on numbered pages (?page=). Lists paged by cursor "
+                    "(the default of vouchers and the review queue) leave it out: counting a million rows "
+                    "costs more than the page.",
+                ),
+                "next": serializers.URLField(allow_null=True, help_text="The next page (null on the last)."),
+                "previous": serializers.URLField(allow_null=True, help_text="The page before (null on the first)."),
                 "results": serializer_class(many=True),
-                "__doc__": f"A page of {name} rows, newest first.",
+                "__doc__": f"A page of {name} rows, in the list's order.",
             },
         )
         _PAGINATED[serializer_class] = cached

@@ -18,7 +18,7 @@ from accounts.permissions import MFAEnrolled
 from accounts.selectors import access_unit, roles_of
 from payments.selectors.budget import budget_lines_visible
 from treasury_portal.access_policy import REVIEWERS, SIGNERS, TREASURY, UNIT
-from treasury_portal.api import PortalAPIView, PortalPagination, created, paginated
+from treasury_portal.api import KeysetPagination, PortalAPIView, PortalPagination, created, paginated
 from treasury_portal.errors import NotFound, ValidationFailed
 from vouchers import selectors, services
 from vouchers import serializers as s
@@ -85,6 +85,27 @@ def _paginate(view: PortalAPIView, request: Request, queryset, serializer_class)
     paginator = PortalPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def _voucher_page(request: Request, queryset) -> Response:  # noqa: ANN001
+    """A page of voucher rows: by cursor (keyset) unless `?page=` asks for a
+    numbered page (KeysetPagination)."""
+    rows = queryset.values(*s.LIST_COLUMNS)
+    if "page" in request.query_params:
+        paginator = PortalPagination()
+        page = paginator.paginate_queryset(rows, request)
+        return paginator.get_paginated_response(s.voucher_list_rows(page))
+    page, links = KeysetPagination(rows).paginate(request)
+    return Response({**links, "results": s.voucher_list_rows(page)})
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque cursor of the next/previous link (the default "
+                     "paging: no count, every page as fast as the first)"),
+    OpenApiParameter("page", OpenApiTypes.INT, description="Numbered pages instead of cursors; the body then has "
+                     "`count`"),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page (default 50, at most 200)"),
+]
 
 
 def _detail(request: Request, pk: int) -> Response:
@@ -177,6 +198,7 @@ class VoucherListApi(PortalAPIView):
     @extend_schema(
         operation_id="vouchers_list", responses=paginated(s.VoucherListSerializer),
         parameters=[
+            *PAGE_PARAMETERS,
             OpenApiParameter("status", OpenApiTypes.STR, description="One status or several, comma-separated"),
             OpenApiParameter("unit", OpenApiTypes.STR),
             OpenApiParameter("procedure", OpenApiTypes.STR),
@@ -191,7 +213,7 @@ class VoucherListApi(PortalAPIView):
             procedure=_str_param(request, "procedure"),
             fiscal_year=_int_param(request, "fiscal_year"),
         )
-        return _paginate(self, request, qs, s.VoucherListSerializer)
+        return _voucher_page(request, qs)
 
     @extend_schema(operation_id="vouchers_create", request=s.VoucherCreateSerializer,
                    responses={201: s.VoucherDetailSerializer})
@@ -501,6 +523,7 @@ class ReviewQueueApi(PortalAPIView):
     @extend_schema(
         operation_id="review_queue", responses=paginated(s.VoucherListSerializer),
         parameters=[
+            *PAGE_PARAMETERS,
             OpenApiParameter("unit", OpenApiTypes.STR),
             OpenApiParameter("procedure", OpenApiTypes.STR),
             OpenApiParameter("status", OpenApiTypes.STR),
@@ -517,4 +540,4 @@ class ReviewQueueApi(PortalAPIView):
             due_before=_date_param(request, "due_before"),
             mine=request.query_params.get("mine") in ("1", "true"),
         )
-        return _paginate(self, request, qs, s.VoucherListSerializer)
+        return _voucher_page(request, qs)

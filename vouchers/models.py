@@ -185,6 +185,12 @@ class NumberSequence(models.Model):
 class Voucher(models.Model):
     number = models.CharField(_("số chứng từ"), max_length=40, unique=True)
     unit = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="vouchers")
+    # The unit's transaction office, copied from the unit (vouchers_follow_unit_office
+    # keeps it when a unit moves): the review queues scope by it straight off their
+    # indexes instead of joining every queued voucher to its unit's path.
+    office = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", editable=False
+    )
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="vouchers")
     procedure_version = models.ForeignKey(
         ProcedureVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="vouchers"
@@ -236,6 +242,16 @@ class Voucher(models.Model):
             # The unit's list (newest first) and the officer queue (oldest due first).
             models.Index(fields=["unit", "-created_at", "-id"], name="voucher_unit_list"),
             models.Index(fields=["status", "due_at", "id"], name="voucher_queue"),
+            # The review queues, oldest due first, scoped by office: an ordered scan
+            # that reads the office from the index and stops after one page.
+            models.Index(
+                fields=["due_at", "id"], include=["office"], name="voucher_control_queue",
+                condition=Q(status__in=["submitted", "in_control"]),
+            ),
+            models.Index(
+                fields=["due_at", "id"], include=["office"], name="voucher_approval_queue",
+                condition=Q(status="pending_approval"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total_amount__gte=0), name="voucher_total_non_negative"),

@@ -13,6 +13,7 @@ from accounts import crypto
 from accounts.models import TREASURY_ROLES, OrgKind, Role, User
 from accounts.selectors import (
     memberships_of,
+    office_scope_q,
     unit_scope_q,
     user_has_treasury_role_over,
     user_has_unit_role,
@@ -32,6 +33,7 @@ from vouchers.models import (
     Signature,
     Voucher,
     VoucherEvent,
+    VoucherLine,
     VoucherStatus,
 )
 from vouchers.working_days import (
@@ -283,7 +285,8 @@ def voucher_detail_queryset() -> QuerySet[Voucher]:
         "unit", "unit__office", "procedure", "procedure_version", "payee_bank", "deposit_account", "settles",
         "controller", "approver", "created_by",
     ).prefetch_related(
-        "lines__budget_line",
+        # Lines with their budget lines joined: one query, not two.
+        Prefetch("lines", queryset=VoucherLine.objects.select_related("budget_line")),
         "attachments",
         Prefetch(
             "signatures",
@@ -325,8 +328,10 @@ def review_queue(
     """Officers: submitted and in-control vouchers of their offices' units;
     approvers: those pending approval. Oldest due first."""
     q = Q(pk__in=[])
-    officer_scope = unit_scope_q(user, roles={Role.CONTROL_OFFICER})
-    approver_scope = unit_scope_q(user, roles={Role.APPROVER})
+    # Both roles are treasury roles: scoped by the voucher's office, which the
+    # queues' partial indexes carry (voucher_control_queue, voucher_approval_queue).
+    officer_scope = office_scope_q(user, roles={Role.CONTROL_OFFICER})
+    approver_scope = office_scope_q(user, roles={Role.APPROVER})
     q |= officer_scope & Q(status__in=[VoucherStatus.SUBMITTED, VoucherStatus.IN_CONTROL])
     q |= approver_scope & Q(status=VoucherStatus.PENDING_APPROVAL)
     qs = Voucher.objects.filter(q).select_related(*LIST_RELATED)
@@ -392,12 +397,15 @@ def _related(voucher: Voucher, name: str, *joins: str) -> list:
     return list(getattr(voucher, name).select_related(*joins)) if joins else list(getattr(voucher, name).all())
 
 
-def voucher_signable_content(voucher: Voucher) -> dict:
+def voucher_signable_content(voucher: Voucher, *, lines: list | None = None, attachments: list | None = None) -> dict:
     """What the signatures bind: everything that decides where money goes and
     why, attachments by their SHA-256. The content hash is the SHA-256 of its
-    RFC 8785 canonical JSON."""
+    RFC 8785 canonical JSON. `lines`/`attachments` given: a voucher being
+    created, hashed before it is written (no query)."""
+    rows = lines if lines is not None else _related(voucher, "lines", "budget_line")
+    files = attachments if attachments is not None else voucher.attachments.all()
     lines = []
-    for line in sorted(_related(voucher, "lines", "budget_line"), key=lambda x: (x.position, x.pk)):
+    for line in sorted(rows, key=lambda x: (x.position, x.pk or 0)):
         bl = line.budget_line
         lines.append(
             {
@@ -412,7 +420,7 @@ def voucher_signable_content(voucher: Voucher) -> dict:
     attachments = sorted(
         (
             {"kind": a.kind, "name": a.original_name, "sha256": a.sha256, "size": a.size}
-            for a in voucher.attachments.all()
+            for a in files
         ),
         key=lambda a: (a["kind"], a["sha256"], a["name"]),
     )
@@ -438,8 +446,8 @@ def voucher_signable_content(voucher: Voucher) -> dict:
     }
 
 
-def voucher_content_hash(voucher: Voucher) -> str:
-    return content_hash(voucher_signable_content(voucher))
+def voucher_content_hash(voucher: Voucher, *, lines: list | None = None, attachments: list | None = None) -> str:
+    return content_hash(voucher_signable_content(voucher, lines=lines, attachments=attachments))
 
 
 def live_signatures(voucher: Voucher) -> dict[str, Signature]:

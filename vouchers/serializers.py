@@ -1,12 +1,16 @@
 """Shapes of the vouchers API: input checked for shape only (services check the
 rules), output built from rows the selectors already joined."""
 
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from vouchers.amount_words import amount_in_words, amount_in_words_en
 from vouchers.models import DocumentKind, VoucherMode, VoucherStatus
-from vouchers.selectors import due_state, localized, requirement_condition, voucher_holder
+from vouchers.selectors import due_state, due_state_of, localized, requirement_condition, voucher_holder
 
 # --- input ------------------------------------------------------------------
 
@@ -157,6 +161,66 @@ class VoucherListSerializer(serializers.Serializer):
     @extend_schema_field(PersonSerializer(allow_null=True))
     def get_controller(self, obj) -> PersonSerializer | None:  # noqa: ANN001
         return _person(obj.controller)
+
+
+# The columns a list row needs, read with `.values()`: no model instances, no
+# joined rows of users nobody shows (a list page is the hottest read of the portal).
+LIST_COLUMNS = (
+    "id", "number", "unit__code", "unit__name", "procedure__code", "mode", "fiscal_year", "description",
+    "payee_name", "status", "total_amount", "receipt_number", "received_at", "due_at", "return_count",
+    "controller_id", "controller__username", "controller__first_name", "controller__last_name",
+    "created_at", "updated_at",
+)
+
+
+def voucher_list_rows(rows: Iterable[dict]) -> list[dict]:
+    """What VoucherListSerializer gives, built straight from `.values(*LIST_COLUMNS)`
+    rows: the serializer costs ~0.2 ms of field machinery per row (lazy labels,
+    attribute lookups), this a few µs. VoucherListSerializer stays the schema;
+    vouchers/tests/test_list_rows.py proves the two equal."""
+    tz = timezone.get_current_timezone()
+    labels = {value: str(label) for value, label in VoucherStatus.choices}
+    now = timezone.now()
+
+    def when(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = value.astimezone(tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    out = []
+    for r in rows:
+        controller = None
+        if r["controller_id"] is not None:
+            username = r["controller__username"]
+            name = f"{r['controller__last_name']} {r['controller__first_name']}".strip()  # User.get_full_name
+            controller = {"id": r["controller_id"], "username": username, "name": name or username}
+        out.append(
+            {
+                "id": r["id"],
+                "number": r["number"],
+                "unit": r["unit__code"],
+                "unit_name": r["unit__name"],
+                "procedure": r["procedure__code"],
+                "mode": r["mode"],
+                "fiscal_year": r["fiscal_year"],
+                "description": r["description"],
+                "payee_name": r["payee_name"],
+                "status": r["status"],
+                "status_label": labels.get(r["status"], r["status"]),
+                "total_amount": r["total_amount"],
+                "amount_in_words": amount_in_words(r["total_amount"]),
+                "receipt_number": r["receipt_number"],
+                "received_at": when(r["received_at"]),
+                "due_at": when(r["due_at"]),
+                "due_state": due_state_of(r["status"], r["due_at"], now),
+                "return_count": r["return_count"],
+                "controller": controller,
+                "created_at": when(r["created_at"]),
+                "updated_at": when(r["updated_at"]),
+            }
+        )
+    return out
 
 
 class PayeeSerializer(serializers.Serializer):

@@ -17,8 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,12 +84,16 @@ def _lock(voucher: Voucher | int) -> Voucher:
 
 
 def _next_in_sequence(scope: str) -> int:
-    """The next number of a gap-free sequence, advanced under its row lock."""
-    NumberSequence.objects.bulk_create([NumberSequence(scope=scope)], ignore_conflicts=True)
-    seq = NumberSequence.objects.select_for_update().get(scope=scope)
-    seq.last += 1
-    seq.save(update_fields=["last"])
-    return seq.last
+    """The next number of a gap-free sequence: one upsert, which holds the row's
+    lock until the transaction ends (a rollback takes the number back)."""
+    table = connection.ops.quote_name(NumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO {table} (scope, "last") VALUES (%s, 1) '  # noqa: S608 - the model's own table name
+            f'ON CONFLICT (scope) DO UPDATE SET "last" = {table}."last" + 1 RETURNING "last"',
+            [scope],
+        )
+        return cursor.fetchone()[0]
 
 
 def _require_unit_role(actor: User, unit: Organisation, *roles: str) -> None:
@@ -390,25 +394,34 @@ def voucher_create(
     advance = _clean_settles(unit, settles, total) if proc.code == SETTLEMENT_CODE else None
     with transaction.atomic():
         seq = _next_in_sequence(f"voucher:{unit.code}:{fiscal_year}")
-        voucher = Voucher.objects.create(
-            number=f"{unit.code}-{fiscal_year}-{seq:06d}", unit=unit, procedure=proc, mode=mode,
+        voucher = Voucher(
+            number=f"{unit.code}-{fiscal_year}-{seq:06d}", unit=unit, office_id=unit.office_id, procedure=proc,
+            mode=mode,
             fiscal_year=fiscal_year, description=description, payee_name=payee_name, payee_account=payee_account,
             payee_bank=bank, deposit_account=account, settles=advance, contract_number=str(contract_number or "")[:100],
             contract_value=contract_value, total_amount=total, created_by=actor,
         )
-        VoucherLine.objects.bulk_create(
-            [
-                VoucherLine(voucher=voucher, budget_line=bl, amount=amount, description=desc, position=i)
-                for i, (bl, amount, desc) in enumerate(cleaned)
-            ]
-        )
-        voucher.content_hash = selectors.voucher_content_hash(voucher)
-        voucher.save(update_fields=["content_hash"])
+        lines_ = [
+            VoucherLine(voucher=voucher, budget_line=bl, amount=amount, description=desc, position=i)
+            for i, (bl, amount, desc) in enumerate(cleaned)
+        ]
+        # Hashed before it is written: the content is all in hand, no attachment yet.
+        voucher.content_hash = selectors.voucher_content_hash(voucher, lines=lines_, attachments=[])
+        voucher.save(force_insert=True)
+        for line in lines_:
+            line.voucher = voucher  # the voucher's id, now that it has one
+        VoucherLine.objects.bulk_create(lines_)
         _event(
             voucher, actor=actor, action="create", from_status="", to_status=VoucherStatus.DRAFT,
             data={"content_hash": voucher.content_hash}, notify=False,
         )
     return voucher
+
+
+def vouchers_follow_unit_office(*, unit: Organisation) -> int:
+    """After a unit moved to another transaction office: its vouchers follow
+    (Voucher.office scopes the review queues)."""
+    return Voucher.objects.filter(unit=unit).exclude(office_id=unit.office_id).update(office_id=unit.office_id)
 
 
 EDITABLE_FIELDS = {
@@ -701,6 +714,11 @@ def voucher_submit(*, actor: User, voucher: Voucher | int) -> Voucher:
     with transaction.atomic():
         voucher = _lock(voucher)
         _require_unit_role(actor, voucher.unit, Role.ACCOUNT_HOLDER)
+        # The rules, the content hash and the documents check all read the lines
+        # and attachments: once each, under the voucher's lock.
+        prefetch_related_objects(
+            [voucher], Prefetch("lines", queryset=VoucherLine.objects.select_related("budget_line")), "attachments"
+        )
         last = _last_event(voucher, "submit")
         if (
             voucher.status == VoucherStatus.SUBMITTED
