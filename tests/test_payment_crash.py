@@ -95,10 +95,8 @@ def publishing_to(queue: str):
     try:
         with (
             mock.patch("payments.services.payment._queue_payment", queue_payment),
-            # Deliveries and documents are not this test's business: leave no messages behind.
+            # Deliveries are not this test's business: leave no messages behind.
             mock.patch("payments.services.notifications._queue_delivery"),
-            mock.patch("payments.services.documents._queue_debit_advice"),
-            mock.patch("payments.services.payment._queue_result_document"),
         ):
             yield
     finally:

@@ -34,7 +34,10 @@ def paid(world, django_capture_on_commit_callbacks):
 
 def test_result_pdf_reads_like_the_official_form(paid):
     kit, voucher = paid
-    document = Document.objects.get(kind=DocumentKind.RESULT, voucher=voucher)  # rendered on commit
+    # The payment renders nothing; the first download does (and stores it).
+    assert not Document.objects.filter(kind=DocumentKind.RESULT, voucher=voucher).exists()
+    document = result_document_render(voucher_id=voucher.pk)
+    assert document == Document.objects.get(kind=DocumentKind.RESULT, voucher=voucher)
     assert document.rendered_at and len(document.sha256) == 64
     data = document.file.open("rb").read()
     assert data.startswith(b"%PDF")
@@ -71,7 +74,9 @@ def test_rendering_twice_keeps_one_document(paid):
 def test_debit_advice_for_each_debit_of_a_unit_account(paid):
     kit, voucher = paid
     transfer = Transfer.objects.get(voucher=voucher, kind=TransferKind.PAYMENT)
-    document = Document.objects.get(kind=DocumentKind.DEBIT_ADVICE, transfer=transfer)
+    assert not Document.objects.filter(kind=DocumentKind.DEBIT_ADVICE, transfer=transfer).exists()
+    document = debit_advice_render(transfer_id=transfer.pk)  # on first download
+    assert document == Document.objects.get(kind=DocumentKind.DEBIT_ADVICE, transfer=transfer)
     text = pdf_text(document.file.open("rb").read())
     assert "GIẤY BÁO NỢ" in text
     assert transfer.debit_account.number in text and "12.345.000" in text
@@ -97,6 +102,8 @@ def test_statement_pdf_has_opening_lines_and_closing(paid):
 
 def test_verification_says_genuine_and_status_nothing_confidential(paid):
     _kit, voucher = paid
+    assert verification(voucher.content_hash)["document_sha256"] == ""  # not downloaded yet
+    result_document_render(voucher_id=voucher.pk)
     info = verification(voucher.content_hash)
     assert info["is_paid"] and info["number"] == voucher.number
     assert info["document_sha256"] == Document.objects.get(kind="result", voucher=voucher).sha256

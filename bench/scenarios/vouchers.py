@@ -143,9 +143,9 @@ def lifecycle(ctx: Context) -> dict[str, Any]:
     # The warm-up's vouchers too, so the CPU of the whole scenario has them all.
     _wait_paid(ctx, everything, max(5.0, s.drain_timeout - waited))
     ctx.shared["lifecycle_vouchers"] = len(everything)
-    # The documents queue renders each paid voucher's result and debit advice
-    # behind the payments: let it finish, so its CPU is counted here and does not
-    # spill into the next scenario.
+    # Documents render on first download (payments.services.documents), so none
+    # should appear; if a deployment renders them behind the payments, let it
+    # finish, so its CPU is counted here and does not spill into the next scenario.
     docs_wait = _wait_documents(ctx, everything, s.drain_timeout)
     side_effects = _side_effects(ctx, everything)
     elapsed = max(duration, (last_paid_at or window_started + duration) - window_started)
@@ -212,6 +212,12 @@ def _side_effects(ctx: Context, ids: list[int]) -> dict[str, Any]:
                 "WHERE d.voucher_id = ANY(%(ids)s) OR t.voucher_id = ANY(%(ids)s)", {"ids": ids},
             )
             documents = cur.fetchone()[0]
+            cur.execute(
+                "SELECT COUNT(*) FROM payments_document d LEFT JOIN payments_transfer t ON t.id = d.transfer_id "
+                "WHERE d.rendered_at IS NOT NULL AND (d.voucher_id = ANY(%(ids)s) OR t.voucher_id = ANY(%(ids)s))",
+                {"ids": ids},
+            )
+            rendered = cur.fetchone()[0]
     finally:
         conn.close()
     n = len(ids)
@@ -219,6 +225,7 @@ def _side_effects(ctx: Context, ids: list[int]) -> dict[str, Any]:
         "notifications_per_voucher": round(notifications / n, 2),
         "deliveries_per_voucher": round(deliveries / n, 2),
         "documents_per_voucher": round(documents / n, 2),
+        "documents_rendered_per_voucher": round(rendered / n, 2),
     }
 
 

@@ -1,5 +1,12 @@
 """Result documents and debit advices: rendered once, kept in private storage.
 
+Rendered when first downloaded (the download views call the `*_render`
+functions, which return the stored document when there is one), not when the
+voucher is paid: at ~0.4 s of CPU a page, the two PDFs of every paid voucher
+cost more than the rest of its life, and most are never opened on the day. The
+documents queue's off-peak sweep (`sweep_documents`, at night) renders the rest
+for the archive.
+
 The render runs outside any transaction (it is slow CPU work); the Document
 row is then written under its unique constraint, so two workers rendering the
 same document leave one row (the second finds it rendered and stops).
@@ -13,18 +20,6 @@ from django.utils import timezone
 
 from payments import pdf
 from payments.models import Document, DocumentKind, Transfer
-
-
-def schedule_debit_advice(transfer: Transfer) -> None:
-    """Called by transfer_post for every debit of a unit's account."""
-    transfer_id = transfer.pk
-    transaction.on_commit(lambda: _queue_debit_advice(transfer_id))
-
-
-def _queue_debit_advice(transfer_id: int) -> None:
-    from payments.tasks import enqueue, render_debit_advice
-
-    enqueue(render_debit_advice, transfer_id)
 
 
 def _store(*, kind: str, lookup: dict, name: str, content: bytes) -> Document:

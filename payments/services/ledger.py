@@ -235,10 +235,7 @@ def transfer_post(
 
         transfer.debit_account, transfer.credit_account = debit, credit
         notify_balance_change(transfer=transfer)
-    if debit.unit_id:
-        from payments.services.documents import schedule_debit_advice
-
-        schedule_debit_advice(transfer)
+    # The unit's debit advice is rendered when first downloaded (payments.services.documents).
     return transfer
 
 

@@ -218,15 +218,8 @@ def _pay_claimed(intent_id: int, worker: str) -> PaymentIntent:
             intent.save(
                 update_fields=["status", "completed_at", "failure_code", "last_error", "clearing_bank", "updated_at"]
             )
-            transaction.on_commit(lambda: _queue_result_document(voucher.pk))
         _crash_test_pause()
     return intent
-
-
-def _queue_result_document(voucher_id: int) -> None:
-    from payments.tasks import enqueue, render_result_pdf
-
-    enqueue(render_result_pdf, voucher_id)
 
 
 # --- the treasury's actions -------------------------------------------------------

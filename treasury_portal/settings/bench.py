@@ -21,7 +21,4 @@ DEBUG = False
 BENCHMARK_ENDPOINTS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # seeded users only  # noqa: S303
 MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND", default="django.core.mail.backends.dummy.EmailBackend")}}
-# By default Celery's Django fix-up closes the database connection around every
-# task (~210 trivial tasks/s on 2 cores instead of ~700): reuse it. Recommended
-# for production too (docs/scaling.md).
-CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# CELERY_DB_REUSE_MAX comes from base.py, as in production.
