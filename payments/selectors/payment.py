@@ -3,13 +3,13 @@ section of a voucher's page."""
 
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import TREASURY_ROLES, OrgKind, Role
-from accounts.selectors import memberships_of, unit_scope_q, user_has_treasury_role_over
+from accounts.models import TREASURY_ROLES, Role
+from accounts.selectors import office_scope_q, unit_scope_q, user_has_treasury_role_over
 from payments.models import (
     BankFile,
     Document,
@@ -62,19 +62,13 @@ def unfiled_payments(user) -> QuerySet[PaymentIntent]:  # noqa: ANN001
     )
 
 
-def _office_paths(user) -> list[str]:  # noqa: ANN001
-    return sorted(
-        {m.organisation.path for m in memberships_of(user)
-         if m.role in TREASURY_ROLES and m.organisation.kind == OrgKind.TREASURY_OFFICE}
-    )
-
-
 def bank_files_visible(user) -> QuerySet[BankFile]:  # noqa: ANN001
     """Treasury staff: the files of their office and the offices below."""
-    q = Q(pk__in=[])
-    for path in _office_paths(user):
-        q |= Q(office__path__startswith=path)
-    return BankFile.objects.filter(q).select_related("bank", "office", "created_by").order_by("-created_at", "-id")
+    return (
+        BankFile.objects.filter(office_scope_q(user, roles=set(TREASURY_ROLES)))
+        .select_related("bank", "office", "created_by")
+        .order_by("-created_at", "-id")
+    )
 
 
 def access_bank_file(user, pk: int) -> BankFile:  # noqa: ANN001
