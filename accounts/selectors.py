@@ -103,7 +103,9 @@ def office_scope_q(user: User, *, roles: set[str], field: str = "office") -> Q:
     if not paths:
         return Q(pk__in=[])
     offices = list(
-        Organisation.objects.filter(_path_q(paths, "path"), kind=OrgKind.TREASURY_OFFICE).values_list("pk", flat=True)
+        Organisation.objects.filter(_path_q(paths, "path"), kind=OrgKind.TREASURY_OFFICE)
+        .order_by()
+        .values_list("pk", flat=True)
     )
     return Q(**{f"{field}__in": offices})
 
