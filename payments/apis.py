@@ -25,7 +25,7 @@ from payments.services import ledger as ledger_services
 from payments.services import notifications as notification_services
 from payments.services import payment as payment_services
 from payments.services.documents import debit_advice_render, result_document_render
-from treasury_portal.api import PortalAPIView, PortalPagination, created, paginated
+from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, PortalPagination, created, paginated
 from treasury_portal.errors import NotFound, PermissionDenied
 
 # --- serializers -----------------------------------------------------------------
@@ -157,7 +157,10 @@ PERIOD = [
 class AccountListApi(PortalAPIView):
     @extend_schema(
         operation_id="accounts_list", responses=paginated(AccountSerializer),
-        parameters=[OpenApiParameter("unit", str), OpenApiParameter("kind", str, enum=AccountKind.values)],
+        parameters=[
+            OpenApiParameter("unit", str), OpenApiParameter("kind", str, enum=AccountKind.values),
+            *NUMBERED_PAGE_PARAMETERS,
+        ],
     )
     def get(self, request: Request) -> Response:
         qs = ledger_selectors.accounts_visible(
@@ -167,7 +170,10 @@ class AccountListApi(PortalAPIView):
 
 
 class AccountTransactionsApi(PortalAPIView):
-    @extend_schema(operation_id="account_transactions", responses=paginated(TransactionSerializer))
+    @extend_schema(
+        operation_id="account_transactions", responses=paginated(TransactionSerializer),
+        parameters=NUMBERED_PAGE_PARAMETERS,
+    )
     def get(self, request: Request, pk: int) -> Response:
         account = ledger_selectors.access_account(request.user, pk)
         return _paginate(self, request, ledger_selectors.account_transactions(account), TransactionSerializer)
@@ -249,7 +255,9 @@ class DebitAdvicePdfApi(FileDownloadApi):
 class NotificationListApi(PortalAPIView):
     @extend_schema(
         operation_id="notifications_list", responses=paginated(NotificationSerializer),
-        parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="1: only unread ones")],
+        parameters=[
+            OpenApiParameter("unread", OpenApiTypes.BOOL, description="1: only unread ones"), *NUMBERED_PAGE_PARAMETERS,
+        ],
     )
     def get(self, request: Request) -> Response:
         unread = request.query_params.get("unread", "") in {"1", "true", "yes"}
@@ -282,7 +290,7 @@ def _require_treasury(request: Request) -> None:
 class PaymentIntentListApi(PortalAPIView):
     @extend_schema(
         operation_id="payment_intents_list", responses=paginated(PaymentIntentSerializer),
-        parameters=[OpenApiParameter("status", str, enum=PaymentIntentStatus.values)],
+        parameters=[OpenApiParameter("status", str, enum=PaymentIntentStatus.values), *NUMBERED_PAGE_PARAMETERS],
     )
     def get(self, request: Request) -> Response:
         _require_treasury(request)
@@ -299,7 +307,9 @@ class VoucherRetryPaymentApi(PortalAPIView):
 
 
 class BankFileListApi(PortalAPIView):
-    @extend_schema(operation_id="bank_files_list", responses=paginated(BankFileSerializer))
+    @extend_schema(
+        operation_id="bank_files_list", responses=paginated(BankFileSerializer), parameters=NUMBERED_PAGE_PARAMETERS,
+    )
     def get(self, request: Request) -> Response:
         _require_treasury(request)
         return _paginate(self, request, payment_selectors.bank_files_visible(request.user), BankFileSerializer)

@@ -17,6 +17,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
@@ -331,6 +333,14 @@ def lib_doc_excludes() -> list:
     from drf_spectacular.plumbing import get_lib_doc_excludes
 
     return [*get_lib_doc_excludes(), PortalAPIView]
+
+
+# The query parameters of a numbered page (PortalPagination), for the schema:
+# `@extend_schema(parameters=[..., *NUMBERED_PAGE_PARAMETERS])`.
+NUMBERED_PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1"),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page (default 50, at most 200)"),
+]
 
 
 def paginated(serializer_class: type) -> type:

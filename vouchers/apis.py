@@ -18,7 +18,14 @@ from accounts.permissions import MFAEnrolled
 from accounts.selectors import access_unit, roles_of
 from payments.selectors.budget import budget_lines_visible
 from treasury_portal.access_policy import REVIEWERS, SIGNERS, TREASURY, UNIT
-from treasury_portal.api import KeysetPagination, PortalAPIView, PortalPagination, created, paginated
+from treasury_portal.api import (
+    NUMBERED_PAGE_PARAMETERS,
+    KeysetPagination,
+    PortalAPIView,
+    PortalPagination,
+    created,
+    paginated,
+)
 from treasury_portal.errors import NotFound, ValidationFailed
 from vouchers import selectors, services
 from vouchers import serializers as s
@@ -116,7 +123,7 @@ PAGE_PARAMETERS = [
                      "paging: no count, every page as fast as the first)"),
     OpenApiParameter("page", OpenApiTypes.INT, description="Numbered pages instead of cursors; the body then has "
                      "`count`"),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page (default 50, at most 200)"),
+    NUMBERED_PAGE_PARAMETERS[1],
 ]
 
 
@@ -190,8 +197,7 @@ class BudgetLineListApi(PortalAPIView):
         parameters=[
             OpenApiParameter("unit", OpenApiTypes.STR, description="7-digit unit code"),
             OpenApiParameter("fiscal_year", OpenApiTypes.INT),
-            OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1"),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page (default 50, at most 200)"),
+            *NUMBERED_PAGE_PARAMETERS,
         ],
     )
     def get(self, request: Request) -> Response:
