@@ -22,8 +22,10 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunSQL(
-            "UPDATE vouchers_voucher v SET office_id = u.office_id FROM accounts_organisation u "
-            "WHERE u.id = v.unit_id AND v.office_id IS NULL",
+            # A correlated subquery, not UPDATE … FROM: SQLite (`make run`'s
+            # embedded default) must run this migration too.
+            "UPDATE vouchers_voucher SET office_id = (SELECT u.office_id FROM accounts_organisation u "
+            "WHERE u.id = vouchers_voucher.unit_id) WHERE office_id IS NULL",
             migrations.RunSQL.noop,
         ),
         migrations.AlterField(
