@@ -4,7 +4,12 @@ Unit members see their units; treasury staff see their office, the offices
 below it and those offices' units; supplier clerks see their supplier.
 """
 
+from datetime import UTC, datetime
+from typing import Any
+
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import (
     SIGNER_ROLES,
@@ -21,17 +26,54 @@ from accounts.models import (
 from treasury_portal.errors import NotFound
 
 
+def raw_columns(model: type, alias: str, prefix: str = "") -> str:
+    """`alias.column AS prefixcolumn, …` for every concrete field of `model`, so
+    a raw query stays in step with the model's fields."""
+    return ", ".join(f'{alias}."{f.column}" AS "{prefix}{f.column}"' for f in model._meta.concrete_fields)
+
+
+def db_datetime(value: Any) -> datetime | None:
+    """A timestamp selected as an extra column of a raw query: PostgreSQL gives
+    an aware datetime, SQLite (Django's converters skip extra columns) a naive
+    UTC one or text."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+# Every page and API call reads the user's memberships first. The ORM compiles
+# this two-table select anew on every request (~1 ms of Python); as a raw query
+# through Organisation.objects.raw() (which still applies the backend's value
+# converters, e.g. SQLite's datetimes) it costs a tenth of that.
+# Identifiers come from the models' metadata; the values are parameters.
+_MEMBERSHIPS_SQL = (
+    f"SELECT {raw_columns(Organisation, 'o')}, "  # noqa: S608
+    'm."id" AS "m_id", m."role" AS "m_role", m."created_at" AS "m_created_at" '
+    f'FROM "{Membership._meta.db_table}" m JOIN "{Organisation._meta.db_table}" o ON o."id" = m."organisation_id" '
+    'WHERE m."user_id" = %s AND m."is_active" AND o."is_active" ORDER BY m."id"'
+)
+
+
 def memberships_of(user: User) -> list[Membership]:
-    """The user's active memberships, read once per request object."""
+    """The user's active memberships with their organisations, read once per
+    request object (one query)."""
     if not user.is_authenticated:
         return []
     cached = getattr(user, "_portal_memberships", None)
     if cached is None:
-        cached = list(
-            Membership.objects.filter(user=user, is_active=True, organisation__is_active=True).select_related(
-                "organisation"
+        cached = []
+        for org in Organisation.objects.raw(_MEMBERSHIPS_SQL, [user.pk]):
+            membership = Membership(
+                id=org.m_id, user_id=user.pk, organisation_id=org.pk, role=org.m_role, is_active=True,
+                created_at=db_datetime(org.m_created_at),
             )
-        )
+            membership._state.adding = False
+            membership._state.db = org._state.db
+            Membership.organisation.field.set_cached_value(membership, org)
+            Membership.user.field.set_cached_value(membership, user)
+            cached.append(membership)
         user._portal_memberships = cached  # type: ignore[attr-defined]
     return cached
 
