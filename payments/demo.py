@@ -10,15 +10,32 @@ Idempotent: accounts are opened once, transfers have fixed keys.
 
 from django.db import transaction
 
-from payments.models import AccountKind, Bank, BudgetLevel, BudgetLine
+from payments.models import AccountKind, Bank, BudgetLevel, BudgetLine, SupplierCollectionAccount
 from payments.services import ledger
 
 OPENING_DEPOSIT = 500_000_000
+# supplier prefix (accounts.demo.SUPPLIERS) → bank code, collection account number
+COLLECTION_ACCOUNTS = {
+    "evn": ("VCB", "0011000123456"), "vnpt": ("BIDV", "51010000123456"), "water": ("CTG", "102010001234"),
+}
+
+
+def seed_collection_accounts(world) -> None:  # noqa: ANN001
+    """Where each demo supplier's autopay money goes (kept by treasury administrators)."""
+    for prefix, (bank_code, number) in COLLECTION_ACCOUNTS.items():
+        supplier = world.suppliers.get(prefix)
+        bank = Bank.objects.filter(code=bank_code).first()
+        if supplier is None or bank is None:
+            continue
+        SupplierCollectionAccount.objects.get_or_create(
+            supplier=supplier, defaults={"bank": bank, "account_number": number, "account_name": supplier.name[:255]}
+        )
 
 
 @transaction.atomic
 def seed(world) -> None:  # noqa: ANN001 - accounts.demo.DemoWorld
     ledger.treasury_cash_account()
+    seed_collection_accounts(world)
     for level in BudgetLevel.values:
         ledger.estimate_source_account(level)
     for bank in Bank.objects.all():

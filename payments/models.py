@@ -93,6 +93,8 @@ class BudgetMovementKind(models.TextChoices):
     RESERVE = "reserve", _("Giữ chỗ")
     RELEASE = "release", _("Giải phóng")
     SPEND = "spend", _("Chi")
+    # An autopay invoice paid straight from the line: no reservation before it.
+    AUTOPAY = "autopay", _("Chi thanh toán tự động")
 
 
 class BudgetMovement(models.Model):
@@ -163,6 +165,7 @@ class TransferKind(models.TextChoices):
     DEPOSIT = "deposit", _("Nộp tiền vào tài khoản")
     PAYMENT = "payment", _("Thanh toán chứng từ")
     BANK_SETTLEMENT = "bank_settlement", _("Chuyển tiền qua ngân hàng")
+    AUTOPAY = "autopay", _("Thanh toán tự động hóa đơn")
 
 
 class Transfer(models.Model):
@@ -293,6 +296,7 @@ class Document(models.Model):
 class NotificationKind(models.TextChoices):
     BALANCE_CHANGE = "balance_change", _("Biến động số dư")
     VOUCHER_STATUS = "voucher_status", _("Trạng thái chứng từ")
+    AUTOPAY = "autopay", _("Thanh toán tự động")
 
 
 class Channel(models.TextChoices):
@@ -355,4 +359,297 @@ class NotificationPreference(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "kind", "channel"], name="one_preference_per_kind_channel")
+        ]
+
+
+# --- automatic utility payments (autopay) ---------------------------------------
+#
+# A unit authorizes a supplier to be paid automatically for some customer codes,
+# charging one budget line or one deposit account, within caps and a validity
+# period; the chief accountant and the account holder sign it (Ed25519 over its
+# content hash) and a treasury administrator confirms it. Suppliers send
+# invoices; a run pays exactly the invoiced amount or puts the invoice in the
+# exception list with a code (payments/services/autopay.py, docs/ledger.md).
+
+
+class SupplierCollectionAccount(models.Model):
+    """Where a supplier's autopay money goes: its account at a bank. Kept by
+    treasury administrators (admin site; the demo seeds one per supplier). The
+    ledger credits that bank's clearing account `3856.BANK`, with the supplier
+    and this account number as the counterparty, like a voucher's payee."""
+
+    supplier = models.OneToOneField(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="collection_account",
+        limit_choices_to={"kind": "supplier"},
+    )
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="+")
+    account_number = models.CharField(_("số tài khoản"), max_length=34)
+    account_name = models.CharField(_("tên tài khoản"), max_length=255)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(account_number__regex=r"^[0-9A-Za-z.\-]{4,34}$"), name="collection_account_number_format"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_number} – {self.bank.code}"
+
+
+class AuthorizationStatus(models.TextChoices):
+    DRAFT = "draft", _("Nháp")
+    SUBMITTED = "submitted", _("Chờ kho bạc xác nhận")
+    ACTIVE = "active", _("Đang hiệu lực")
+    REVOKED = "revoked", _("Đã thu hồi")
+    REJECTED = "rejected", pgettext_lazy("authorization status", "Kho bạc từ chối")
+
+
+class AutopayAuthorization(models.Model):
+    """A unit's standing order to pay a supplier's invoices for some customer codes."""
+
+    unit = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="autopay_authorizations"
+    )
+    supplier = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    # Exactly one of the two is charged.
+    budget_line = models.ForeignKey(BudgetLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    deposit_account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    cap_per_invoice = models.BigIntegerField()
+    cap_per_month = models.BigIntegerField()
+    valid_from = models.DateField()
+    valid_to = models.DateField()
+    status = models.CharField(max_length=20, choices=AuthorizationStatus.choices, default=AuthorizationStatus.DRAFT)
+    content_hash = models.CharField(max_length=64, blank=True)
+    content_version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["unit", "-created_at", "-id"], name="autopay_auth_unit_recent"),
+            models.Index(fields=["status", "-created_at"], name="autopay_auth_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(budget_line__isnull=False) & Q(deposit_account__isnull=True))
+                | (Q(budget_line__isnull=True) & Q(deposit_account__isnull=False)),
+                name="autopay_auth_one_funding",
+            ),
+            models.CheckConstraint(
+                condition=Q(cap_per_invoice__gt=0) & Q(cap_per_month__gte=F("cap_per_invoice")),
+                name="autopay_auth_caps",
+            ),
+            models.CheckConstraint(condition=Q(valid_to__gte=F("valid_from")), name="autopay_auth_validity"),
+            models.CheckConstraint(
+                condition=Q(status__in=AuthorizationStatus.values), name="autopay_auth_status_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(confirmed_at__isnull=False), name="autopay_auth_active_confirmed"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"UQ-{self.pk}"
+
+
+class AuthorizationCustomerCode(models.Model):
+    """One customer code of an authorization. `active` mirrors the
+    authorization's status (set and cleared by the services in the same
+    transaction) so that a partial unique index can forbid two active
+    authorizations for one (supplier, customer code)."""
+
+    authorization = models.ForeignKey(AutopayAuthorization, on_delete=models.CASCADE, related_name="customer_codes")
+    supplier = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    customer_code = models.CharField(max_length=40)
+    active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["authorization", "customer_code"]
+        indexes = [models.Index(fields=["supplier", "customer_code"], name="autopay_code_lookup")]
+        constraints = [
+            models.UniqueConstraint(fields=["authorization", "customer_code"], name="autopay_code_once_per_auth"),
+            models.UniqueConstraint(
+                fields=["supplier", "customer_code"], condition=Q(active=True), name="autopay_one_active_per_code"
+            ),
+            models.CheckConstraint(
+                condition=Q(customer_code__regex=r"^[0-9A-Za-z._\-]{1,40}$"), name="autopay_customer_code_format"
+            ),
+        ]
+
+
+class AuthorizationSignature(models.Model):
+    """One signer, in one registered role, bound to the authorization's content hash."""
+
+    authorization = models.ForeignKey(AutopayAuthorization, on_delete=models.CASCADE, related_name="signatures")
+    key = models.ForeignKey("accounts.SigningKey", on_delete=models.PROTECT, related_name="+")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=30)
+    content_hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=100)
+    signed_at = models.DateTimeField()
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["authorization", "signed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authorization", "role"], condition=Q(voided_at__isnull=True),
+                name="autopay_one_live_signature_per_role",
+            )
+        ]
+
+
+class InvoiceStatus(models.TextChoices):
+    PENDING = "pending", _("Chờ thanh toán")
+    PAID = "paid", _("Đã thanh toán")
+    EXCEPTION = "exception", _("Ngoại lệ")
+
+
+class ExceptionCode(models.TextChoices):
+    NO_AUTHORIZATION = "no_authorization", _("Không có ủy quyền hiệu lực")
+    OVER_CAP = "over_cap", _("Vượt hạn mức")
+    INSUFFICIENT_BUDGET = "insufficient_budget", _("Không đủ dự toán hoặc số dư")
+    DUPLICATE_PERIOD = "duplicate_period", _("Kỳ cước đã được thanh toán")
+    AMOUNT_ANOMALY = "amount_anomaly", _("Số tiền bất thường so với các kỳ trước")
+    # Beyond the contract's five: the invoice's write failed for a reason no rule
+    # foresaw (logged); the treasury looks into it.
+    PROCESSING_ERROR = "processing_error", _("Lỗi xử lý, kho bạc kiểm tra")
+
+
+class AutopayRun(models.Model):
+    """One autopay run (the command or the schedule): its progress."""
+
+    trigger = models.CharField(max_length=20, default="schedule")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0, help_text="pending invoices when the run started")
+    processed = models.PositiveIntegerField(default=0)
+    paid = models.PositiveIntegerField(default=0)
+    excepted = models.PositiveIntegerField(default=0)
+    paid_amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(processed=F("paid") + F("excepted")), name="autopay_run_counts_add_up")
+        ]
+
+
+class SupplierInvoice(models.Model):
+    """An invoice a supplier sent for automatic payment."""
+
+    supplier = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    invoice_number = models.CharField(max_length=60)
+    customer_code = models.CharField(max_length=40)
+    period = models.CharField(max_length=7)
+    amount = models.BigIntegerField()
+    issued_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING)
+    exception_code = models.CharField(max_length=30, blank=True, choices=ExceptionCode.choices)
+    exception_reason = models.TextField(blank=True)
+    # The unit the invoice was decided for (the covering authorization's, or the
+    # last unit that authorized this customer code): who sees its exception.
+    unit = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    authorization = models.ForeignKey(
+        AutopayAuthorization, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    transfer = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="autopay_invoice"
+    )
+    run = models.ForeignKey(AutopayRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The runs claim pending invoices oldest first.
+            models.Index(fields=["id"], condition=Q(status="pending"), name="autopay_invoice_pending"),
+            models.Index(fields=["supplier", "-created_at", "-id"], name="autopay_invoice_supplier"),
+            models.Index(fields=["unit", "status", "-created_at"], name="autopay_invoice_unit"),
+            # A customer code's paid history (amount anomaly, month totals).
+            models.Index(
+                fields=["supplier", "customer_code", "-period"], condition=Q(status="paid"),
+                name="autopay_invoice_paid_history",
+            ),
+            models.Index(fields=["authorization", "period"], condition=Q(status="paid"), name="autopay_invoice_month"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "invoice_number"], name="autopay_invoice_number_unique"),
+            # Never pay a period twice: per authorization, and per supplier's customer code.
+            models.UniqueConstraint(
+                fields=["authorization", "customer_code", "period"], condition=Q(status="paid"),
+                name="autopay_paid_once_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["supplier", "customer_code", "period"], condition=Q(status="paid"),
+                name="autopay_paid_once_per_code_period",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="autopay_invoice_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(period__regex=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), name="autopay_invoice_period_format"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="pending", exception_code="", transfer__isnull=True, settled_at__isnull=True)
+                    | Q(
+                        status="paid", exception_code="", transfer__isnull=False, authorization__isnull=False,
+                        settled_at__isnull=False,
+                    )
+                    | Q(status="exception", exception_code__in=ExceptionCode.values, transfer__isnull=True,
+                        settled_at__isnull=False)
+                ),
+                name="autopay_invoice_status_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.invoice_number
+
+
+class AutopayEvent(models.Model):
+    """The timeline of authorizations and invoices: who, when, from which
+    state to which, and why."""
+
+    authorization = models.ForeignKey(
+        AutopayAuthorization, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    invoice = models.ForeignKey(SupplierInvoice, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(authorization__isnull=False) | Q(invoice__isnull=False), name="autopay_event_has_subject"
+            )
         ]

@@ -195,3 +195,62 @@ def foreign_users(kind: str) -> tuple[str, ...]:
     """Every demo user who must not reach an object of this kind."""
     allowed = set(owners(kind))
     return tuple(u for u in ALL_USERS if u not in allowed)
+
+
+# --- autopay (payments/api_urls.py, autopay section) --------------------------------------
+
+
+def make_autopay_authorization(world: DemoWorld) -> object:
+    """An active autopay authorization of unit B for EVN (customer code PB0001)."""
+    from payments.models import AutopayAuthorization
+    from payments.tests.autopay_kit import autopay_kit
+
+    existing = AutopayAuthorization.objects.filter(unit=world.units["b"], status="active").first()
+    if existing is not None:
+        return existing
+    return autopay_kit(world, "b").active_authorization(codes=("PB0001",))
+
+
+def make_supplier_invoice(world: DemoWorld) -> object:
+    """An EVN invoice for unit B's customer code, still pending (its supplier's clerk sees it)."""
+    from django.utils import timezone
+
+    from payments.services.autopay import supplier_invoice_receive
+
+    make_autopay_authorization(world)
+    invoice, _created = supplier_invoice_receive(
+        actor=world.users["evn_clerk"], invoice_number=f"AP-{timezone.now().timestamp()}", customer_code="PB0001",
+        period="2026-01", amount=150_000, issued_at=timezone.now(),
+    )
+    return invoice
+
+
+def make_autopay_exception(world: DemoWorld) -> object:
+    """An EVN invoice of unit B above its cap: in B's exception list."""
+    from payments.services.autopay import autopay_run
+
+    invoice = make_supplier_invoice(world)
+    invoice.__class__.objects.filter(pk=invoice.pk).update(amount=999_000_000)
+    autopay_run()
+    invoice.refresh_from_db()
+    assert invoice.status == "exception", invoice.status
+    return invoice
+
+
+MAKERS.update(
+    {
+        "autopay_authorization": make_autopay_authorization,
+        "supplier_invoice": make_supplier_invoice,
+        "autopay_exception": make_autopay_exception,
+    }
+)
+OWNERS.update({"supplier_invoice": ("evn_clerk",)})
+LIST_ROUTES.update(
+    {
+        "api-authorizations": "autopay_authorization",
+        "api-supplier-invoices": "supplier_invoice",
+        "api-autopay-invoices": "autopay_exception",
+        "api-autopay-exceptions": "autopay_exception",
+    }
+)
+LIST_ROUTES_EXEMPT.update({"api-autopay-runs": "the runs' counts, the same for every treasury user: no unit's data"})

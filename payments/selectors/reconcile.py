@@ -12,7 +12,9 @@ and the stateful and crash tests after every step).
 - payments: each voucher paid at most once (its payment transfers add up to
   its total when paid and to nothing otherwise; a succeeded intent means a
   paid voucher); each estimate account paid out exactly what its budget
-  lines spent, and holds only allocations that exist.
+  lines spent, and holds only allocations that exist;
+- autopay: each paid invoice paid exactly its amount by one transfer (and
+  spent it once from its budget line), nothing moved for an unpaid one.
 """
 
 from collections import defaultdict
@@ -98,11 +100,13 @@ def check_budget(report: Report) -> None:
     report.facts["budget_lines"] = len(lines)
     for line in lines:
         allocated = sums.get((line.pk, BudgetMovementKind.ALLOCATE), 0)
-        spent = sums.get((line.pk, BudgetMovementKind.SPEND), 0)
+        spent_by_vouchers = sums.get((line.pk, BudgetMovementKind.SPEND), 0)
+        # Autopay spends straight from the line (no reservation before it).
+        spent = spent_by_vouchers + sums.get((line.pk, BudgetMovementKind.AUTOPAY), 0)
         reserved = (
             sums.get((line.pk, BudgetMovementKind.RESERVE), 0)
             - sums.get((line.pk, BudgetMovementKind.RELEASE), 0)
-            - spent
+            - spent_by_vouchers
         )
         counters = (
             ("allocated", line.allocated, allocated), ("reserved", line.reserved, reserved),
@@ -177,14 +181,16 @@ def check_payments(report: Report) -> None:
     # Estimate accounts: paid out = spent by their lines; allocations mirror movements.
     spent: dict[tuple[int, str], int] = defaultdict(int)
     for row in (
-        BudgetMovement.objects.filter(kind=BudgetMovementKind.SPEND)
+        BudgetMovement.objects.filter(kind__in=[BudgetMovementKind.SPEND, BudgetMovementKind.AUTOPAY])
         .values("budget_line__unit_id", "budget_line__budget_level")
         .annotate(total=Sum("amount"))
     ):
         spent[(row["budget_line__unit_id"], row["budget_line__budget_level"])] += row["total"] or 0
     estimate_paid: dict[tuple[int, str], int] = defaultdict(int)
     for row in (
-        Transfer.objects.filter(kind=TransferKind.PAYMENT, debit_account__kind=AccountKind.ESTIMATE)
+        Transfer.objects.filter(
+            kind__in=[TransferKind.PAYMENT, TransferKind.AUTOPAY], debit_account__kind=AccountKind.ESTIMATE
+        )
         .values("debit_account__unit_id", "debit_account__budget_level")
         .annotate(total=Sum("amount"))
     ):
@@ -210,9 +216,43 @@ def check_payments(report: Report) -> None:
             report.add(f"allocation transfer {transfer.key}: no matching budget allocation")
 
 
+def check_autopay(report: Report) -> None:
+    """Each paid invoice was paid exactly its amount by its one transfer (and,
+    charged to a budget line, spent it there once); no autopay transfer or
+    movement exists without a paid invoice."""
+    from payments.models import InvoiceStatus, SupplierInvoice
+
+    transfers = {
+        t["key"]: t for t in Transfer.objects.filter(kind=TransferKind.AUTOPAY).values("id", "key", "amount")
+    }
+    movements = dict(
+        BudgetMovement.objects.filter(kind=BudgetMovementKind.AUTOPAY).values_list("key", "amount")
+    )
+    paid = 0
+    for invoice in SupplierInvoice.objects.exclude(status=InvoiceStatus.PENDING).values(
+        "id", "invoice_number", "status", "amount", "transfer_id", "authorization__budget_line_id"
+    ):
+        key = f"autopay:{invoice['id']}"
+        transfer = transfers.pop(key, None)
+        movement = movements.pop(key, None)
+        if invoice["status"] != InvoiceStatus.PAID:
+            if transfer or movement:
+                report.add(f"invoice {invoice['invoice_number']} ({invoice['status']}): money moved without payment")
+            continue
+        paid += 1
+        if transfer is None or transfer["id"] != invoice["transfer_id"] or transfer["amount"] != invoice["amount"]:
+            report.add(f"invoice {invoice['invoice_number']}: paid, but its transfer is not exactly its amount")
+        if invoice["authorization__budget_line_id"] and movement != invoice["amount"]:
+            report.add(f"invoice {invoice['invoice_number']}: budget spent {movement}, invoiced {invoice['amount']}")
+    for key in sorted(set(transfers) | set(movements)):
+        report.add(f"autopay {key}: money moved for an invoice that is not settled")
+    report.facts["invoices_paid"] = paid
+
+
 def reconcile() -> Report:
     report = Report()
     check_ledger(report)
     check_budget(report)
     check_payments(report)
+    check_autopay(report)
     return report

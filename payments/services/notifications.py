@@ -143,12 +143,23 @@ def _balance_rows(transfer, account, other, signed: int) -> list[Notification]: 
             ).values_list("user_id", flat=True)
         )
     )
+    return balance_notification_rows(transfer, account, other, signed, user_ids=user_ids)
+
+
+def balance_notification_rows(
+    transfer, account, other, signed: int, *, user_ids: list[int], reference: str = "",  # noqa: ANN001
+    data: dict | None = None,
+) -> list[Notification]:
+    """The balance notices of one side of a transfer for `user_ids` (not saved:
+    pass them to notifications_write). `reference` names what paid when no
+    voucher did (an autopay invoice); `data` is added to the structured data."""
     if not user_ids:
         return []
-    voucher = transfer.voucher
+    voucher = transfer.voucher if transfer.voucher_id else None
     counterparty = transfer.counterparty_name or other.name
     counterparty_account = transfer.counterparty_account or other.number
     balance = transfer.credit_balance_after if signed > 0 else transfer.debit_balance_after
+    created_at = transfer.created_at or timezone.now()
     with translation.override(settings.LANGUAGE_CODE):
         title = _("Biến động số dư TK %(account)s: %(amount)s") % {
             "account": account.number, "amount": ("+" if signed > 0 else "") + _money(signed),
@@ -159,23 +170,26 @@ def _balance_rows(transfer, account, other, signed: int) -> list[Notification]: 
                 "account": account.number,
                 "direction": _("tăng") if signed > 0 else _("giảm"),
                 "amount": _money(abs(signed)),
-                "time": timezone.localtime(transfer.created_at).strftime("%H:%M %d/%m/%Y"),
+                "time": timezone.localtime(created_at).strftime("%H:%M %d/%m/%Y"),
             },
             _("Đối tác: %(name)s (%(account)s).") % {"name": counterparty, "account": counterparty_account},
         ]
         if voucher is not None:
             parts.append(_("Chứng từ: %(number)s.") % {"number": voucher.number})
+        elif reference:
+            parts.append(f"{reference}.")
         parts.append(_("Số dư mới: %(balance)s.") % {"balance": _money(balance)})
-    data = {
+    payload = {
         "transfer_id": transfer.pk, "account_id": account.pk, "account": account.number, "amount": signed,
         "balance": balance, "counterparty": counterparty, "counterparty_account": counterparty_account,
         "voucher_id": voucher.pk if voucher else None, "voucher_number": voucher.number if voucher else "",
-        "url": _url("account-detail", account.pk),
+        "url": _url("account-detail", account.pk), **(data or {}),
     }
+    body = " ".join(parts)
     return [
         Notification(
-            user_id=user_id, kind=NotificationKind.BALANCE_CHANGE, title=title[:255], body=" ".join(parts),
-            data=data, unit_id=account.unit_id, voucher=voucher,
+            user_id=user_id, kind=NotificationKind.BALANCE_CHANGE, title=title[:255], body=body,
+            data=payload, unit_id=account.unit_id, voucher=voucher,
         )
         for user_id in user_ids
     ]

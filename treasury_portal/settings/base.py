@@ -239,6 +239,9 @@ SPECTACULAR_SETTINGS = {
         "VoucherStatusEnum": "vouchers.models.VoucherStatus",
         "SigningKeyStatusEnum": "accounts.models.SigningKeyStatus",
         "SignerRoleEnum": [("chief_accountant", "chief_accountant"), ("account_holder", "account_holder")],
+        "AuthorizationStatusEnum": "payments.models.AuthorizationStatus",
+        "InvoiceStatusEnum": "payments.models.InvoiceStatus",
+        "ExceptionCodeEnum": "payments.models.ExceptionCode",
     },
 }
 
@@ -276,6 +279,8 @@ CELERY_BEAT_SCHEDULE = {
     # Documents render on first download; the archive's rest is rendered off-peak.
     "sweep-documents": {"task": "payments.tasks.sweep_documents", "schedule": crontab(minute="*/10", hour="0-5")},
     "purge-idempotency-keys": {"task": "accounts.tasks.purge_idempotency_keys", "schedule": timedelta(hours=6)},
+    # Autopay: a run every 10 minutes, its batches fanned out to AUTOPAY_WORKERS tasks.
+    "sweep-autopay": {"task": "payments.tasks.sweep_autopay", "schedule": timedelta(minutes=10)},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -302,6 +307,13 @@ PAYMENT_INTENT_STALE_SECONDS = env.int("PAYMENT_INTENT_STALE_SECONDS", default=3
 # Test hook of the pay-once crash test: seconds the worker waits inside the
 # payment transaction before committing. Always 0 outside that test.
 PAYMENTS_CRASH_TEST_DELAY = env.float("PAYMENTS_CRASH_TEST_DELAY", default=0.0)
+
+# Autopay (payments/services/autopay.py): invoices per batch transaction, batch
+# tasks per scheduled run (one per worker process), seconds a batch task works
+# before it queues itself again (below CELERY_TASK_SOFT_TIME_LIMIT).
+AUTOPAY_BATCH_SIZE = env.int("AUTOPAY_BATCH_SIZE", default=500)
+AUTOPAY_WORKERS = env.int("AUTOPAY_WORKERS", default=2)
+AUTOPAY_TASK_SECONDS = env.int("AUTOPAY_TASK_SECONDS", default=180)
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-Password-2026")
 BENCHMARK_ENDPOINTS = False

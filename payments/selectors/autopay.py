@@ -1,0 +1,165 @@
+"""Reads of autopay, scoped like every other read (accounts.selectors):
+
+- authorizations: unit members see their units'; treasury staff those of the
+  units of their office and the offices below;
+- invoices: supplier clerks see their supplier's; unit members and treasury
+  staff the invoices decided for their (offices') units — the exception list.
+  An invoice nobody ever authorized has no unit: only its supplier sees it.
+
+Another organisation's object is a 404 (NotFound), never a 403.
+"""
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Organisation, OrgKind, Role, User
+from accounts.selectors import memberships_of, unit_scope_q
+from payments.models import (
+    AuthorizationSignature,
+    AuthorizationStatus,
+    AutopayAuthorization,
+    AutopayEvent,
+    AutopayRun,
+    InvoiceStatus,
+    SupplierInvoice,
+)
+from treasury_portal.errors import NotFound
+
+
+def supplier_ids_of(user: User) -> list[int]:
+    """The suppliers the user works for as a supplier clerk."""
+    return [
+        m.organisation_id
+        for m in memberships_of(user)
+        if m.role == Role.SUPPLIER_CLERK and m.organisation.kind == OrgKind.SUPPLIER
+    ]
+
+
+def autopay_suppliers() -> QuerySet[Organisation]:
+    """Suppliers a unit may authorize (active, with a collection account)."""
+    return Organisation.objects.filter(
+        kind=OrgKind.SUPPLIER, is_active=True, collection_account__isnull=False
+    ).order_by("name")
+
+
+# --- authorizations -------------------------------------------------------------------
+
+
+def authorizations_visible(
+    user: User, *, unit: str | None = None, status: str | None = None, supplier: str | None = None
+) -> QuerySet[AutopayAuthorization]:
+    """Newest first, with unit, supplier, funding and customer codes loaded."""
+    qs = AutopayAuthorization.objects.filter(unit_scope_q(user))
+    if unit:
+        qs = qs.filter(unit__code=unit)
+    if status:
+        qs = qs.filter(status=status)
+    if supplier:
+        qs = qs.filter(supplier__code=supplier)
+    return (
+        qs.select_related("unit", "supplier", "budget_line", "deposit_account", "confirmed_by")
+        .prefetch_related("customer_codes")
+        .order_by("-created_at", "-id")
+    )
+
+
+def awaiting_confirmation(user: User) -> QuerySet[AutopayAuthorization]:
+    """Submitted authorizations of the units an administrator serves, oldest first."""
+    return authorizations_visible(user, status=AuthorizationStatus.SUBMITTED).filter(
+        unit_scope_q(user, roles={Role.ADMINISTRATOR})
+    ).order_by("submitted_at", "id")
+
+
+def access_authorization(user: User, pk: int) -> AutopayAuthorization:
+    authorization = authorizations_visible(user).filter(pk=pk).first()
+    if authorization is None:
+        raise NotFound()
+    return authorization
+
+
+def authorization_signatures(authorization: AutopayAuthorization) -> list[AuthorizationSignature]:
+    """The live signatures (one per role at most), with key and signer."""
+    return list(
+        authorization.signatures.filter(voided_at__isnull=True).select_related("key", "signer").order_by("signed_at")
+    )
+
+
+def authorization_events(authorization: AutopayAuthorization) -> QuerySet[AutopayEvent]:
+    return authorization.events.select_related("actor").order_by("created_at", "id")
+
+
+# --- invoices ---------------------------------------------------------------------------
+
+
+def invoices_visible(
+    user: User, *, status: str | None = None, unit: str | None = None, supplier: str | None = None
+) -> QuerySet[SupplierInvoice]:
+    """Supplier clerks: their supplier's invoices; unit and treasury users: the
+    invoices decided for their units. Newest first."""
+    q = Q(pk__in=[])
+    suppliers = supplier_ids_of(user)
+    if suppliers:
+        q |= Q(supplier_id__in=suppliers)
+    q |= unit_scope_q(user)
+    qs = SupplierInvoice.objects.filter(q)
+    if status:
+        qs = qs.filter(status=status)
+    if unit:
+        qs = qs.filter(unit__code=unit)
+    if supplier:
+        qs = qs.filter(supplier__code=supplier)
+    return qs.select_related("supplier", "unit", "transfer").order_by("-created_at", "-id")
+
+
+def supplier_invoices(user: User, *, status: str | None = None) -> QuerySet[SupplierInvoice]:
+    """A supplier clerk's invoices (what the supplier API lists)."""
+    qs = SupplierInvoice.objects.filter(supplier_id__in=supplier_ids_of(user))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("supplier", "unit", "transfer").order_by("-created_at", "-id")
+
+
+def access_supplier_invoice(user: User, pk: int) -> SupplierInvoice:
+    """One of the supplier's own invoices (supplier clerks), else 404."""
+    invoice = supplier_invoices(user).filter(pk=pk).first()
+    if invoice is None:
+        raise NotFound()
+    return invoice
+
+
+def exceptions_visible(user: User, *, unit: str | None = None, code: str | None = None) -> QuerySet[SupplierInvoice]:
+    """The exception list of the user's units (unit users, treasury staff)."""
+    qs = SupplierInvoice.objects.filter(unit_scope_q(user), status=InvoiceStatus.EXCEPTION)
+    if unit:
+        qs = qs.filter(unit__code=unit)
+    if code:
+        qs = qs.filter(exception_code=code)
+    return qs.select_related("supplier", "unit").order_by("-created_at", "-id")
+
+
+def access_invoice(user: User, pk: int) -> SupplierInvoice:
+    """An invoice the user may see in any role (supplier, unit, treasury), else 404."""
+    invoice = invoices_visible(user).filter(pk=pk).first()
+    if invoice is None:
+        raise NotFound()
+    return invoice
+
+
+def invoice_events(invoice: SupplierInvoice) -> QuerySet[AutopayEvent]:
+    return invoice.events.select_related("actor").order_by("created_at", "id")
+
+
+# --- runs -------------------------------------------------------------------------------
+
+
+def autopay_runs(*, limit: int = 20) -> list[AutopayRun]:
+    """The latest runs with their progress (counts only: no organisation's data)."""
+    return list(AutopayRun.objects.order_by("-started_at", "-id")[:limit])
+
+
+def autopay_run_progress(run: AutopayRun) -> dict:
+    done = run.processed
+    return {
+        "id": run.pk, "trigger": run.trigger, "started_at": run.started_at, "finished_at": run.finished_at,
+        "total": run.total, "processed": done, "paid": run.paid, "excepted": run.excepted,
+        "paid_amount": run.paid_amount, "percent": 100 if not run.total else min(100, round(100 * done / run.total)),
+    }

@@ -1,0 +1,1291 @@
+"""Automatic utility payments (autopay): authorizations, supplier invoices and the run.
+
+Authorizations follow a voucher's shape: a unit drafts one (supplier, customer
+codes, the budget line or deposit account to charge, caps per invoice and per
+month, validity), the chief accountant and then the account holder sign its
+content hash (Ed25519, `accounts.crypto`; RFC 8785 canonical JSON,
+`vouchers.canonical`), the account holder submits it, a treasury administrator
+over the unit confirms it (→ active) and the unit may revoke it. Any change of
+content voids the signatures. `AuthorizationCustomerCode.active` mirrors the
+active status so that a partial unique index forbids two active authorizations
+for one (supplier, customer code).
+
+Suppliers send invoices (`supplier_invoice_receive`, idempotent by invoice
+number). `autopay_run` settles pending invoices in batches, each batch one
+transaction (docs/ledger.md, "Autopay"):
+
+1. claim up to `batch_size` pending invoices, oldest first, with
+   `SELECT … FOR UPDATE SKIP LOCKED` (two runs or workers never take the same one);
+2. read what decides them in a handful of set-based queries: the active
+   authorizations of their customer codes (locked, in id order: month caps are
+   counted under that lock), the periods already paid, the month totals per
+   authorization, each customer code's last paid amounts; then lock the ledger
+   accounts (id order, as `transfer_post` does) and the budget lines (id order)
+   and read their balances and counters;
+3. decide every invoice in Python: paid, or an exception with its code;
+4. write the batch set-based: one conditional UPDATE per table for the budget
+   counters and the balances (row counts checked), bulk inserts of transfers
+   (key `autopay:<invoice id>`), budget movements, events and the outbox's
+   notifications, one UPDATE of the invoices, the run's counters.
+
+If a batch's write fails, the batch is settled again one invoice at a time in
+savepoints; an invoice that still fails goes to the exceptions
+(`processing_error`), the others are paid. The database is the backstop: an
+invoice is paid at most once per (authorization, customer code, period) and per
+(supplier, customer code, period) (partial unique indexes), a transfer at most
+once per invoice (its key, and the invoice's one-to-one transfer), and the
+budget and account CHECK constraints hold whatever happens.
+"""
+
+import logging
+import re
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BigIntegerField, Case, CharField, Exists, F, OuterRef, Q, Sum, Value, When, Window
+from django.db.models.functions import Cast, Concat, RowNumber
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from accounts import crypto
+from accounts.models import Membership, Organisation, OrgKind, Role, SigningKey, SigningKeyStatus, User
+from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
+from payments.models import (
+    Account,
+    AccountKind,
+    AuthorizationCustomerCode,
+    AuthorizationSignature,
+    AuthorizationStatus,
+    AutopayAuthorization,
+    AutopayEvent,
+    AutopayRun,
+    BudgetLine,
+    BudgetMovement,
+    BudgetMovementKind,
+    ExceptionCode,
+    InvoiceStatus,
+    Notification,
+    NotificationKind,
+    SupplierCollectionAccount,
+    SupplierInvoice,
+    Transfer,
+    TransferKind,
+)
+from payments.services import ledger
+from payments.services.notifications import BALANCE_ROLES, balance_notification_rows, notifications_write
+from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+MAX_AMOUNT = 10**15
+MAX_CUSTOMER_CODES = 100
+CUSTOMER_CODE = re.compile(r"[0-9A-Za-z._\-]{1,40}")
+INVOICE_NUMBER = re.compile(r"[0-9A-Za-z._/\-]{1,60}")
+PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+UNIT_ROLES = (Role.PREPARER, Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+SIGNER_ROLES = (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+SIGNATURE_ROLES = (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+# An invoice far above its customer code's history: more than ANOMALY_FACTOR
+# times the median of its last ANOMALY_HISTORY paid invoices, when it has at
+# least ANOMALY_MIN_HISTORY of them.
+ANOMALY_FACTOR = 3
+ANOMALY_HISTORY = 6
+ANOMALY_MIN_HISTORY = 3
+PROCESSING_ERROR = ExceptionCode.PROCESSING_ERROR
+DEFAULT_BATCH_SIZE = 500
+
+EDITABLE_FIELDS = {
+    "customer_codes", "budget_line", "deposit_account", "cap_per_invoice", "cap_per_month", "valid_from", "valid_to",
+}
+# action → (statuses it may start from, status it leads to)
+TRANSITIONS = {
+    "submit": ({AuthorizationStatus.DRAFT}, AuthorizationStatus.SUBMITTED),
+    "confirm": ({AuthorizationStatus.SUBMITTED}, AuthorizationStatus.ACTIVE),
+    "reject": ({AuthorizationStatus.SUBMITTED}, AuthorizationStatus.REJECTED),
+    "revoke": (
+        {AuthorizationStatus.DRAFT, AuthorizationStatus.SUBMITTED, AuthorizationStatus.ACTIVE},
+        AuthorizationStatus.REVOKED,
+    ),
+}
+
+
+def _money_text(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".")
+
+
+def _pk(obj: Any) -> int:
+    return obj.pk if hasattr(obj, "pk") else int(obj)
+
+
+# --- authorizations: content, checks, events ----------------------------------------
+
+
+def authorization_content(authorization: AutopayAuthorization, codes: list[str] | None = None) -> dict:
+    """The signable content: what the signatures bind to (RFC 8785 canonical JSON)."""
+    a = authorization
+    if codes is None:
+        codes = [c.customer_code for c in a.customer_codes.all()]
+    line = a.budget_line
+    return {
+        "document": "autopay_authorization",
+        "id": a.pk,
+        "unit": a.unit.code,
+        "supplier": a.supplier.code,
+        "customer_codes": sorted(codes),
+        "budget_line": (
+            {"id": line.pk, "fiscal_year": line.fiscal_year, "classification": line.classification} if line else None
+        ),
+        "deposit_account": a.deposit_account.number if a.deposit_account_id else None,
+        "cap_per_invoice": a.cap_per_invoice,
+        "cap_per_month": a.cap_per_month,
+        "valid_from": a.valid_from.isoformat(),
+        "valid_to": a.valid_to.isoformat(),
+    }
+
+
+def authorization_content_hash(authorization: AutopayAuthorization, codes: list[str] | None = None) -> str:
+    from vouchers.canonical import content_hash
+
+    return content_hash(authorization_content(authorization, codes))
+
+
+def _lock(authorization: AutopayAuthorization | int) -> AutopayAuthorization:
+    try:
+        return (
+            AutopayAuthorization.objects.select_for_update(of=("self",))
+            .select_related("unit", "supplier", "budget_line", "deposit_account")
+            .get(pk=_pk(authorization))
+        )
+    except AutopayAuthorization.DoesNotExist:
+        raise NotFound() from None
+
+
+def _require_unit_role(actor: User, unit: Organisation, *roles: str) -> None:
+    if not (actor.is_superuser or user_has_unit_role(actor, unit, *roles)):
+        raise PermissionDenied(_("Bạn không có vai trò phù hợp tại đơn vị này để thực hiện thao tác."))
+
+
+def _check_transition(authorization: AutopayAuthorization, action: str) -> str:
+    allowed, to_status = TRANSITIONS[action]
+    if authorization.status not in allowed:
+        raise ApplicationError(
+            "invalid_transition",
+            _("Không thể thực hiện thao tác này khi ủy quyền đang ở trạng thái “%(status)s”.")
+            % {"status": AuthorizationStatus(authorization.status).label},
+        )
+    return to_status
+
+
+def _authorization_recipients(authorization: AutopayAuthorization) -> list[int]:
+    ids = set(
+        Membership.objects.filter(
+            organisation_id=authorization.unit_id, role__in=SIGNER_ROLES, is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    ids.add(authorization.created_by_id)
+    return sorted(ids)
+
+
+def _event(
+    authorization: AutopayAuthorization, *, actor: User | None, action: str, from_status: str, to_status: str,
+    note: str = "", data: dict | None = None,
+) -> AutopayEvent:
+    event = AutopayEvent.objects.create(
+        authorization=authorization, actor=actor, action=action, from_status=from_status, to_status=to_status,
+        note=(note or "")[:4000], data=data or {},
+    )
+    if from_status != to_status:
+        with translation.override(settings.LANGUAGE_CODE):
+            title = _("Ủy quyền thanh toán tự động UQ-%(id)s (%(supplier)s): %(status)s") % {
+                "id": authorization.pk, "supplier": authorization.supplier.name,
+                "status": AuthorizationStatus(to_status).label,
+            }
+        notifications_write(
+            [
+                Notification(
+                    user_id=user_id, kind=NotificationKind.AUTOPAY, title=title[:255],
+                    body=title + (f" — {note}" if note else ""), unit_id=authorization.unit_id,
+                    data={"authorization_id": authorization.pk, "status": to_status, "from_status": from_status,
+                          "action": action, "note": (note or "")[:500]},
+                )
+                for user_id in _authorization_recipients(authorization)
+            ]
+        )
+    return event
+
+
+def _move(
+    authorization: AutopayAuthorization, action: str, *, actor: User, fields: Mapping[str, Any], note: str = "",
+    data: dict | None = None,
+) -> AutopayEvent:
+    to_status = _check_transition(authorization, action)
+    from_status = authorization.status
+    authorization.status = to_status
+    for name, value in fields.items():
+        setattr(authorization, name, value)
+    authorization.save(update_fields=["status", "updated_at", *fields])
+    return _event(authorization, actor=actor, action=action, from_status=from_status, to_status=to_status,
+                  note=note, data=data)
+
+
+def _int_amount(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_AMOUNT:
+        raise ValidationFailed(
+            _("Số tiền phải là số nguyên dương (đồng)."), fields={name: [_("Phải là số nguyên dương (đồng).")]}
+        )
+    return value
+
+
+def _date(value: Any, name: str) -> date:
+    parsed = value if isinstance(value, date) and not isinstance(value, datetime) else None
+    if parsed is None and isinstance(value, str):
+        try:
+            parsed = parse_date(value)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise ValidationFailed(_("Ngày không hợp lệ (YYYY-MM-DD)."), fields={name: [_("Ngày không hợp lệ.")]})
+    return parsed
+
+
+def _clean_codes(codes: Any) -> list[str]:
+    if not isinstance(codes, list | tuple) or not codes or len(codes) > MAX_CUSTOMER_CODES:
+        raise ValidationFailed(
+            _("Cần từ 1 đến %(max)s mã khách hàng.") % {"max": MAX_CUSTOMER_CODES},
+            fields={"customer_codes": [_("Cần ít nhất một mã khách hàng.")]},
+        )
+    cleaned = []
+    for code in codes:
+        if not isinstance(code, str) or not CUSTOMER_CODE.fullmatch(code.strip()):
+            raise ValidationFailed(
+                _("Mã khách hàng chỉ gồm chữ, số, dấu chấm, gạch (tối đa 40 ký tự)."),
+                fields={"customer_codes": [str(code)[:50]]},
+            )
+        cleaned.append(code.strip())
+    if len(set(cleaned)) != len(cleaned):
+        raise ValidationFailed(_("Mã khách hàng bị trùng."), fields={"customer_codes": [_("Trùng mã.")]})
+    return sorted(cleaned)
+
+
+def _clean_supplier(supplier: Any) -> Organisation:
+    if isinstance(supplier, Organisation):
+        org = supplier if supplier.kind == OrgKind.SUPPLIER and supplier.is_active else None
+    else:
+        org = Organisation.objects.filter(kind=OrgKind.SUPPLIER, code=str(supplier), is_active=True).first()
+    if org is None:
+        raise ValidationFailed(_("Không tìm thấy nhà cung cấp."), fields={"supplier": [str(supplier)[:50]]})
+    return org
+
+
+def _clean_funding(
+    unit: Organisation, budget_line: Any, deposit_account: Any
+) -> tuple[BudgetLine | None, Account | None]:
+    if (budget_line in (None, "")) == (deposit_account in (None, "")):
+        raise ValidationFailed(
+            _("Chọn đúng một nguồn chi: một dòng dự toán hoặc một tài khoản tiền gửi của đơn vị."),
+            fields={"budget_line": [_("Chọn dòng dự toán hoặc tài khoản tiền gửi.")]},
+        )
+    if budget_line not in (None, ""):
+        try:
+            line = BudgetLine.objects.filter(pk=_pk(budget_line), unit=unit).first()
+        except (TypeError, ValueError):
+            line = None
+        if line is None:
+            raise ValidationFailed(
+                _("Dòng dự toán không thuộc đơn vị."), fields={"budget_line": [_("Không tìm thấy.")]}
+            )
+        return line, None
+    try:
+        account = Account.objects.filter(pk=_pk(deposit_account), unit=unit, kind=AccountKind.DEPOSIT).first()
+    except (TypeError, ValueError):
+        account = None
+    if account is None:
+        raise ValidationFailed(
+            _("Tài khoản tiền gửi không thuộc đơn vị."), fields={"deposit_account": [_("Không tìm thấy.")]}
+        )
+    return None, account
+
+
+def _check_terms(a: AutopayAuthorization) -> None:
+    if a.cap_per_month < a.cap_per_invoice:
+        raise ValidationFailed(
+            _("Hạn mức mỗi tháng phải không nhỏ hơn hạn mức mỗi hóa đơn."),
+            fields={"cap_per_month": [_("Nhỏ hơn hạn mức mỗi hóa đơn.")]},
+        )
+    if a.valid_to < a.valid_from:
+        raise ValidationFailed(
+            _("Ngày hết hiệu lực phải sau ngày bắt đầu."), fields={"valid_to": [_("Trước ngày bắt đầu.")]}
+        )
+    if a.budget_line_id and not (a.valid_from.year == a.valid_to.year == a.budget_line.fiscal_year):
+        raise ValidationFailed(
+            _("Ủy quyền chi từ dòng dự toán năm %(year)s chỉ có hiệu lực trong năm ngân sách đó.")
+            % {"year": a.budget_line.fiscal_year},
+            fields={"valid_to": [_("Ngoài năm ngân sách của dòng dự toán.")]},
+        )
+
+
+def _recompute_content(a: AutopayAuthorization, codes: list[str] | None = None) -> bool:
+    """Store the current content hash; when it changed, void the live signatures."""
+    new_hash = authorization_content_hash(a, codes)
+    if new_hash == a.content_hash:
+        return False
+    a.content_hash = new_hash
+    a.content_version = F("content_version") + 1
+    a.save(update_fields=["content_hash", "content_version", "updated_at"])
+    a.refresh_from_db(fields=["content_version"])
+    a.signatures.filter(voided_at__isnull=True).update(voided_at=timezone.now())
+    return True
+
+
+# --- authorizations: the actions -----------------------------------------------------
+
+
+def authorization_create(
+    *,
+    actor: User,
+    unit: Organisation,
+    supplier: Organisation | str,
+    customer_codes: list[str],
+    budget_line: BudgetLine | int | None = None,
+    deposit_account: Account | int | None = None,
+    cap_per_invoice: int,
+    cap_per_month: int,
+    valid_from: date | str,
+    valid_to: date | str,
+) -> AutopayAuthorization:
+    """A unit user drafts an authorization (status `draft`)."""
+    _require_unit_role(actor, unit, *UNIT_ROLES)
+    supplier = _clean_supplier(supplier)
+    codes = _clean_codes(customer_codes)
+    line, account = _clean_funding(unit, budget_line, deposit_account)
+    a = AutopayAuthorization(
+        unit=unit, supplier=supplier, budget_line=line, deposit_account=account,
+        cap_per_invoice=_int_amount(cap_per_invoice, "cap_per_invoice"),
+        cap_per_month=_int_amount(cap_per_month, "cap_per_month"),
+        valid_from=_date(valid_from, "valid_from"), valid_to=_date(valid_to, "valid_to"), created_by=actor,
+    )
+    _check_terms(a)
+    with transaction.atomic():
+        a.save(force_insert=True)
+        AuthorizationCustomerCode.objects.bulk_create(
+            [AuthorizationCustomerCode(authorization=a, supplier=supplier, customer_code=c) for c in codes]
+        )
+        a.content_hash = authorization_content_hash(a, codes)
+        a.save(update_fields=["content_hash"])
+        _event(a, actor=actor, action="create", from_status="", to_status=AuthorizationStatus.DRAFT,
+               data={"content_hash": a.content_hash})
+    return a
+
+
+def authorization_update(
+    *, actor: User, authorization: AutopayAuthorization | int, data: Mapping[str, Any]
+) -> AutopayAuthorization:
+    """Change a draft. Any change of content voids the signatures made before."""
+    unknown = set(data) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationFailed(
+            _("Không sửa được các trường: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            fields={f: [_("Không sửa được.")] for f in sorted(unknown)},
+        )
+    with transaction.atomic():
+        a = _lock(authorization)
+        _require_unit_role(actor, a.unit, *UNIT_ROLES)
+        if a.status != AuthorizationStatus.DRAFT:
+            raise ApplicationError("invalid_transition", _("Chỉ sửa được ủy quyền đang ở trạng thái nháp."))
+        update: list[str] = []
+        if "budget_line" in data or "deposit_account" in data:
+            a.budget_line, a.deposit_account = _clean_funding(
+                a.unit, data.get("budget_line"), data.get("deposit_account")
+            )
+            update += ["budget_line", "deposit_account"]
+        for name in ("cap_per_invoice", "cap_per_month"):
+            if name in data:
+                setattr(a, name, _int_amount(data[name], name))
+                update.append(name)
+        for name in ("valid_from", "valid_to"):
+            if name in data:
+                setattr(a, name, _date(data[name], name))
+                update.append(name)
+        _check_terms(a)
+        codes = None
+        if "customer_codes" in data:
+            codes = _clean_codes(data["customer_codes"])
+            a.customer_codes.all().delete()
+            AuthorizationCustomerCode.objects.bulk_create(
+                [AuthorizationCustomerCode(authorization=a, supplier=a.supplier, customer_code=c) for c in codes]
+            )
+        if update:
+            a.save(update_fields=[*update, "updated_at"])
+        before = a.content_hash
+        if _recompute_content(a, codes):
+            _event(a, actor=actor, action="update", from_status=a.status, to_status=a.status,
+                   data={"fields": sorted(data), "content_hash": a.content_hash, "previous_hash": before})
+    return a
+
+
+def _signature_verifies(key: SigningKey, content_hash: str, signature: Any) -> bool:
+    return isinstance(signature, str) and crypto.verify_signature(
+        crypto.decode_public_key(key.public_key), bytes.fromhex(content_hash), signature
+    )
+
+
+def authorization_sign(
+    *, actor: User, authorization: AutopayAuthorization | int, key_id: int, signature: str
+) -> AuthorizationSignature:
+    """The actor signs the current content hash with an approved key of the
+    unit; the key's role decides which of the two signatures it is. The chief
+    accountant signs first, the account holder last."""
+    with transaction.atomic():
+        a = _lock(authorization)
+        try:
+            key = SigningKey.objects.filter(pk=int(key_id), user=actor).first()
+        except (TypeError, ValueError):
+            key = None
+        if key is None:
+            raise ValidationFailed(_("Không tìm thấy khóa ký của bạn."), fields={"key_id": [_("Không tìm thấy.")]})
+        if key.unit_id != a.unit_id:
+            raise ApplicationError("signature_invalid", _("Khóa ký này không được đăng ký cho đơn vị của ủy quyền."))
+        if key.status != SigningKeyStatus.APPROVED:
+            raise ApplicationError(
+                "signature_invalid", _("Khóa ký chưa được kho bạc duyệt hoặc đã bị thu hồi: không ký được.")
+            )
+        _require_unit_role(actor, a.unit, key.role)
+        if a.status != AuthorizationStatus.DRAFT:
+            raise ApplicationError("invalid_transition", _("Chỉ ký được ủy quyền đang ở trạng thái nháp."))
+        current = authorization_content_hash(a)
+        if current != a.content_hash:
+            a.content_hash = current
+            a.save(update_fields=["content_hash"])
+        live = {s.role: s for s in a.signatures.filter(voided_at__isnull=True)}
+        mine = live.get(key.role)
+        if mine and mine.key_id == key.pk and mine.content_hash == current and mine.signature == signature:
+            return mine  # a repeat
+        if not _signature_verifies(key, current, signature):
+            raise ApplicationError(
+                "signature_invalid",
+                _("Chữ ký không hợp lệ: phải là chữ ký Ed25519 (base64) trên 32 byte của mã băm nội dung hiện tại."),
+            )
+        other = live.get(Role.ACCOUNT_HOLDER if key.role == Role.CHIEF_ACCOUNTANT else Role.CHIEF_ACCOUNTANT)
+        if other is not None and other.signer_id == actor.pk:
+            raise ApplicationError(
+                "same_person", _("Một người không được ký cả với vai trò kế toán trưởng và chủ tài khoản.")
+            )
+        if key.role == Role.ACCOUNT_HOLDER and other is None:
+            raise ApplicationError(
+                "signatures_missing", _("Kế toán trưởng phải ký trước; chủ tài khoản ký sau cùng và gửi.")
+            )
+        now = timezone.now()
+        if mine is not None:
+            mine.voided_at = now
+            mine.save(update_fields=["voided_at"])
+        sig = AuthorizationSignature.objects.create(
+            authorization=a, key=key, signer=actor, role=key.role, content_hash=current, signature=signature,
+            signed_at=now,
+        )
+        _event(a, actor=actor, action="sign", from_status=a.status, to_status=a.status,
+               data={"role": key.role, "key_fingerprint": key.fingerprint, "content_hash": current})
+    return sig
+
+
+def _verify_live_signatures(a: AutopayAuthorization) -> dict[str, AuthorizationSignature]:
+    """Both live signatures, each verified again now on the current content."""
+    current = authorization_content_hash(a)
+    live = {s.role: s for s in a.signatures.filter(voided_at__isnull=True).select_related("key")}
+    missing = [role for role in SIGNATURE_ROLES if role not in live]
+    if missing:
+        raise ApplicationError(
+            "signatures_missing",
+            _("Ủy quyền chưa đủ hai chữ ký (thiếu: %(roles)s).")
+            % {"roles": ", ".join(str(Role(r).label) for r in missing)},
+        )
+    for role in SIGNATURE_ROLES:
+        sig = live[role]
+        key = sig.key
+        if not (
+            sig.content_hash == current
+            and key.status == SigningKeyStatus.APPROVED
+            and key.unit_id == a.unit_id
+            and key.role == role
+            and _signature_verifies(key, current, sig.signature)
+        ):
+            raise ApplicationError(
+                "signature_invalid",
+                _("Chữ ký của %(role)s không hợp lệ trên nội dung hiện tại của ủy quyền.") % {"role": Role(role).label},
+            )
+    return live
+
+
+def _codes_taken(a: AutopayAuthorization) -> list[str]:
+    mine = AuthorizationCustomerCode.objects.filter(authorization=a).values("customer_code")
+    return sorted(
+        AuthorizationCustomerCode.objects.filter(supplier_id=a.supplier_id, active=True, customer_code__in=mine)
+        .exclude(authorization=a)
+        .values_list("customer_code", flat=True)
+    )
+
+
+def _code_taken_error(codes: list[str]) -> ApplicationError:
+    return ApplicationError(
+        "customer_code_taken",
+        _("Mã khách hàng %(codes)s đang thuộc một ủy quyền khác còn hiệu lực: thu hồi ủy quyền đó trước.")
+        % {"codes": ", ".join(codes)},
+        fields={"customer_codes": codes},
+    )
+
+
+def authorization_submit(*, actor: User, authorization: AutopayAuthorization | int) -> AutopayAuthorization:
+    """The account holder sends the signed authorization to the treasury."""
+    with transaction.atomic():
+        a = _lock(authorization)
+        _require_unit_role(actor, a.unit, Role.ACCOUNT_HOLDER)
+        if a.status == AuthorizationStatus.SUBMITTED and a.submitted_by_id == actor.pk:
+            return a  # a repeat
+        _check_transition(a, "submit")
+        _check_terms(a)
+        _verify_live_signatures(a)
+        taken = _codes_taken(a)
+        if taken:
+            raise _code_taken_error(taken)
+        _move(a, "submit", actor=actor, fields={"submitted_by": actor, "submitted_at": timezone.now()},
+              data={"content_hash": a.content_hash})
+    return a
+
+
+def _require_admin_over(actor: User, unit: Organisation) -> None:
+    if not (actor.is_superuser or user_has_treasury_role_over(actor, unit, Role.ADMINISTRATOR)):
+        raise PermissionDenied(_("Chỉ quản trị kho bạc quản lý đơn vị mới xác nhận được ủy quyền."))
+
+
+def authorization_confirm(
+    *, actor: User, authorization: AutopayAuthorization | int, note: str = ""
+) -> AutopayAuthorization:
+    """A treasury administrator over the unit's office confirms it: `active`.
+    The signatures are verified again; a customer code held by another active
+    authorization is refused (`customer_code_taken`; the database's partial
+    unique index is the backstop)."""
+    with transaction.atomic():
+        a = _lock(authorization)
+        _require_admin_over(actor, a.unit)
+        if a.status == AuthorizationStatus.ACTIVE and a.confirmed_by_id == actor.pk:
+            return a
+        _check_transition(a, "confirm")
+        _verify_live_signatures(a)
+        taken = _codes_taken(a)
+        if taken:
+            raise _code_taken_error(taken)
+        try:
+            with transaction.atomic():
+                AuthorizationCustomerCode.objects.filter(authorization=a).update(active=True)
+        except IntegrityError:  # a concurrent confirmation took a code first
+            raise _code_taken_error(_codes_taken(a)) from None
+        _move(a, "confirm", actor=actor, fields={"confirmed_by": actor, "confirmed_at": timezone.now()}, note=note)
+    return a
+
+
+def authorization_reject(
+    *, actor: User, authorization: AutopayAuthorization | int, note: str
+) -> AutopayAuthorization:
+    """A treasury administrator refuses a submitted authorization, with the reason."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed(_("Cần ghi lý do từ chối."), fields={"note": [_("Bắt buộc.")]})
+    with transaction.atomic():
+        a = _lock(authorization)
+        _require_admin_over(actor, a.unit)
+        if a.status == AuthorizationStatus.REJECTED:
+            return a
+        _move(a, "reject", actor=actor, fields={}, note=note)
+    return a
+
+
+def authorization_revoke(
+    *, actor: User, authorization: AutopayAuthorization | int, note: str = ""
+) -> AutopayAuthorization:
+    """The unit's chief accountant or account holder ends it (`revoked`): no
+    invoice is paid under it from now on."""
+    with transaction.atomic():
+        a = _lock(authorization)
+        _require_unit_role(actor, a.unit, *SIGNER_ROLES)
+        if a.status == AuthorizationStatus.REVOKED:
+            return a
+        _check_transition(a, "revoke")
+        AuthorizationCustomerCode.objects.filter(authorization=a, active=True).update(active=False)
+        _move(a, "revoke", actor=actor, fields={"revoked_by": actor, "revoked_at": timezone.now()}, note=note)
+    return a
+
+
+# --- supplier invoices --------------------------------------------------------------
+
+
+def _actor_supplier(actor: User, supplier: Organisation | str | None) -> Organisation:
+    from accounts.selectors import organisations_with_role
+
+    suppliers = [o for o in organisations_with_role(actor, Role.SUPPLIER_CLERK) if o.kind == OrgKind.SUPPLIER]
+    if supplier is not None:
+        code = supplier.code if isinstance(supplier, Organisation) else str(supplier)
+        suppliers = [o for o in suppliers if o.code == code]
+    if not suppliers:
+        raise PermissionDenied(_("Chỉ nhân viên của nhà cung cấp mới gửi được hóa đơn."))
+    if len(suppliers) > 1:
+        raise ValidationFailed(
+            _("Bạn làm việc cho nhiều nhà cung cấp: ghi rõ mã nhà cung cấp."), fields={"supplier": [_("Bắt buộc.")]}
+        )
+    return suppliers[0]
+
+
+def _clean_invoice(
+    invoice_number: Any, customer_code: Any, period: Any, amount: Any, issued_at: Any
+) -> tuple[str, str, str, int, datetime]:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(invoice_number, str) or not INVOICE_NUMBER.fullmatch(invoice_number.strip()):
+        errors["invoice_number"] = [_("Số hóa đơn gồm chữ, số, . _ / - (tối đa 60 ký tự).")]
+    if not isinstance(customer_code, str) or not CUSTOMER_CODE.fullmatch(customer_code.strip()):
+        errors["customer_code"] = [_("Mã khách hàng gồm chữ, số, . _ - (tối đa 40 ký tự).")]
+    if not isinstance(period, str) or not PERIOD.fullmatch(period):
+        errors["period"] = [_("Kỳ cước có dạng YYYY-MM.")]
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+        errors["amount"] = [_("Phải là số nguyên dương (đồng).")]
+    issued = issued_at if isinstance(issued_at, datetime) else None
+    if issued is None and isinstance(issued_at, str):
+        try:
+            issued = parse_datetime(issued_at)
+        except ValueError:
+            issued = None
+    if issued is None or timezone.is_naive(issued):
+        errors["issued_at"] = [_("Thời điểm phát hành theo ISO 8601, có múi giờ.")]
+    if errors:
+        raise ValidationFailed(_("Hóa đơn không hợp lệ."), fields=errors)
+    return invoice_number.strip(), customer_code.strip(), period, amount, issued  # type: ignore[return-value]
+
+
+def supplier_invoice_receive(
+    *,
+    actor: User,
+    invoice_number: str,
+    customer_code: str,
+    period: str,
+    amount: int,
+    issued_at: datetime | str,
+    supplier: Organisation | str | None = None,
+) -> tuple[SupplierInvoice, bool]:
+    """A supplier clerk sends an invoice for automatic payment (status
+    `pending`). Returns (invoice, created): the same invoice number again with
+    the same content returns the first invoice; with another content it is
+    `idempotency_conflict` (409)."""
+    supplier = _actor_supplier(actor, supplier)
+    number, code, period, amount, issued = _clean_invoice(invoice_number, customer_code, period, amount, issued_at)
+    if not SupplierCollectionAccount.objects.filter(supplier=supplier).exists():
+        raise ApplicationError(
+            "collection_account_missing",
+            _("Kho bạc chưa đăng ký tài khoản nhận tiền của nhà cung cấp: chưa nhận được hóa đơn."),
+        )
+    existing = SupplierInvoice.objects.filter(supplier=supplier, invoice_number=number).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                invoice = SupplierInvoice.objects.create(
+                    supplier=supplier, invoice_number=number, customer_code=code, period=period, amount=amount,
+                    issued_at=issued, received_by=actor,
+                )
+                AutopayEvent.objects.create(
+                    invoice=invoice, actor=actor, action="receive", to_status=InvoiceStatus.PENDING,
+                    data={"amount": amount, "period": period, "customer_code": code},
+                )
+            return invoice, True
+        except IntegrityError:  # the same number sent twice at once: the first one won
+            existing = SupplierInvoice.objects.get(supplier=supplier, invoice_number=number)
+    if (existing.customer_code, existing.period, existing.amount, existing.issued_at) != (code, period, amount, issued):
+        raise ApplicationError(
+            "idempotency_conflict",
+            _("Hóa đơn số %(number)s đã được gửi với nội dung khác.") % {"number": number},
+            fields={"invoice_number": [number], "invoice_id": existing.pk},
+        )
+    return existing, False
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Decision:
+    invoice: dict
+    auth: AutopayAuthorization | None = None
+    unit_id: int | None = None
+    code: str = ""  # exception code; "" when paid
+    reason: str = ""
+
+
+@dataclass
+class _Batch:
+    invoices: list[dict]
+    decisions: list[_Decision] = field(default_factory=list)
+
+
+def _reason(code: str, **kw: Any) -> str:
+    texts = {
+        ExceptionCode.NO_AUTHORIZATION: _(
+            "Không có ủy quyền thanh toán tự động còn hiệu lực cho mã khách hàng %(customer)s vào ngày phát hành "
+            "hóa đơn."
+        ),
+        "over_cap_invoice": _(
+            "Số tiền %(amount)s đồng vượt hạn mức mỗi hóa đơn %(cap)s đồng của ủy quyền UQ-%(auth)s."
+        ),
+        "over_cap_month": _(
+            "Kỳ %(period)s đã thanh toán %(paid)s đồng theo ủy quyền UQ-%(auth)s; thêm %(amount)s đồng sẽ vượt "
+            "hạn mức tháng %(cap)s đồng."
+        ),
+        ExceptionCode.DUPLICATE_PERIOD: _("Kỳ cước %(period)s của mã khách hàng %(customer)s đã được thanh toán."),
+        ExceptionCode.AMOUNT_ANOMALY: _(
+            "Số tiền %(amount)s đồng cao hơn %(factor)s lần trung vị %(median)s đồng của %(n)s kỳ đã thanh toán "
+            "gần nhất."
+        ),
+        "insufficient_budget": _(
+            "Dòng dự toán %(line)s không đủ: còn khả dụng %(available)s đồng, hóa đơn cần %(amount)s đồng."
+        ),
+        "insufficient_balance": _(
+            "Số dư khả dụng của tài khoản %(account)s (%(available)s đồng) không đủ để trả %(amount)s đồng."
+        ),
+        PROCESSING_ERROR: _("Không xử lý được hóa đơn do lỗi hệ thống; kho bạc sẽ kiểm tra."),
+    }
+    plain = ("auth", "factor", "n")
+    values = {k: _money_text(v) if isinstance(v, int) and k not in plain else v for k, v in kw.items()}
+    return texts[code] % values
+
+
+def _clearing_accounts(banks: set[int]) -> dict[int, Account]:
+    from payments.models import Bank
+
+    return {bank.pk: ledger.bank_clearing_account(bank) for bank in Bank.objects.filter(pk__in=banks)}
+
+
+def _sync_estimates(auths: list[AutopayAuthorization]) -> None:
+    """Post any allocation of the charged units' budget lines the ledger does not
+    hold yet (usually none: one query), so estimate accounts hold allocated − paid."""
+    units = {a.unit_id for a in auths if a.budget_line_id}
+    if not units:
+        return
+    posted = Transfer.objects.filter(key=Concat(Value("allocate:"), Cast(OuterRef("pk"), output_field=CharField())))
+    missing = list(
+        BudgetMovement.objects.filter(kind=BudgetMovementKind.ALLOCATE, budget_line__unit_id__in=units)
+        .exclude(Exists(posted))
+        .select_related("budget_line__unit", "actor")
+        .order_by("id")
+    )
+    for movement in missing:
+        ledger.estimate_allocation_post(movement=movement)
+
+
+def _funding_account_numbers(auths: list[AutopayAuthorization]) -> dict[int, str]:
+    return {
+        a.pk: ledger.estimate_account_number(a.unit, a.budget_line.budget_level)
+        for a in auths
+        if a.budget_line_id
+    }
+
+
+def _settle(invoices: list[dict], run: AutopayRun, now: datetime) -> tuple[int, int, int]:
+    """Decide and write one batch of claimed (locked) invoices, inside the
+    caller's transaction. Returns (paid, excepted, paid amount)."""
+    suppliers = {i["supplier_id"] for i in invoices}
+    codes = {i["customer_code"] for i in invoices}
+    periods = {i["period"] for i in invoices}
+
+    # 1. The active authorizations of these customer codes, locked in id order:
+    #    month caps are counted under this lock, so two batches cannot both
+    #    spend the same month's room.
+    by_code: dict[tuple[int, str], int] = {}
+    for supplier_id, code, auth_id in AuthorizationCustomerCode.objects.filter(
+        active=True, supplier_id__in=suppliers, customer_code__in=codes
+    ).values_list("supplier_id", "customer_code", "authorization_id"):
+        by_code[(supplier_id, code)] = auth_id
+    auths = {
+        a.pk: a
+        for a in AutopayAuthorization.objects.select_for_update(of=("self",))
+        .filter(pk__in=set(by_code.values()), status=AuthorizationStatus.ACTIVE)
+        .select_related("unit", "supplier", "budget_line", "deposit_account")
+        .order_by("pk")
+    }
+    # Who sees an invoice nobody authorizes now: the unit that authorized its code last.
+    unknown = {(i["supplier_id"], i["customer_code"]) for i in invoices} - {
+        k for k, v in by_code.items() if v in auths
+    }
+    last_unit: dict[tuple[int, str], int] = {}
+    if unknown:
+        for supplier_id, code, unit_id in (
+            AuthorizationCustomerCode.objects.filter(
+                supplier_id__in={s for s, _c in unknown}, customer_code__in={c for _s, c in unknown}
+            )
+            .exclude(authorization__status=AuthorizationStatus.DRAFT)
+            .order_by("authorization_id")
+            .values_list("supplier_id", "customer_code", "authorization__unit_id")
+        ):
+            last_unit[(supplier_id, code)] = unit_id
+
+    # 2. What was paid before: periods, month totals, each code's recent amounts.
+    paid_periods = set(
+        SupplierInvoice.objects.filter(
+            status=InvoiceStatus.PAID, supplier_id__in=suppliers, customer_code__in=codes, period__in=periods
+        ).values_list("supplier_id", "customer_code", "period")
+    )
+    month_paid: dict[tuple[int, str], int] = defaultdict(int)
+    if auths:
+        for auth_id, period, total in (
+            SupplierInvoice.objects.filter(status=InvoiceStatus.PAID, authorization_id__in=auths, period__in=periods)
+            .order_by()
+            .values("authorization_id", "period")
+            .annotate(total=Sum("amount"))
+            .values_list("authorization_id", "period", "total")
+        ):
+            month_paid[(auth_id, period)] = total
+    history: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for supplier_id, code, amount in (
+        SupplierInvoice.objects.filter(status=InvoiceStatus.PAID, supplier_id__in=suppliers, customer_code__in=codes)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("supplier_id"), F("customer_code")], order_by=F("period").desc())
+        )
+        .filter(rank__lte=ANOMALY_HISTORY)
+        .values_list("supplier_id", "customer_code", "amount")
+    ):
+        history[(supplier_id, code)].append(amount)
+
+    # 3. The money: accounts (funding and clearing) locked in id order, then budget lines.
+    auth_list = list(auths.values())
+    _sync_estimates(auth_list)
+    estimate_numbers = _funding_account_numbers(auth_list)
+    collection = {
+        c.supplier_id: c
+        for c in SupplierCollectionAccount.objects.filter(supplier_id__in={a.supplier_id for a in auth_list})
+        .select_related("bank")
+    }
+    clearing = _clearing_accounts({c.bank_id for c in collection.values()})
+    numbers = set(estimate_numbers.values())
+    existing = set(Account.objects.filter(number__in=numbers).values_list("number", flat=True)) if numbers else set()
+    for a in auth_list:
+        if a.budget_line_id and estimate_numbers[a.pk] not in existing:
+            ledger.account_open(actor=None, unit=a.unit, kind=AccountKind.ESTIMATE, level=a.budget_line.budget_level)
+    account_filter = Q(pk__in={a.deposit_account_id for a in auth_list if a.deposit_account_id}) | Q(
+        pk__in={acc.pk for acc in clearing.values()}
+    )
+    if numbers:
+        account_filter |= Q(number__in=numbers)
+    accounts = {
+        row["id"]: row
+        for row in Account.objects.select_for_update()
+        .filter(account_filter)
+        .order_by("pk")
+        .values("id", "number", "name", "balance", "allow_negative", "unit_id")
+    } if auth_list else {}
+    account_by_number = {row["number"]: row["id"] for row in accounts.values()}
+    lines = {
+        row["id"]: row
+        for row in BudgetLine.objects.select_for_update()
+        .filter(pk__in={a.budget_line_id for a in auth_list if a.budget_line_id})
+        .order_by("pk")
+        .values("id", "allocated", "reserved", "spent", "ndkt", "chapter", "sector", "funding_source", "programme",
+                "budget_level")
+    } if auth_list else {}
+    committed: dict[int, int] = {}
+    deposit_ids = {a.deposit_account_id for a in auth_list if a.deposit_account_id}
+    if deposit_ids:
+        from vouchers.models import OPEN_STATUSES, Voucher
+
+        committed = dict(
+            Voucher.objects.filter(deposit_account_id__in=deposit_ids, status__in=list(OPEN_STATUSES))
+            .order_by()
+            .values("deposit_account_id")
+            .annotate(total=Sum("total_amount"))
+            .values_list("deposit_account_id", "total")
+        )
+
+    # 4. Decide, in claim order, with running totals.
+    tz = timezone.get_current_timezone()
+    balance = {pk: row["balance"] for pk, row in accounts.items()}
+    available = {pk: row["allocated"] - row["reserved"] - row["spent"] for pk, row in lines.items()}
+    paid: list[tuple[dict, AutopayAuthorization, int, int]] = []  # invoice, auth, debit id, credit id
+    excepted: list[_Decision] = []
+    for inv in invoices:
+        key = (inv["supplier_id"], inv["customer_code"])
+        auth = auths.get(by_code.get(key, 0))
+        amount, period = inv["amount"], inv["period"]
+        issued_day = inv["issued_at"].astimezone(tz).date()
+        if auth is None or not auth.valid_from <= issued_day <= auth.valid_to:
+            excepted.append(_Decision(inv, auth, auth.unit_id if auth else last_unit.get(key),
+                                      ExceptionCode.NO_AUTHORIZATION,
+                                      _reason(ExceptionCode.NO_AUTHORIZATION, customer=inv["customer_code"])))
+            continue
+        decision = _Decision(inv, auth, auth.unit_id)
+        past = history.get(key, [])
+        if (*key, period) in paid_periods:
+            decision.code = ExceptionCode.DUPLICATE_PERIOD
+            decision.reason = _reason(ExceptionCode.DUPLICATE_PERIOD, period=period, customer=inv["customer_code"])
+        elif amount > auth.cap_per_invoice:
+            decision.code = ExceptionCode.OVER_CAP
+            decision.reason = _reason("over_cap_invoice", amount=amount, cap=auth.cap_per_invoice, auth=auth.pk)
+        elif month_paid[(auth.pk, period)] + amount > auth.cap_per_month:
+            decision.code = ExceptionCode.OVER_CAP
+            decision.reason = _reason(
+                "over_cap_month", period=period, paid=month_paid[(auth.pk, period)], amount=amount,
+                cap=auth.cap_per_month, auth=auth.pk,
+            )
+        elif len(past) >= ANOMALY_MIN_HISTORY and amount > ANOMALY_FACTOR * statistics.median(past):
+            decision.code = ExceptionCode.AMOUNT_ANOMALY
+            decision.reason = _reason(
+                ExceptionCode.AMOUNT_ANOMALY, amount=amount, factor=ANOMALY_FACTOR,
+                median=int(statistics.median(past)), n=len(past),
+            )
+        else:
+            bank_account = collection.get(auth.supplier_id)
+            credit_id = clearing[bank_account.bank_id].pk if bank_account else None
+            if auth.budget_line_id:
+                debit_id = account_by_number.get(estimate_numbers[auth.pk])
+                line_id = auth.budget_line_id
+                if available.get(line_id, 0) < amount or balance.get(debit_id, 0) < amount:
+                    row = lines.get(line_id) or {}
+                    decision.code = ExceptionCode.INSUFFICIENT_BUDGET
+                    decision.reason = _reason(
+                        "insufficient_budget", line=auth.budget_line.classification,
+                        available=max(available.get(line_id, 0), 0), amount=amount,
+                    ) if row else _reason(PROCESSING_ERROR)
+            else:
+                debit_id = auth.deposit_account_id
+                room = balance.get(debit_id, 0) - committed.get(debit_id, 0)
+                if room < amount:
+                    decision.code = ExceptionCode.INSUFFICIENT_BUDGET
+                    decision.reason = _reason(
+                        "insufficient_balance", account=auth.deposit_account.number, available=max(room, 0),
+                        amount=amount,
+                    )
+            if not decision.code and (credit_id is None or debit_id is None):
+                decision.code, decision.reason = PROCESSING_ERROR, _reason(PROCESSING_ERROR)
+            if not decision.code:
+                if auth.budget_line_id:
+                    available[auth.budget_line_id] -= amount
+                balance[debit_id] -= amount
+                balance[credit_id] += amount
+                month_paid[(auth.pk, period)] += amount
+                paid_periods.add((*key, period))
+                paid.append((inv, auth, debit_id, credit_id))
+                continue
+        excepted.append(decision)
+
+    _write(paid, excepted, accounts, lines, collection, run, now)
+    return len(paid), len(excepted), sum(inv["amount"] for inv, *_rest in paid)
+
+
+def _conditional_increments(model: type, column: str, deltas: dict[int, int], guard: Any) -> None:
+    """One UPDATE adding deltas[pk] to `column` of each row, only where
+    guard(pk, delta) holds; the row count must be every row."""
+    if not deltas:
+        return
+    condition = Q(pk__in=[])
+    for pk, delta in deltas.items():
+        condition |= Q(pk=pk) & guard(delta)
+    updated = model.objects.filter(condition).update(
+        **{column: F(column) + Case(*[When(pk=pk, then=Value(d)) for pk, d in deltas.items()],
+                                    output_field=BigIntegerField())}
+    )
+    if updated != len(deltas):
+        raise ApplicationError(
+            "autopay_write_refused", f"{model.__name__}.{column}: {updated} of {len(deltas)} rows moved", status=500
+        )
+
+
+def _write(
+    paid: list[tuple[dict, AutopayAuthorization, int, int]],
+    excepted: list[_Decision],
+    accounts: dict[int, dict],
+    lines: dict[int, dict],
+    collection: dict[int, SupplierCollectionAccount],
+    run: AutopayRun,
+    now: datetime,
+) -> None:
+    # Counters and balances: one conditional UPDATE per table (rows already locked).
+    line_spend: dict[int, int] = defaultdict(int)
+    account_delta: dict[int, int] = defaultdict(int)
+    for inv, auth, debit_id, credit_id in paid:
+        if auth.budget_line_id:
+            line_spend[auth.budget_line_id] += inv["amount"]
+        account_delta[debit_id] -= inv["amount"]
+        account_delta[credit_id] += inv["amount"]
+    _conditional_increments(
+        BudgetLine, "spent", line_spend, lambda d: Q(allocated__gte=F("reserved") + F("spent") + d)
+    )
+    _conditional_increments(
+        Account, "balance", account_delta, lambda d: Q(allow_negative=True) | Q(balance__gte=-d)
+    )
+
+    # Transfers with the balance each account had right after it.
+    running = {pk: row["balance"] for pk, row in accounts.items()}
+    transfers = []
+    for inv, auth, debit_id, credit_id in paid:
+        running[debit_id] -= inv["amount"]
+        running[credit_id] += inv["amount"]
+        bank_account = collection[auth.supplier_id]
+        transfers.append(
+            Transfer(
+                key=f"autopay:{inv['id']}", debit_account_id=debit_id, credit_account_id=credit_id,
+                amount=inv["amount"], kind=TransferKind.AUTOPAY,
+                description=f"Thanh toán tự động hóa đơn {inv['invoice_number']} kỳ {inv['period']} "
+                f"(mã KH {inv['customer_code']}, UQ-{auth.pk})"[:500],
+                counterparty_name=auth.supplier.name[:255], counterparty_account=bank_account.account_number,
+                debit_balance_after=running[debit_id], credit_balance_after=running[credit_id],
+            )
+        )
+    Transfer.objects.bulk_create(transfers)
+    BudgetMovement.objects.bulk_create(
+        [
+            BudgetMovement(
+                budget_line_id=auth.budget_line_id, kind=BudgetMovementKind.AUTOPAY, amount=inv["amount"],
+                key=f"autopay:{inv['id']}", note=f"{auth.supplier.code} {inv['invoice_number']}"[:255],
+            )
+            for inv, auth, _d, _c in paid
+            if auth.budget_line_id
+        ]
+    )
+
+    # The invoices: one UPDATE for the paid, one for the excepted.
+    rows = [
+        SupplierInvoice(
+            pk=inv["id"], status=InvoiceStatus.PAID, exception_code="", exception_reason="", unit_id=auth.unit_id,
+            authorization_id=auth.pk, transfer_id=t.pk, run_id=run.pk, settled_at=now,
+        )
+        for (inv, auth, _d, _c), t in zip(paid, transfers, strict=True)
+    ] + [
+        SupplierInvoice(
+            pk=d.invoice["id"], status=InvoiceStatus.EXCEPTION, exception_code=d.code, exception_reason=d.reason,
+            unit_id=d.unit_id, authorization_id=d.auth.pk if d.auth else None, transfer_id=None, run_id=run.pk,
+            settled_at=now,
+        )
+        for d in excepted
+    ]
+    _invoices_update(rows)
+    AutopayEvent.objects.bulk_create(
+        [
+            AutopayEvent(
+                invoice_id=inv["id"], action="pay", from_status=InvoiceStatus.PENDING, to_status=InvoiceStatus.PAID,
+                data={"transfer_id": t.pk, "amount": inv["amount"], "authorization_id": auth.pk, "run_id": run.pk},
+            )
+            for (inv, auth, _d, _c), t in zip(paid, transfers, strict=True)
+        ]
+        + [
+            AutopayEvent(
+                invoice_id=d.invoice["id"], action="except", from_status=InvoiceStatus.PENDING,
+                to_status=InvoiceStatus.EXCEPTION, note=d.reason, data={"code": d.code, "run_id": run.pk},
+            )
+            for d in excepted
+        ]
+    )
+    _notify(paid, transfers, excepted, accounts)
+    AutopayRun.objects.filter(pk=run.pk).update(
+        processed=F("processed") + len(paid) + len(excepted), paid=F("paid") + len(paid),
+        excepted=F("excepted") + len(excepted), paid_amount=F("paid_amount") + sum(t.amount for t in transfers),
+    )
+
+
+_INVOICE_FIELDS = ["status", "exception_code", "exception_reason", "unit_id", "authorization_id", "transfer_id",
+                   "run_id", "settled_at"]
+
+
+def _invoices_update(rows: list[SupplierInvoice]) -> None:
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        SupplierInvoice.objects.bulk_update(
+            rows, ["status", "exception_code", "exception_reason", "unit", "authorization", "transfer", "run",
+                   "settled_at"]
+        )
+        return
+    # PostgreSQL: one UPDATE … FROM (VALUES …), several times cheaper to build than bulk_update's CASEs.
+    row = "(%s, %s, %s, %s, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::timestamptz)"
+    values = ", ".join([row] * len(rows))
+    params: list[Any] = []
+    for r in rows:
+        params += [r.pk, r.status, r.exception_code, r.exception_reason, r.unit_id, r.authorization_id, r.transfer_id,
+                   r.run_id, r.settled_at]
+    table = SupplierInvoice._meta.db_table
+    sets = ", ".join(f"{c} = v.{c}" for c in _INVOICE_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS i SET {sets} FROM (VALUES {values}) AS v(id, {', '.join(_INVOICE_FIELDS)}) "  # noqa: S608 - our own table and column names
+            "WHERE i.id = v.id AND i.status = 'pending'",
+            params,
+        )
+        if cursor.rowcount != len(rows):
+            raise ApplicationError(
+                "autopay_write_refused", f"invoices: {cursor.rowcount} of {len(rows)} rows updated", status=500
+            )
+
+
+def _notify(
+    paid: list[tuple[dict, AutopayAuthorization, int, int]],
+    transfers: list[Transfer],
+    excepted: list[_Decision],
+    accounts: dict[int, dict],
+) -> None:
+    """The unit's account holders and chief accountants: a balance notice for
+    every payment, a notice for every exception (the outbox, this transaction)."""
+    units = {auth.unit_id for _i, auth, _d, _c in paid} | {d.unit_id for d in excepted if d.unit_id}
+    if not units:
+        return
+    recipients: dict[int, list[int]] = defaultdict(list)
+    for org_id, user_id in (
+        Membership.objects.filter(organisation_id__in=units, role__in=BALANCE_ROLES, is_active=True)
+        .order_by("user_id")
+        .values_list("organisation_id", "user_id")
+        .distinct()
+    ):
+        recipients[org_id].append(user_id)
+    account_rows = {pk: Account(pk=pk, number=r["number"], name=r["name"], unit_id=r["unit_id"])
+                    for pk, r in accounts.items()}
+    rows: list[Notification] = []
+    for (inv, auth, debit_id, credit_id), transfer in zip(paid, transfers, strict=True):
+        reference = _("Hóa đơn %(number)s kỳ %(period)s") % {"number": inv["invoice_number"], "period": inv["period"]}
+        rows += balance_notification_rows(
+            transfer, account_rows[debit_id], account_rows[credit_id], -inv["amount"],
+            user_ids=recipients.get(auth.unit_id, []), reference=reference,
+            data={"invoice_id": inv["id"], "invoice_number": inv["invoice_number"]},
+        )
+    with translation.override(settings.LANGUAGE_CODE):
+        for d in excepted:
+            if not d.unit_id:
+                continue
+            title = _("Hóa đơn %(number)s chưa được thanh toán tự động: %(code)s") % {
+                "number": d.invoice["invoice_number"], "code": ExceptionCode(d.code).label
+                if d.code in ExceptionCode.values else d.code,
+            }
+            for user_id in recipients.get(d.unit_id, []):
+                rows.append(
+                    Notification(
+                        user_id=user_id, kind=NotificationKind.AUTOPAY, title=title[:255],
+                        body=f"{title}. {d.reason}", unit_id=d.unit_id,
+                        data={"invoice_id": d.invoice["id"], "invoice_number": d.invoice["invoice_number"],
+                              "exception_code": d.code, "amount": d.invoice["amount"], "period": d.invoice["period"]},
+                    )
+                )
+    notifications_write(rows)
+
+
+_CLAIM_FIELDS = ("id", "supplier_id", "invoice_number", "customer_code", "period", "amount", "issued_at")
+
+
+def _claim(batch_size: int, ids: list[int] | None = None) -> list[dict]:
+    qs = SupplierInvoice.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+        status=InvoiceStatus.PENDING
+    )
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return list(qs.order_by("pk").values(*_CLAIM_FIELDS)[:batch_size])
+
+
+def autopay_settle_batch(*, run: AutopayRun, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+    """Claim and settle one batch in one transaction; on a failed write, settle
+    that batch's invoices one by one in savepoints (the failing one goes to
+    the exceptions). Returns how many invoices were settled (0: none pending)."""
+    claimed_ids: list[int] = []
+    try:
+        with transaction.atomic():
+            invoices = _claim(batch_size)
+            claimed_ids = [i["id"] for i in invoices]
+            if not invoices:
+                return 0
+            _settle(invoices, run, timezone.now())
+            return len(invoices)
+    except Exception:
+        if not claimed_ids:
+            raise
+        logger.exception("autopay batch of %s invoices failed; settling them one by one", len(claimed_ids))
+    return _settle_one_by_one(claimed_ids, run)
+
+
+def _settle_one_by_one(ids: list[int], run: AutopayRun) -> int:
+    settled = 0
+    with transaction.atomic():
+        invoices = _claim(len(ids), ids)
+        for inv in invoices:
+            now = timezone.now()
+            try:
+                with transaction.atomic():
+                    _settle([inv], run, now)
+            except Exception:
+                logger.exception("autopay: invoice %s could not be settled", inv["id"])
+                with transaction.atomic():
+                    decision = _Decision(inv, None, _last_unit_of(inv), PROCESSING_ERROR, _reason(PROCESSING_ERROR))
+                    _write([], [decision], {}, {}, {}, run, now)
+            settled += 1
+    return settled
+
+
+def _last_unit_of(inv: dict) -> int | None:
+    return (
+        AuthorizationCustomerCode.objects.filter(supplier_id=inv["supplier_id"], customer_code=inv["customer_code"])
+        .exclude(authorization__status=AuthorizationStatus.DRAFT)
+        .order_by("-authorization_id")
+        .values_list("authorization__unit_id", flat=True)
+        .first()
+    )
+
+
+def autopay_run_start(*, trigger: str = "schedule") -> AutopayRun:
+    """A run row (its progress: total pending at the start, then counts)."""
+    total = SupplierInvoice.objects.filter(status=InvoiceStatus.PENDING).count()
+    return AutopayRun.objects.create(trigger=trigger[:20], total=total)
+
+
+def autopay_run_batches(
+    *, run_id: int, batch_size: int = DEFAULT_BATCH_SIZE, max_seconds: float | None = None
+) -> int:
+    """Settle batches for the run until nothing is pending (or `max_seconds`
+    passed). Safe to run in several processes at once: SKIP LOCKED gives each
+    its own invoices. Returns how many invoices this call settled."""
+    run = AutopayRun.objects.get(pk=run_id)
+    started = time.monotonic()
+    settled = 0
+    while True:
+        n = autopay_settle_batch(run=run, batch_size=batch_size)
+        settled += n
+        if n == 0:
+            AutopayRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(finished_at=timezone.now())
+            break
+        if max_seconds is not None and time.monotonic() - started > max_seconds:
+            break
+    return settled
+
+
+def autopay_run(*, trigger: str = "command", batch_size: int = DEFAULT_BATCH_SIZE) -> AutopayRun:
+    """One whole run in this process (the command, tests): every pending invoice
+    is paid or goes to the exceptions."""
+    run = autopay_run_start(trigger=trigger)
+    autopay_run_batches(run_id=run.pk, batch_size=batch_size)
+    run.refresh_from_db()
+    return run
+
+
+def autopay_runs_start_scheduled(
+    *, workers: int = 2, stale_after: timedelta = timedelta(minutes=10)
+) -> AutopayRun | None:
+    """The beat's entry: start a run unless one started recently is still going,
+    and queue `workers` batch tasks for it (on commit)."""
+    recent = AutopayRun.objects.filter(finished_at__isnull=True, started_at__gte=timezone.now() - stale_after).first()
+    if recent is not None:
+        return None
+    if not SupplierInvoice.objects.filter(status=InvoiceStatus.PENDING).exists():
+        return None
+    with transaction.atomic():
+        run = autopay_run_start(trigger="schedule")
+        transaction.on_commit(lambda: _queue_batches(run.pk, workers))
+    return run
+
+
+def _queue_batches(run_id: int, workers: int) -> None:
+    from payments.tasks import enqueue, pay_autopay_batches
+
+    for _n in range(workers):
+        enqueue(pay_autopay_batches, run_id)
