@@ -26,6 +26,7 @@ class Scale:
     duration: float  # seconds measured per load scenario
     warmup: float  # seconds run before measuring (connections, caches)
     drain_timeout: float  # seconds allowed for the worker to finish queued payments/notifications
+    autopay_invoices: int = 10_000  # pending utility invoices the autopay run settles (performance.md: 100,000)
     query_samples: int = 3  # requests per endpoint in the in-process query-count pass
 
     def as_dict(self) -> dict:
@@ -40,7 +41,7 @@ QUICK = Scale(
 FULL = Scale(
     name="full", units=95_000, vouchers=1_000_000, provinces=63, offices_per_province=11,
     lifecycle_units=64, notifications=50_000, pdfs=12, clients=16, duration=30.0, warmup=5.0,
-    drain_timeout=300.0,
+    drain_timeout=300.0, autopay_invoices=100_000,
 )
 
 

@@ -168,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
                 entry["server_cpu_ms_per_request"] = round(1000 * entry["cpu_s"] / sent, 2)
                 entry["web_cpu_ms_per_request"] = round(1000 * entry["cpu_web_s"] / sent, 2)
                 entry["db_cpu_ms_per_request"] = round(1000 * entry["db_cpu_s"] / sent, 2)
+            if entry.get("settled"):
+                entry["worker_cpu_ms_per_invoice"] = round(
+                    1000 * (entry["cpu_s"] - entry["cpu_web_s"]) / entry["settled"], 3
+                )
+                entry["db_cpu_ms_per_invoice"] = round(1000 * entry["db_cpu_s"] / entry["settled"], 3)
             if entry.get("delivered"):
                 entry["worker_cpu_ms_per_delivery"] = round(
                     1000 * (entry["cpu_s"] - entry["cpu_web_s"]) / entry["delivered"], 3

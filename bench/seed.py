@@ -777,11 +777,12 @@ def reconcile(cur: Any) -> dict[str, int]:
                     SUM(amount) FILTER (WHERE kind = 'allocate') AS a,
                     SUM(amount) FILTER (WHERE kind = 'reserve') AS r,
                     SUM(amount) FILTER (WHERE kind = 'release') AS rl,
-                    SUM(amount) FILTER (WHERE kind = 'spend') AS s
+                    SUM(amount) FILTER (WHERE kind = 'spend') AS s,
+                    SUM(amount) FILTER (WHERE kind = 'autopay') AS ap
                 FROM payments_budgetmovement GROUP BY budget_line_id) m ON m.budget_line_id = b.id
             WHERE b.allocated <> COALESCE(m.a, 0)
                OR b.reserved <> COALESCE(m.r, 0) - COALESCE(m.rl, 0) - COALESCE(m.s, 0)
-               OR b.spent <> COALESCE(m.s, 0)""",
+               OR b.spent <> COALESCE(m.s, 0) + COALESCE(m.ap, 0)""",
         "budget_lines_overspent": "SELECT COUNT(*) FROM payments_budgetline WHERE reserved + spent > allocated",
         "balances_differ_from_transfers": """
             SELECT COUNT(*) FROM payments_account a

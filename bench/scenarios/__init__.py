@@ -61,11 +61,14 @@ class Scenario:
 
 
 def all_scenarios() -> list[Scenario]:
-    from bench.scenarios import ceiling, documents, notifications, vouchers
+    from bench.scenarios import autopay, ceiling, documents, notifications, vouchers
 
     return [
         *ceiling.SCENARIOS,
         *vouchers.SCENARIOS,
         *notifications.SCENARIOS,
         *documents.SCENARIOS,
+        # Last: its balance-change notifications would otherwise queue behind
+        # the other worker scenarios.
+        *autopay.SCENARIOS,
     ]
