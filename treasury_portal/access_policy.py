@@ -114,6 +114,22 @@ POLICY: dict[str, Policy] = {
     "notification-preferences": SIGNED_IN,
     "notification-open": Policy(obj="notification"),
     "verify": PUBLIC,  # the QR code of a result PDF: genuine or not and its status, nothing confidential
+    # autopay pages (payments/urls.py, payments/autopay_views.py)
+    "autopay-authorizations": Policy(roles=UNIT | TREASURY),
+    "autopay-authorization-create": Policy(roles=UNIT),
+    "autopay-authorization": Policy(roles=UNIT | TREASURY, obj="autopay_authorization"),
+    "autopay-authorization-edit": Policy(roles=UNIT, obj="autopay_authorization"),
+    "autopay-authorization-sign": Policy(roles=SIGNERS, obj="autopay_authorization"),
+    "autopay-authorization-submit": Policy(roles=frozenset({"account_holder"}), obj="autopay_authorization"),
+    "autopay-authorization-revoke": Policy(roles=SIGNERS, obj="autopay_authorization"),
+    "autopay-authorization-confirm": Policy(roles=ADMIN, obj="autopay_authorization"),
+    "autopay-authorization-reject": Policy(roles=ADMIN, obj="autopay_authorization"),
+    "autopay-unit-invoices": Policy(roles=UNIT),
+    "autopay-confirmations": Policy(roles=ADMIN),
+    "autopay-exceptions": Policy(roles=TREASURY),
+    "autopay-runs": Policy(roles=TREASURY),
+    "autopay-runs-progress": Policy(roles=TREASURY),
+    "autopay-supplier-invoices": Policy(roles=SUPPLIER),
     # payments API (payments/api_urls.py)
     "api-accounts": SIGNED_IN,
     "api-account-transactions": Policy(obj="account"),

@@ -58,7 +58,13 @@ MIDDLEWARE = [
 ]
 
 # Each app's contribution to the home page: what the signed-in user can act on.
-PORTAL_HOME_SECTIONS = ["accounts.home.home_section", "vouchers.home.home_section", "payments.home.home_section"]
+PORTAL_HOME_SECTIONS = [
+    "accounts.home.home_section",
+    "vouchers.home.home_section",
+    "payments.home.home_section",
+    "payments.autopay_home.unit_section",
+    "payments.autopay_home.treasury_section",
+]
 
 ROOT_URLCONF = "treasury_portal.urls"
 WSGI_APPLICATION = "treasury_portal.wsgi.application"

@@ -1,0 +1,535 @@
+"""Browser pages of automatic utility payments (autopay). Thin: each page reads
+through payments.selectors.autopay (404 for another organisation's objects),
+each action is one POST calling one service of payments.services.autopay; a
+service's refusal (ApplicationError) is shown on the page as its sentence.
+
+- unit users: their units' authorizations (list, draft, edit, the page with
+  its timeline and signatures, signing in the browser, submit, revoke) and
+  their utility invoices (paid with the debit advice, exceptions with the reason);
+- treasury administrators: the authorizations awaiting confirmation;
+- treasury staff: the exception list of their offices' units and the runs;
+- supplier clerks: their supplier's invoices.
+"""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import selectors as account_selectors
+from accounts.models import TREASURY_ROLES, UNIT_ROLES, Role, SigningKeyStatus
+from payments.autopay_forms import (
+    SERVICE_FIELDS,
+    AuthorizationFilterForm,
+    AuthorizationForm,
+    AuthorizationNoteForm,
+    AuthorizationRejectForm,
+    AuthorizationSignForm,
+    InvoiceFilterForm,
+)
+from payments.models import AccountKind, AuthorizationStatus, AutopayAuthorization, InvoiceStatus
+from payments.selectors import autopay as selectors
+from payments.selectors import autopay_pages as page_selectors
+from payments.selectors.budget import budget_lines_visible
+from payments.selectors.ledger import accounts_visible
+from payments.services import autopay as services
+from treasury_portal import charts
+from treasury_portal.errors import ApplicationError, NotFound
+from treasury_portal.errors import PermissionDenied as AppPermissionDenied
+from treasury_portal.pages import role_required, treasury_admin_required
+from vouchers.templatetags.money import format_money
+
+PAGE_SIZE = 50
+SIGNERS = (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+# Statuses → the portal's existing badge colours (static/css/portal.css).
+BADGES = {
+    AuthorizationStatus.DRAFT: "draft",
+    AuthorizationStatus.SUBMITTED: "submitted",
+    AuthorizationStatus.ACTIVE: "active",
+    AuthorizationStatus.REVOKED: "revoked",
+    AuthorizationStatus.REJECTED: "refused",
+    InvoiceStatus.PENDING: "pending",
+    InvoiceStatus.PAID: "paid",
+    InvoiceStatus.EXCEPTION: "payment_failed",
+}
+EVENT_LABELS = {
+    "create": gettext_lazy("Lập ủy quyền"),
+    "update": gettext_lazy("Sửa nội dung"),
+    "sign": gettext_lazy("Ký số"),
+    "submit": gettext_lazy("Gửi kho bạc"),
+    "confirm": gettext_lazy("Kho bạc xác nhận"),
+    "reject": gettext_lazy("Kho bạc từ chối"),
+    "revoke": gettext_lazy("Thu hồi"),
+}
+
+
+def _page(request: HttpRequest, queryset: Any, size: int = PAGE_SIZE) -> Any:
+    page = Paginator(queryset, size).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    page.query = params.urlencode()
+    page.object_list = list(page.object_list)
+    return page
+
+
+def _filters(form: Any) -> dict:
+    return form.cleaned_data if form.is_bound and form.is_valid() else {}
+
+
+def _with_badges(rows: list) -> list:
+    for row in rows:
+        row.badge = BADGES.get(row.status, row.status)
+    return rows
+
+
+# --- a unit's authorizations ------------------------------------------------------
+
+
+@role_required(*UNIT_ROLES, *TREASURY_ROLES)
+def authorization_list(request: HttpRequest) -> HttpResponse:
+    """The authorizations of the user's units (treasury staff: their offices' units), newest first."""
+    user = request.user
+    form = AuthorizationFilterForm(request.GET or None, statuses=AuthorizationStatus.choices)
+    filters = _filters(form)
+    page = _page(request, selectors.authorizations_visible(user, status=filters.get("status") or None))
+    _with_badges(page.object_list)
+    units = {m.organisation_id for m in account_selectors.memberships_of(user) if m.role in UNIT_ROLES}
+    return render(
+        request,
+        "payments/autopay/authorization_list.html",
+        {
+            "form": form,
+            "page": page,
+            "can_create": bool(units),
+            "show_unit": len(units) != 1,
+            "awaiting": selectors.awaiting_confirmation(user).count()
+            if account_selectors.is_treasury_admin(user)
+            else None,
+        },
+    )
+
+
+def _drafting_units(user: Any) -> list:
+    return list(account_selectors.visible_units(user, roles=set(UNIT_ROLES)).order_by("code"))
+
+
+def _form_choices(user: Any, unit: Any) -> dict:
+    """The create/edit form's choices for one unit, read through the selectors."""
+    this_year = timezone.localdate().year
+    lines = budget_lines_visible(user, unit=unit, fiscal_year=None).filter(fiscal_year__gte=this_year)
+    accounts = accounts_visible(user, unit=unit.code, kind=AccountKind.DEPOSIT)
+    return {
+        "units": [(unit.code, f"{unit.code} – {unit.name}")],
+        "suppliers": [(s.code, s.name) for s in selectors.autopay_suppliers()],
+        "budget_lines": [
+            (
+                bl.pk,
+                f"{bl.fiscal_year} · {bl.classification} · {bl.name or bl.ndkt} "
+                f"({_('khả dụng')} {format_money(bl.available)})",
+            )
+            for bl in lines.order_by("fiscal_year", "ndkt", "id")
+        ],
+        "deposit_accounts": [(a.pk, f"{a.number} ({_('số dư')} {format_money(a.balance)})") for a in accounts],
+    }
+
+
+def _show_service_error(form: Any, exc: ApplicationError) -> None:
+    """The service's field errors next to their fields; its sentence on top."""
+    for key, errors in (exc.fields or {}).items():
+        name = SERVICE_FIELDS.get(key, key)
+        if name in form.fields and name not in form.errors:
+            text = " ".join(str(e) for e in errors) if isinstance(errors, list | tuple) else str(errors)
+            form.add_error(name, text)
+    form.add_error(None, exc.message)
+
+
+@role_required(*UNIT_ROLES)
+def authorization_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    units = _drafting_units(user)
+    if not units:
+        raise NotFound()
+    wanted = request.POST.get("unit") or request.GET.get("unit")
+    unit = next((u for u in units if u.code == wanted), units[0])
+    today = timezone.localdate()
+    initial = {"unit": unit.code, "valid_from": today, "valid_to": date(today.year, 12, 31)}
+    form = AuthorizationForm(request.POST or None, initial=initial, **_form_choices(user, unit))
+    if request.method == "POST" and form.is_valid():
+        try:
+            authorization = services.authorization_create(
+                actor=user, unit=unit, supplier=form.cleaned_data["supplier"], **form.service_data()
+            )
+        except (NotFound, AppPermissionDenied):
+            raise
+        except ApplicationError as exc:
+            _show_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Đã lưu nháp ủy quyền %(id)s. Kế toán trưởng ký trước, chủ tài khoản ký sau và gửi kho bạc.")
+                % {"id": authorization},
+            )
+            return redirect("autopay-authorization", pk=authorization.pk)
+    return render(
+        request,
+        "payments/autopay/authorization_form.html",
+        {"form": form, "unit": unit, "units": units, "authorization": None},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _funding_value(a: AutopayAuthorization) -> str:
+    return f"line:{a.budget_line_id}" if a.budget_line_id else f"deposit:{a.deposit_account_id}"
+
+
+@role_required(*UNIT_ROLES)
+def authorization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    authorization = selectors.access_authorization(user, pk)
+    if authorization.status != AuthorizationStatus.DRAFT:
+        messages.info(request, _("Chỉ sửa được ủy quyền đang ở trạng thái nháp."))
+        return redirect("autopay-authorization", pk=authorization.pk)
+    choices = _form_choices(user, authorization.unit)
+    choices["suppliers"] = [(authorization.supplier.code, authorization.supplier.name)]
+    initial = {
+        "unit": authorization.unit.code,
+        "supplier": authorization.supplier.code,
+        "customer_codes": ", ".join(c.customer_code for c in authorization.customer_codes.all()),
+        "funding": _funding_value(authorization),
+        "cap_per_invoice": authorization.cap_per_invoice,
+        "cap_per_month": authorization.cap_per_month,
+        "valid_from": authorization.valid_from,
+        "valid_to": authorization.valid_to,
+    }
+    form = AuthorizationForm(request.POST or None, initial=initial, editing=True, **choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.authorization_update(actor=user, authorization=authorization, data=form.service_data())
+        except (NotFound, AppPermissionDenied):
+            raise
+        except ApplicationError as exc:
+            _show_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Đã lưu ủy quyền %(id)s. Nếu nội dung thay đổi, các chữ ký trước đó không còn hiệu lực.")
+                % {"id": authorization},
+            )
+            return redirect("autopay-authorization", pk=authorization.pk)
+    return render(
+        request,
+        "payments/autopay/authorization_form.html",
+        {"form": form, "unit": authorization.unit, "units": [authorization.unit], "authorization": authorization},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _allowed(user: Any, a: AutopayAuthorization) -> set[str]:
+    """What the page offers this user now (the services decide for real)."""
+    roles = {m.role for m in account_selectors.memberships_of(user) if m.organisation_id == a.unit_id}
+    allowed = set()
+    if a.status == AuthorizationStatus.DRAFT and roles & set(UNIT_ROLES):
+        allowed.add("edit")
+    if a.status == AuthorizationStatus.DRAFT and roles & set(SIGNERS):
+        allowed.add("sign")
+    if a.status == AuthorizationStatus.DRAFT and Role.ACCOUNT_HOLDER in roles:
+        allowed.add("submit")
+    if a.status in services.TRANSITIONS["revoke"][0] and roles & set(SIGNERS):
+        allowed.add("revoke")
+    if a.status == AuthorizationStatus.SUBMITTED and account_selectors.user_has_treasury_role_over(
+        user, a.unit, Role.ADMINISTRATOR
+    ):
+        allowed |= {"confirm", "reject"}
+    return allowed
+
+
+def _timeline(a: AutopayAuthorization) -> list[dict]:
+    statuses = dict(AuthorizationStatus.choices)
+    roles = dict(Role.choices)
+    return [
+        {
+            "event": e,
+            "label": EVENT_LABELS.get(e.action, e.action),
+            "from": statuses.get(e.from_status, ""),
+            "to": statuses.get(e.to_status, ""),
+            "role": roles.get((e.data or {}).get("role", ""), "") if e.action == "sign" else "",
+        }
+        for e in selectors.authorization_events(a)
+    ]
+
+
+def _detail_context(request: HttpRequest, a: AutopayAuthorization, bound: dict | None = None) -> dict:
+    allowed = _allowed(request.user, a)
+    signatures = selectors.authorization_signatures(a)
+    live = {s.role for s in signatures if s.content_hash == a.content_hash}
+    forms = {
+        "submit": AuthorizationNoteForm(prefix="submit"),
+        "revoke": AuthorizationNoteForm(prefix="revoke"),
+        "confirm": AuthorizationNoteForm(prefix="confirm"),
+        "reject": AuthorizationRejectForm(prefix="reject"),
+    }
+    forms.update(bound or {})
+    a.badge = BADGES.get(a.status, a.status)
+    timeline = _timeline(a)
+    return {
+        "authorization": a,
+        "codes": [c.customer_code for c in a.customer_codes.all()],
+        "signatures": signatures,
+        "chief_signed": Role.CHIEF_ACCOUNTANT in live,
+        "holder_signed": Role.ACCOUNT_HOLDER in live,
+        "timeline": timeline,
+        "closing_note": next(
+            (t["event"].note for t in reversed(timeline) if t["event"].action in {"reject", "revoke"}), ""
+        ),
+        "allowed": allowed,
+        "forms": {name: form for name, form in forms.items() if name in allowed},
+        "is_unit_member": account_selectors.user_has_unit_role(request.user, a.unit, *UNIT_ROLES),
+        "invoices": _with_badges(list(a.invoices.select_related("supplier").order_by("-created_at", "-id")[:10])),
+    }
+
+
+@role_required(*UNIT_ROLES, *TREASURY_ROLES)
+def authorization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    authorization = selectors.access_authorization(request.user, pk)
+    return render(request, "payments/autopay/authorization_detail.html", _detail_context(request, authorization))
+
+
+# Each action: its form, the roles that may post it, the one service it calls, the message.
+ACTIONS: dict[str, tuple[type, frozenset[str], Callable[..., Any], Any]] = {
+    "submit": (
+        AuthorizationNoteForm,
+        frozenset({Role.ACCOUNT_HOLDER}),
+        lambda actor, a, cd: services.authorization_submit(actor=actor, authorization=a),
+        gettext_lazy("Đã gửi ủy quyền đến kho bạc để xác nhận."),
+    ),
+    "revoke": (
+        AuthorizationNoteForm,
+        frozenset(SIGNERS),
+        lambda actor, a, cd: services.authorization_revoke(actor=actor, authorization=a, note=cd["note"]),
+        gettext_lazy("Đã thu hồi ủy quyền: từ nay không hóa đơn nào được thanh toán theo ủy quyền này."),
+    ),
+    "confirm": (
+        AuthorizationNoteForm,
+        frozenset({Role.ADMINISTRATOR}),
+        lambda actor, a, cd: services.authorization_confirm(actor=actor, authorization=a, note=cd["note"]),
+        gettext_lazy("Đã xác nhận ủy quyền: ủy quyền có hiệu lực."),
+    ),
+    "reject": (
+        AuthorizationRejectForm,
+        frozenset({Role.ADMINISTRATOR}),
+        lambda actor, a, cd: services.authorization_reject(actor=actor, authorization=a, note=cd["note"]),
+        gettext_lazy("Đã từ chối ủy quyền; đơn vị sẽ thấy lý do."),
+    ),
+}
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else ""
+
+
+@role_required(*UNIT_ROLES, *TREASURY_ROLES)
+@require_POST
+def authorization_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One POST form, one service call. A refusal is shown on the authorization's page."""
+    form_class, roles, run, done = ACTIONS[action]
+    authorization = selectors.access_authorization(request.user, pk)  # 404 before any rule
+    if not account_selectors.has_role(request.user, *roles):
+        raise NotFound()
+    form = form_class(request.POST, prefix=action)
+    status = 400
+    if form.is_valid():
+        try:
+            run(request.user, authorization, form.cleaned_data)
+        except (NotFound, AppPermissionDenied):
+            raise
+        except ApplicationError as exc:
+            _show_service_error(form, exc)
+            status = 409 if exc.http_status == 409 else 400
+        else:
+            messages.success(request, str(done))
+            return redirect(_next_url(request) or reverse("autopay-authorization", args=[authorization.pk]))
+    authorization = selectors.access_authorization(request.user, pk)
+    context = _detail_context(request, authorization, {action: form})
+    if action not in context["forms"]:  # no longer offered: say why on top
+        context["action_error"] = (
+            " ".join(str(e) for e in form.non_field_errors())
+            or " ".join(str(e) for errors in form.errors.values() for e in errors)
+            or _("Không thực hiện được thao tác.")
+        )
+    return render(request, "payments/autopay/authorization_detail.html", context, status=status)
+
+
+# --- signing ----------------------------------------------------------------------
+
+
+@role_required(*SIGNERS)
+def authorization_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """The authorization is found (404 for others) before the fresh sign-in is asked."""
+    authorization = selectors.access_authorization(request.user, pk)
+    if authorization.status != AuthorizationStatus.DRAFT:
+        messages.info(request, _("Chỉ ký được ủy quyền đang ở trạng thái nháp."))
+        return redirect("autopay-authorization", pk=authorization.pk)
+    return _sign_page(request, authorization)
+
+
+@reauthentication_required
+def _sign_page(request: HttpRequest, authorization: AutopayAuthorization) -> HttpResponse:
+    """As a voucher is signed: a fresh re-authentication, then the browser signs
+    the content hash with the signer's local key (static/js/signing.js)."""
+    user = request.user
+    keys = list(
+        account_selectors.signing_keys_visible(user).filter(
+            user=user, unit=authorization.unit, status=SigningKeyStatus.APPROVED
+        )
+    )
+    form = AuthorizationSignForm(
+        request.POST or None, keys=[(k.pk, f"{k.get_role_display()} · {k.label or k.fingerprint[:16]}") for k in keys]
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                signature = services.authorization_sign(
+                    actor=user,
+                    authorization=authorization,
+                    key_id=form.cleaned_data["key_id"],
+                    signature=form.cleaned_data["signature"],
+                )
+            except (NotFound, AppPermissionDenied):
+                raise
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+                status = 409 if exc.http_status == 409 else 400
+            else:
+                if signature.role == Role.ACCOUNT_HOLDER:
+                    messages.success(
+                        request, _("Đã ký với vai trò chủ tài khoản. Bạn có thể gửi ủy quyền đến kho bạc.")
+                    )
+                else:
+                    messages.success(request, _("Đã ký với vai trò kế toán trưởng."))
+                return redirect("autopay-authorization", pk=authorization.pk)
+        authorization = selectors.access_authorization(user, authorization.pk)
+    return render(
+        request,
+        "payments/autopay/authorization_sign.html",
+        {
+            "authorization": authorization,
+            "codes": [c.customer_code for c in authorization.customer_codes.all()],
+            "form": form,
+            "keys": keys,
+        },
+        status=status,
+    )
+
+
+# --- invoices ---------------------------------------------------------------------
+
+
+@role_required(*UNIT_ROLES)
+def unit_invoices(request: HttpRequest) -> HttpResponse:
+    """The unit's utility invoices: paid (with the debit advice) and exceptions with their reason."""
+    user = request.user
+    form = InvoiceFilterForm(request.GET or None)
+    filters = _filters(form)
+    page = _page(
+        request,
+        page_selectors.unit_invoices(user, status=filters.get("status") or None, code=filters.get("code") or None),
+    )
+    _with_badges(page.object_list)
+    units = {m.organisation_id for m in account_selectors.memberships_of(user) if m.role in UNIT_ROLES}
+    return render(
+        request, "payments/autopay/unit_invoices.html", {"form": form, "page": page, "show_unit": len(units) != 1}
+    )
+
+
+@role_required(*TREASURY_ROLES)
+def treasury_exceptions(request: HttpRequest) -> HttpResponse:
+    """The exception list of the units of the user's offices, filtered by exception code."""
+    form = InvoiceFilterForm(request.GET or None, with_status=False)
+    filters = _filters(form)
+    page = _page(request, selectors.exceptions_visible(request.user, code=filters.get("code") or None))
+    return render(request, "payments/autopay/treasury_exceptions.html", {"form": form, "page": page})
+
+
+@treasury_admin_required
+def confirmations(request: HttpRequest) -> HttpResponse:
+    """Authorizations of the units the administrator serves, awaiting confirmation, oldest first."""
+    page = _page(request, selectors.awaiting_confirmation(request.user))
+    return render(
+        request,
+        "payments/autopay/confirmations.html",
+        {
+            "page": page,
+            "reject_form": AuthorizationRejectForm(prefix="reject"),
+            "confirm_form": AuthorizationNoteForm(prefix="confirm"),
+        },
+    )
+
+
+@role_required(Role.SUPPLIER_CLERK)
+def supplier_invoices(request: HttpRequest) -> HttpResponse:
+    """A supplier clerk's invoices with their status and exception code."""
+    form = InvoiceFilterForm(request.GET or None)
+    filters = _filters(form)
+    qs = selectors.supplier_invoices(request.user, status=filters.get("status") or None)
+    if filters.get("code"):
+        qs = qs.filter(exception_code=filters["code"])
+    page = _page(request, qs)
+    _with_badges(page.object_list)
+    return render(request, "payments/autopay/supplier_invoices.html", {"form": form, "page": page})
+
+
+# --- runs -------------------------------------------------------------------------
+
+
+def _runs_context() -> dict:
+    runs = [selectors.autopay_run_progress(r) for r in selectors.autopay_runs(limit=20)]
+    return {"runs": runs, "running": any(r["finished_at"] is None for r in runs)}
+
+
+def _settled_chart(user: Any) -> charts.BarChart:
+    per_day = page_selectors.settled_per_day(user, days=14)
+    bars = []
+    for day, paid, excepted in per_day:
+        label = date_format(day, "D d/m")
+        bars.append(charts.Bar(_("%(day)s · đã trả") % {"day": label}, paid, "ok"))
+        bars.append(charts.Bar(_("%(day)s · ngoại lệ") % {"day": label}, excepted, "danger"))
+    return charts.bar_chart(
+        "autopay-14d",
+        _("Hóa đơn đã thanh toán và ngoại lệ mỗi ngày, 14 ngày gần nhất"),
+        _("%(paid)s hóa đơn đã thanh toán, %(excepted)s hóa đơn vào danh sách ngoại lệ.")
+        % {
+            "paid": sum(p for _d, p, _e in per_day),
+            "excepted": sum(e for _d, _p, e in per_day),
+        },
+        bars,
+        bar_height=14,
+        gap=4,
+        label_width=220,
+        value_room=80,
+    )
+
+
+@role_required(*TREASURY_ROLES)
+def runs(request: HttpRequest) -> HttpResponse:
+    return render(request, "payments/autopay/runs.html", {**_runs_context(), "chart": _settled_chart(request.user)})
+
+
+@role_required(*TREASURY_ROLES)
+@require_GET
+def runs_progress(request: HttpRequest) -> HttpResponse:
+    """htmx: the runs table again (it polls itself while a run is in progress)."""
+    return render(request, "payments/autopay/_runs.html", _runs_context())
