@@ -468,15 +468,7 @@ def treasury_exceptions(request: HttpRequest) -> HttpResponse:
 def confirmations(request: HttpRequest) -> HttpResponse:
     """Authorizations of the units the administrator serves, awaiting confirmation, oldest first."""
     page = _page(request, selectors.awaiting_confirmation(request.user))
-    return render(
-        request,
-        "payments/autopay/confirmations.html",
-        {
-            "page": page,
-            "reject_form": AuthorizationRejectForm(prefix="reject"),
-            "confirm_form": AuthorizationNoteForm(prefix="confirm"),
-        },
-    )
+    return render(request, "payments/autopay/confirmations.html", {"page": page})
 
 
 @role_required(Role.SUPPLIER_CLERK)
@@ -504,7 +496,7 @@ def _settled_chart(user: Any) -> charts.BarChart:
     per_day = page_selectors.settled_per_day(user, days=14)
     bars = []
     for day, paid, excepted in per_day:
-        label = date_format(day, "D d/m")
+        label = date_format(day, "d/m")
         bars.append(charts.Bar(_("%(day)s · đã trả") % {"day": label}, paid, "ok"))
         bars.append(charts.Bar(_("%(day)s · ngoại lệ") % {"day": label}, excepted, "danger"))
     return charts.bar_chart(
@@ -516,9 +508,9 @@ def _settled_chart(user: Any) -> charts.BarChart:
             "excepted": sum(e for _d, _p, e in per_day),
         },
         bars,
-        bar_height=14,
-        gap=4,
-        label_width=220,
+        bar_height=12,
+        gap=3,
+        label_width=150,
         value_room=80,
     )
 

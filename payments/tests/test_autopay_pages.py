@@ -432,3 +432,40 @@ def test_home_shows_the_units_exceptions_and_the_administrators_awaiting_authori
     assert any(s["url"] == reverse("autopay-exceptions") and s["count"] == 1 for s in officer_home.context["sections"])
     clerk_nav = {i["url"] for i in login("evn_clerk").get(reverse("home")).context["nav_items"]}
     assert reverse("autopay-supplier-invoices") in clerk_nav
+
+
+def test_the_pages_read_in_english(settled, kit, world):
+    from payments.models import SupplierInvoice
+    from tests.test_i18n import _english, _untranslated_on
+
+    draft = kit.draft_authorization(codes=("PE0901",))
+    submitted = kit.submitted_authorization(codes=("PE0902",), supplier="vnpt")
+    # Stored texts are shown as they were written (the run's reasons are Vietnamese, like the documents).
+    data = frozenset(" ".join(r.split()) for r in SupplierInvoice.objects.values_list("exception_reason", flat=True))
+    visits = {
+        "a_holder": [
+            reverse("autopay-authorizations"),
+            reverse("autopay-authorization", args=[draft.pk]),
+            reverse("autopay-authorization-create"),
+            reverse("autopay-unit-invoices"),
+            reverse("home"),
+        ],
+        "tadmin": [
+            reverse("autopay-confirmations"),
+            reverse("autopay-authorization", args=[submitted.pk]),
+            reverse("autopay-exceptions"),
+            reverse("autopay-runs"),
+            reverse("home"),
+        ],
+        "evn_clerk": [reverse("autopay-supplier-invoices")],
+    }
+    for username, urls in visits.items():
+        client = _english(world.users[username])
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            page = response.content.decode()
+            assert '<html lang="en">' in page, url
+            assert _untranslated_on(page, data) == [], url
+    page = _english(world.users["a_holder"]).get(reverse("autopay-unit-invoices")).content.decode()
+    assert "Debit advice (PDF) of invoice HD-PAID-1" in page and "1,234,000 VND" in page
