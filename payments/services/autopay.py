@@ -45,6 +45,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -80,7 +82,13 @@ from payments.models import (
     TransferKind,
 )
 from payments.services import ledger
-from payments.services.notifications import BALANCE_ROLES, balance_notification_rows, notifications_write
+from payments.services.bulk_sql import as_json, insert_rows, reserve_ids
+from payments.services.notifications import (
+    BALANCE_ROLES,
+    balance_notification_rows,
+    notifications_write,
+    notifications_write_many,
+)
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -730,7 +738,15 @@ class _Batch:
 
 
 def _reason(code: str, **kw: Any) -> str:
-    texts = {
+    """The exception's sentence (in the active language: Vietnamese in a run)."""
+    plain = ("auth", "factor", "n")
+    values = {k: _money_text(v) if isinstance(v, int) and k not in plain else v for k, v in kw.items()}
+    return _reason_texts(translation.get_language())[code] % values
+
+
+@lru_cache(maxsize=8)
+def _reason_texts(language: str | None) -> dict[str, str]:
+    return {
         ExceptionCode.NO_AUTHORIZATION: _(
             "Không có ủy quyền thanh toán tự động còn hiệu lực cho mã khách hàng %(customer)s vào ngày phát hành "
             "hóa đơn."
@@ -755,9 +771,6 @@ def _reason(code: str, **kw: Any) -> str:
         ),
         PROCESSING_ERROR: _("Không xử lý được hóa đơn do lỗi hệ thống; kho bạc sẽ kiểm tra."),
     }
-    plain = ("auth", "factor", "n")
-    values = {k: _money_text(v) if isinstance(v, int) and k not in plain else v for k, v in kw.items()}
-    return texts[code] % values
 
 
 def _clearing_accounts(banks: set[int]) -> dict[int, Account]:
@@ -856,7 +869,11 @@ def _settle(invoices: list[dict], run: AutopayRun, now: datetime) -> tuple[int, 
     ):
         history[(supplier_id, code)].append(amount)
 
-    # 3. The money: accounts (funding and clearing) locked in id order, then budget lines.
+    # 3. The money. The unit accounts charged are locked now (id order), then the
+    #    budget lines (id order): the order every payment takes (transfer_post
+    #    locks unit accounts before treasury accounts, then budget_spend the lines).
+    #    The banks' clearing accounts, which every batch credits, are locked last,
+    #    just before the commit (_post_credits), so batches overlap.
     auth_list = list(auths.values())
     _sync_estimates(auth_list)
     estimate_numbers = _funding_account_numbers(auth_list)
@@ -871,18 +888,19 @@ def _settle(invoices: list[dict], run: AutopayRun, now: datetime) -> tuple[int, 
     for a in auth_list:
         if a.budget_line_id and estimate_numbers[a.pk] not in existing:
             ledger.account_open(actor=None, unit=a.unit, kind=AccountKind.ESTIMATE, level=a.budget_line.budget_level)
-    account_filter = Q(pk__in={a.deposit_account_id for a in auth_list if a.deposit_account_id}) | Q(
-        pk__in={acc.pk for acc in clearing.values()}
-    )
+    account_filter = Q(pk__in={a.deposit_account_id for a in auth_list if a.deposit_account_id})
     if numbers:
         account_filter |= Q(number__in=numbers)
     accounts = {
         row["id"]: row
         for row in Account.objects.select_for_update()
-        .filter(account_filter)
+        .filter(account_filter, unit__isnull=False)
         .order_by("pk")
         .values("id", "number", "name", "balance", "allow_negative", "unit_id")
     } if auth_list else {}
+    for acc in clearing.values():  # not locked here, and not read for decisions: credits are never refused
+        accounts[acc.pk] = {"id": acc.pk, "number": acc.number, "name": acc.name, "balance": None,
+                            "allow_negative": acc.allow_negative, "unit_id": None}
     account_by_number = {row["number"]: row["id"] for row in accounts.values()}
     lines = {
         row["id"]: row
@@ -905,9 +923,21 @@ def _settle(invoices: list[dict], run: AutopayRun, now: datetime) -> tuple[int, 
             .values_list("deposit_account_id", "total")
         )
 
-    # 4. Decide, in claim order, with running totals.
+    # 4. Decide, in claim order, with running totals (reasons in Vietnamese, the stored language).
+    with translation.override(settings.LANGUAGE_CODE):
+        paid, excepted = _decide(invoices, auths, by_code, last_unit, paid_periods, month_paid, history, accounts,
+                                 account_by_number, estimate_numbers, lines, collection, clearing, committed)
+    _write(paid, excepted, accounts, lines, collection, run, now)
+    return len(paid), len(excepted), sum(inv["amount"] for inv, *_rest in paid)
+
+
+def _decide(  # noqa: PLR0913 - the batch's reads, passed once
+    invoices: list[dict], auths: dict, by_code: dict, last_unit: dict, paid_periods: set, month_paid: dict,
+    history: dict, accounts: dict, account_by_number: dict, estimate_numbers: dict, lines: dict, collection: dict,
+    clearing: dict, committed: dict,
+) -> tuple[list[tuple[dict, AutopayAuthorization, int, int]], list[_Decision]]:
     tz = timezone.get_current_timezone()
-    balance = {pk: row["balance"] for pk, row in accounts.items()}
+    balance = {pk: row["balance"] for pk, row in accounts.items() if row["balance"] is not None}
     available = {pk: row["allocated"] - row["reserved"] - row["spent"] for pk, row in lines.items()}
     paid: list[tuple[dict, AutopayAuthorization, int, int]] = []  # invoice, auth, debit id, credit id
     excepted: list[_Decision] = []
@@ -969,15 +999,12 @@ def _settle(invoices: list[dict], run: AutopayRun, now: datetime) -> tuple[int, 
                 if auth.budget_line_id:
                     available[auth.budget_line_id] -= amount
                 balance[debit_id] -= amount
-                balance[credit_id] += amount
                 month_paid[(auth.pk, period)] += amount
                 paid_periods.add((*key, period))
                 paid.append((inv, auth, debit_id, credit_id))
                 continue
         excepted.append(decision)
-
-    _write(paid, excepted, accounts, lines, collection, run, now)
-    return len(paid), len(excepted), sum(inv["amount"] for inv, *_rest in paid)
+    return paid, excepted
 
 
 def _conditional_increments(model: type, column: str, deltas: dict[int, int], guard: Any) -> None:
@@ -1007,83 +1034,93 @@ def _write(
     run: AutopayRun,
     now: datetime,
 ) -> None:
-    # Counters and balances: one conditional UPDATE per table (rows already locked).
+    # Counters and debits: one conditional UPDATE per table (rows already locked).
     line_spend: dict[int, int] = defaultdict(int)
-    account_delta: dict[int, int] = defaultdict(int)
-    for inv, auth, debit_id, credit_id in paid:
+    debits: dict[int, int] = defaultdict(int)
+    for inv, auth, debit_id, _credit_id in paid:
         if auth.budget_line_id:
             line_spend[auth.budget_line_id] += inv["amount"]
-        account_delta[debit_id] -= inv["amount"]
-        account_delta[credit_id] += inv["amount"]
+        debits[debit_id] -= inv["amount"]
     _conditional_increments(
         BudgetLine, "spent", line_spend, lambda d: Q(allocated__gte=F("reserved") + F("spent") + d)
     )
-    _conditional_increments(
-        Account, "balance", account_delta, lambda d: Q(allow_negative=True) | Q(balance__gte=-d)
-    )
+    _conditional_increments(Account, "balance", debits, lambda d: Q(allow_negative=True) | Q(balance__gte=-d))
 
-    # Transfers with the balance each account had right after it.
+    # Transfers (ids from the sequence first), movements, invoices, events, notices.
+    ids = reserve_ids(Transfer, len(paid))
     running = {pk: row["balance"] for pk, row in accounts.items()}
-    transfers = []
-    for inv, auth, debit_id, credit_id in paid:
+    transfers: list[SimpleNamespace] = []
+    for (inv, auth, debit_id, credit_id), pk in zip(paid, ids or [None] * len(paid), strict=True):
         running[debit_id] -= inv["amount"]
-        running[credit_id] += inv["amount"]
-        bank_account = collection[auth.supplier_id]
         transfers.append(
-            Transfer(
-                key=f"autopay:{inv['id']}", debit_account_id=debit_id, credit_account_id=credit_id,
-                amount=inv["amount"], kind=TransferKind.AUTOPAY,
+            SimpleNamespace(
+                pk=pk, key=f"autopay:{inv['id']}", debit_account_id=debit_id, credit_account_id=credit_id,
+                amount=inv["amount"], voucher_id=None, voucher=None, created_at=now,
                 description=f"Thanh toán tự động hóa đơn {inv['invoice_number']} kỳ {inv['period']} "
                 f"(mã KH {inv['customer_code']}, UQ-{auth.pk})"[:500],
-                counterparty_name=auth.supplier.name[:255], counterparty_account=bank_account.account_number,
-                debit_balance_after=running[debit_id], credit_balance_after=running[credit_id],
+                counterparty_name=auth.supplier.name[:255],
+                counterparty_account=collection[auth.supplier_id].account_number,
+                debit_balance_after=running[debit_id], credit_balance_after=None,
             )
         )
-    Transfer.objects.bulk_create(transfers)
-    BudgetMovement.objects.bulk_create(
-        [
-            BudgetMovement(
-                budget_line_id=auth.budget_line_id, kind=BudgetMovementKind.AUTOPAY, amount=inv["amount"],
-                key=f"autopay:{inv['id']}", note=f"{auth.supplier.code} {inv['invoice_number']}"[:255],
-            )
-            for inv, auth, _d, _c in paid
-            if auth.budget_line_id
-        ]
+    if ids is None:  # not PostgreSQL: the ORM assigns the ids, so the transfers go first
+        _post_credits(transfers, run, paid, excepted)
+    insert_rows(
+        BudgetMovement,
+        ["budget_line_id", "kind", "amount", "key", "note", "created_at"],
+        [(auth.budget_line_id, BudgetMovementKind.AUTOPAY, inv["amount"], f"autopay:{inv['id']}",
+          f"{auth.supplier.code} {inv['invoice_number']}"[:255], now)
+         for inv, auth, _d, _c in paid if auth.budget_line_id],
     )
-
-    # The invoices: one UPDATE for the paid, one for the excepted.
-    rows = [
-        SupplierInvoice(
-            pk=inv["id"], status=InvoiceStatus.PAID, exception_code="", exception_reason="", unit_id=auth.unit_id,
-            authorization_id=auth.pk, transfer_id=t.pk, run_id=run.pk, settled_at=now,
-        )
-        for (inv, auth, _d, _c), t in zip(paid, transfers, strict=True)
-    ] + [
-        SupplierInvoice(
-            pk=d.invoice["id"], status=InvoiceStatus.EXCEPTION, exception_code=d.code, exception_reason=d.reason,
-            unit_id=d.unit_id, authorization_id=d.auth.pk if d.auth else None, transfer_id=None, run_id=run.pk,
-            settled_at=now,
-        )
-        for d in excepted
-    ]
-    _invoices_update(rows)
-    AutopayEvent.objects.bulk_create(
-        [
-            AutopayEvent(
-                invoice_id=inv["id"], action="pay", from_status=InvoiceStatus.PENDING, to_status=InvoiceStatus.PAID,
-                data={"transfer_id": t.pk, "amount": inv["amount"], "authorization_id": auth.pk, "run_id": run.pk},
-            )
-            for (inv, auth, _d, _c), t in zip(paid, transfers, strict=True)
-        ]
-        + [
-            AutopayEvent(
-                invoice_id=d.invoice["id"], action="except", from_status=InvoiceStatus.PENDING,
-                to_status=InvoiceStatus.EXCEPTION, note=d.reason, data={"code": d.code, "run_id": run.pk},
-            )
-            for d in excepted
-        ]
+    _invoices_update(
+        [(inv["id"], InvoiceStatus.PAID, "", "", auth.unit_id, auth.pk, t.pk, run.pk, now)
+         for (inv, auth, _d, _c), t in zip(paid, transfers, strict=True)]
+        + [(d.invoice["id"], InvoiceStatus.EXCEPTION, d.code, d.reason, d.unit_id, d.auth.pk if d.auth else None,
+            None, run.pk, now) for d in excepted]
+    )
+    insert_rows(
+        AutopayEvent,
+        ["invoice_id", "action", "from_status", "to_status", "note", "data", "created_at"],
+        [(inv["id"], "pay", InvoiceStatus.PENDING, InvoiceStatus.PAID, "",
+          as_json({"transfer_id": t.pk, "amount": inv["amount"], "authorization_id": auth.pk, "run_id": run.pk}), now)
+         for (inv, auth, _d, _c), t in zip(paid, transfers, strict=True)]
+        + [(d.invoice["id"], "except", InvoiceStatus.PENDING, InvoiceStatus.EXCEPTION, d.reason,
+            as_json({"code": d.code, "run_id": run.pk}), now) for d in excepted],
     )
     _notify(paid, transfers, excepted, accounts)
+    if ids is not None:
+        # The invoices point at their transfers already: foreign keys are checked at commit.
+        _post_credits(transfers, run, paid, excepted)
+
+
+def _post_credits(transfers: list[SimpleNamespace], run: AutopayRun, paid: list, excepted: list) -> None:
+    """Last, the rows every batch shares: lock the clearing accounts (id order),
+    credit them, insert the transfers with the balances after, count the run."""
+    credits: dict[int, int] = defaultdict(int)
+    for t in transfers:
+        credits[t.credit_account_id] += t.amount
+    if credits:
+        running = dict(
+            Account.objects.select_for_update().filter(pk__in=credits).order_by("pk").values_list("pk", "balance")
+        )
+        _conditional_increments(Account, "balance", credits, lambda d: Q(allow_negative=True) | Q(balance__gte=-d))
+        for t in transfers:
+            running[t.credit_account_id] += t.amount
+            t.credit_balance_after = running[t.credit_account_id]
+        columns = ["key", "debit_account_id", "credit_account_id", "amount", "kind", "description",
+                   "counterparty_name", "counterparty_account", "debit_balance_after", "credit_balance_after",
+                   "created_at"]
+        rows = [(t.key, t.debit_account_id, t.credit_account_id, t.amount, TransferKind.AUTOPAY, t.description,
+                 t.counterparty_name, t.counterparty_account, t.debit_balance_after, t.credit_balance_after,
+                 t.created_at) for t in transfers]
+        if transfers[0].pk is None:
+            created = Transfer.objects.bulk_create(
+                [Transfer(**dict(zip(columns, row, strict=True))) for row in rows]
+            )
+            for t, row in zip(transfers, created, strict=True):
+                t.pk = row.pk
+        else:
+            insert_rows(Transfer, ["id", *columns], [(t.pk, *row) for t, row in zip(transfers, rows, strict=True)])
     AutopayRun.objects.filter(pk=run.pk).update(
         processed=F("processed") + len(paid) + len(excepted), paid=F("paid") + len(paid),
         excepted=F("excepted") + len(excepted), paid_amount=F("paid_amount") + sum(t.amount for t in transfers),
@@ -1094,29 +1131,28 @@ _INVOICE_FIELDS = ["status", "exception_code", "exception_reason", "unit_id", "a
                    "run_id", "settled_at"]
 
 
-def _invoices_update(rows: list[SupplierInvoice]) -> None:
+def _invoices_update(rows: list[tuple]) -> None:
+    """One UPDATE of the settled invoices: (id, status, exception_code,
+    exception_reason, unit_id, authorization_id, transfer_id, run_id, settled_at),
+    only where still pending (the row count is checked)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
+        objs = [SupplierInvoice(pk=r[0], **dict(zip(_INVOICE_FIELDS, r[1:], strict=True))) for r in rows]
         SupplierInvoice.objects.bulk_update(
-            rows, ["status", "exception_code", "exception_reason", "unit", "authorization", "transfer", "run",
+            objs, ["status", "exception_code", "exception_reason", "unit", "authorization", "transfer", "run",
                    "settled_at"]
         )
         return
     # PostgreSQL: one UPDATE … FROM (VALUES …), several times cheaper to build than bulk_update's CASEs.
-    row = "(%s, %s, %s, %s, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::timestamptz)"
-    values = ", ".join([row] * len(rows))
-    params: list[Any] = []
-    for r in rows:
-        params += [r.pk, r.status, r.exception_code, r.exception_reason, r.unit_id, r.authorization_id, r.transfer_id,
-                   r.run_id, r.settled_at]
+    template = "(%s, %s, %s, %s, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::timestamptz)"
     table = SupplierInvoice._meta.db_table
     sets = ", ".join(f"{c} = v.{c}" for c in _INVOICE_FIELDS)
     with connection.cursor() as cursor:
+        values = ",".join(cursor.cursor.mogrify(template, r).decode() for r in rows)
         cursor.execute(
-            f"UPDATE {table} AS i SET {sets} FROM (VALUES {values}) AS v(id, {', '.join(_INVOICE_FIELDS)}) "  # noqa: S608 - our own table and column names
-            "WHERE i.id = v.id AND i.status = 'pending'",
-            params,
+            f"UPDATE {table} AS i SET {sets} FROM (VALUES {values}) AS v(id, {', '.join(_INVOICE_FIELDS)}) "  # noqa: S608 - rendered by psycopg2
+            "WHERE i.id = v.id AND i.status = 'pending'"
         )
         if cursor.rowcount != len(rows):
             raise ApplicationError(
@@ -1126,7 +1162,7 @@ def _invoices_update(rows: list[SupplierInvoice]) -> None:
 
 def _notify(
     paid: list[tuple[dict, AutopayAuthorization, int, int]],
-    transfers: list[Transfer],
+    transfers: list[SimpleNamespace],
     excepted: list[_Decision],
     accounts: dict[int, dict],
 ) -> None:
@@ -1143,34 +1179,48 @@ def _notify(
         .distinct()
     ):
         recipients[org_id].append(user_id)
-    account_rows = {pk: Account(pk=pk, number=r["number"], name=r["name"], unit_id=r["unit_id"])
+    account_rows = {pk: SimpleNamespace(pk=pk, number=r["number"], name=r["name"], unit_id=r["unit_id"])
                     for pk, r in accounts.items()}
+    urls: dict[int, str] = {}
     rows: list[Notification] = []
-    for (inv, auth, debit_id, credit_id), transfer in zip(paid, transfers, strict=True):
-        reference = _("Hóa đơn %(number)s kỳ %(period)s") % {"number": inv["invoice_number"], "period": inv["period"]}
-        rows += balance_notification_rows(
-            transfer, account_rows[debit_id], account_rows[credit_id], -inv["amount"],
-            user_ids=recipients.get(auth.unit_id, []), reference=reference,
-            data={"invoice_id": inv["id"], "invoice_number": inv["invoice_number"]},
-        )
     with translation.override(settings.LANGUAGE_CODE):
+        for (inv, auth, debit_id, credit_id), transfer in zip(paid, transfers, strict=True):
+            if debit_id not in urls:
+                urls[debit_id] = _account_url(debit_id)
+            reference = _("Hóa đơn %(number)s kỳ %(period)s") % {
+                "number": inv["invoice_number"], "period": inv["period"],
+            }
+            rows += balance_notification_rows(
+                transfer, account_rows[debit_id], account_rows[credit_id], -inv["amount"],
+                user_ids=recipients.get(auth.unit_id, []), reference=reference, url=urls[debit_id],
+                data={"invoice_id": inv["id"], "invoice_number": inv["invoice_number"]},
+            )
         for d in excepted:
             if not d.unit_id:
                 continue
+            label = ExceptionCode(d.code).label if d.code in ExceptionCode.values else d.code
             title = _("Hóa đơn %(number)s chưa được thanh toán tự động: %(code)s") % {
-                "number": d.invoice["invoice_number"], "code": ExceptionCode(d.code).label
-                if d.code in ExceptionCode.values else d.code,
+                "number": d.invoice["invoice_number"], "code": label,
             }
+            data = {"invoice_id": d.invoice["id"], "invoice_number": d.invoice["invoice_number"],
+                    "exception_code": d.code, "amount": d.invoice["amount"], "period": d.invoice["period"]}
             for user_id in recipients.get(d.unit_id, []):
                 rows.append(
                     Notification(
                         user_id=user_id, kind=NotificationKind.AUTOPAY, title=title[:255],
-                        body=f"{title}. {d.reason}", unit_id=d.unit_id,
-                        data={"invoice_id": d.invoice["id"], "invoice_number": d.invoice["invoice_number"],
-                              "exception_code": d.code, "amount": d.invoice["amount"], "period": d.invoice["period"]},
+                        body=f"{title}. {d.reason}", unit_id=d.unit_id, data=data,
                     )
                 )
-    notifications_write(rows)
+    notifications_write_many(rows)
+
+
+def _account_url(account_id: int) -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("account-detail", args=[account_id])
+    except NoReverseMatch:
+        return ""
 
 
 _CLAIM_FIELDS = ("id", "supplier_id", "invoice_number", "customer_code", "period", "amount", "issued_at")

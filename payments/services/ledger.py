@@ -2,8 +2,9 @@
 
 Every movement of money is one `Transfer` (debit account, credit account,
 positive amount, unique key). `transfer_post` is the only writer of
-`Account.balance`: it moves both balances with conditional UPDATEs in account-id
-order (so two transfers over the same accounts lock them in the same order),
+`Account.balance`: it moves both balances with conditional UPDATEs, unit
+accounts before treasury accounts and each in id order (so two transfers, or a
+transfer and an autopay batch, lock the accounts they share in the same order),
 refuses to take a non-negative account below zero (`insufficient_balance`), and
 inserts the transfer under its unique key, all in one transaction. A repeat with
 the same key returns the first transfer and moves nothing. Balances are
@@ -213,7 +214,11 @@ def transfer_post(
     try:
         with transaction.atomic():
             balances: dict[int, int] = {}
-            for account, delta in sorted(((debit, -amount), (credit, amount)), key=lambda pair: pair[0].pk):
+            # Lock order: unit accounts before treasury accounts, each in id order
+            # (the autopay batches credit the hot clearing accounts last).
+            for account, delta in sorted(
+                ((debit, -amount), (credit, amount)), key=lambda pair: (pair[0].unit_id is None, pair[0].pk)
+            ):
                 new_balance = _move(account.pk, delta)
                 if new_balance is None:
                     raise _insufficient(account, amount)

@@ -103,6 +103,50 @@ def notifications_write(rows: list[Notification]) -> list[Notification]:
     return notifications
 
 
+def notifications_write_many(rows: list[Notification]) -> int:
+    """notifications_write for thousands of rows (the autopay batches): the
+    same preferences and outbox rows, inserted set-based (payments.services.
+    bulk_sql: ids from the sequence, one INSERT per table). Returns how many
+    notifications were written."""
+    from payments.services.bulk_sql import as_json, insert_rows, reserve_ids
+
+    if not rows:
+        return 0
+    ids = reserve_ids(Notification, len(rows))
+    if ids is None:
+        return len(notifications_write(rows))
+    user_ids = {n.user_id for n in rows}
+    prefs = _preferences(user_ids, {n.kind for n in rows})
+    emails = dict(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "email"))
+    now = timezone.now()
+    notes, deliveries = [], []
+    for pk, n in zip(ids, rows, strict=True):
+        read_at = None if prefs.get((n.user_id, n.kind, Channel.PORTAL), True) else now
+        notes.append((pk, n.user_id, n.kind, n.title, n.body, as_json(n.data), n.unit_id, n.voucher_id, now, read_at))
+        if n.user_id not in emails:
+            continue
+        for channel in EXTERNAL_CHANNELS:
+            if not prefs.get((n.user_id, n.kind, channel), True):
+                continue
+            if channel == Channel.EMAIL and not emails[n.user_id]:
+                continue
+            deliveries.append((pk, channel, DeliveryStatus.PENDING, 0, "", None, now, None))
+    insert_rows(
+        Notification,
+        ["id", "user_id", "kind", "title", "body", "data", "unit_id", "voucher_id", "created_at", "read_at"],
+        notes,
+    )
+    if deliveries:
+        insert_rows(
+            NotificationDelivery,
+            ["notification_id", "channel", "status", "attempts", "last_error", "next_attempt_at", "created_at",
+             "sent_at"],
+            deliveries,
+        )
+        transaction.on_commit(_queue_delivery)
+    return len(notes)
+
+
 def _queue_delivery() -> None:
     from payments.tasks import deliver_notifications, enqueue
 
@@ -148,7 +192,7 @@ def _balance_rows(transfer, account, other, signed: int) -> list[Notification]: 
 
 def balance_notification_rows(
     transfer, account, other, signed: int, *, user_ids: list[int], reference: str = "",  # noqa: ANN001
-    data: dict | None = None,
+    data: dict | None = None, url: str | None = None,
 ) -> list[Notification]:
     """The balance notices of one side of a transfer for `user_ids` (not saved:
     pass them to notifications_write). `reference` names what paid when no
@@ -183,7 +227,7 @@ def balance_notification_rows(
         "transfer_id": transfer.pk, "account_id": account.pk, "account": account.number, "amount": signed,
         "balance": balance, "counterparty": counterparty, "counterparty_account": counterparty_account,
         "voucher_id": voucher.pk if voucher else None, "voucher_number": voucher.number if voucher else "",
-        "url": _url("account-detail", account.pk), **(data or {}),
+        "url": _url("account-detail", account.pk) if url is None else url, **(data or {}),
     }
     body = " ".join(parts)
     return [

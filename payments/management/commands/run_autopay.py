@@ -14,7 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         run = autopay_run(trigger="command", batch_size=options["batch_size"])
+        amount = f"{run.paid_amount:,}".replace(",", ".")
         self.stdout.write(
-            f"Autopay run {run.pk}: {run.processed} invoices processed, {run.paid} paid "
-            f"({run.paid_amount:,} đồng), {run.excepted} exceptions.".replace(",", ".")
+            f"Autopay run {run.pk}: {run.processed} invoices processed, {run.paid} paid ({amount} đồng), "
+            f"{run.excepted} exceptions."
         )
