@@ -142,13 +142,22 @@ class InvoiceFilterForm(forms.Form):
 
     status = forms.ChoiceField(label=_("Trạng thái"), required=False)
     code = forms.ChoiceField(label=_("Mã ngoại lệ"), required=False)
+    unit = forms.RegexField(
+        label=_("Mã đơn vị (7 chữ số)"),
+        regex=r"^[0-9]{7}$",
+        max_length=7,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
 
-    def __init__(self, *args: Any, with_status: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, with_status: bool = True, with_unit: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = _blank(_("Tất cả")) + list(InvoiceStatus.choices)
         self.fields["code"].choices = _blank(_("Tất cả")) + list(ExceptionCode.choices)
         if not with_status:
             del self.fields["status"]
+        if not with_unit:
+            del self.fields["unit"]
 
 
 class AuthorizationFilterForm(forms.Form):

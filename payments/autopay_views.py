@@ -457,10 +457,13 @@ def unit_invoices(request: HttpRequest) -> HttpResponse:
 
 @role_required(*TREASURY_ROLES)
 def treasury_exceptions(request: HttpRequest) -> HttpResponse:
-    """The exception list of the units of the user's offices, filtered by exception code."""
-    form = InvoiceFilterForm(request.GET or None, with_status=False)
+    """The exception list of the units of the user's offices, filtered by exception code and unit code."""
+    form = InvoiceFilterForm(request.GET or None, with_status=False, with_unit=True)
     filters = _filters(form)
-    page = _page(request, selectors.exceptions_visible(request.user, code=filters.get("code") or None))
+    page = _page(
+        request,
+        selectors.exceptions_visible(request.user, unit=filters.get("unit") or None, code=filters.get("code") or None),
+    )
     return render(request, "payments/autopay/treasury_exceptions.html", {"form": form, "page": page})
 
 

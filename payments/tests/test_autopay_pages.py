@@ -372,6 +372,11 @@ def test_treasury_staff_see_their_offices_exceptions_filtered_by_code(settled, l
     assert "HD-OVER-1" in officer and "HD-PAID-1" not in officer and over.unit.code in officer
     filtered = text(login("officer").get(reverse("autopay-exceptions"), {"code": "amount_anomaly"}))
     assert "HD-OVER-1" not in filtered
+    by_unit = text(login("officer").get(reverse("autopay-exceptions"), {"unit": over.unit.code, "code": "over_cap"}))
+    assert "HD-OVER-1" in by_unit
+    assert "HD-OVER-1" not in text(login("officer").get(reverse("autopay-exceptions"), {"unit": "1999999"}))
+    bad = login("officer").get(reverse("autopay-exceptions"), {"unit": "12ab"})
+    assert bad.status_code == 200 and "HD-OVER-1" in text(bad)  # an invalid filter is ignored, not a 500
     assert "HD-OVER-1" not in text(login("officer_b").get(reverse("autopay-exceptions")))
     assert login("a_holder").get(reverse("autopay-exceptions")).status_code == 404
 
