@@ -575,6 +575,10 @@ class SupplierInvoice(models.Model):
         Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="autopay_invoice"
     )
     run = models.ForeignKey(AutopayRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
+    # The pain.001 file that carried the payment out of the clearing account to the supplier's bank.
+    bank_file = models.ForeignKey(
+        BankFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="autopay_invoices"
+    )
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -594,6 +598,10 @@ class SupplierInvoice(models.Model):
                 name="autopay_invoice_paid_history",
             ),
             models.Index(fields=["authorization", "period"], condition=Q(status="paid"), name="autopay_invoice_month"),
+            # Paid invoices no bank file carries yet (bank_files_generate).
+            models.Index(
+                fields=["id"], condition=Q(status="paid", bank_file__isnull=True), name="autopay_invoice_unfiled"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["supplier", "invoice_number"], name="autopay_invoice_number_unique"),

@@ -7,6 +7,9 @@ Generating a file moves the money out of the clearing account into the
 treasury's settlement account at that bank (`1113.BANK`), in the same
 transaction, under the key `bankfile:<id>`; the intents are locked with SKIP
 LOCKED, so two administrators generating at once never file a payment twice.
+Autopay payments (paid supplier invoices of the office's units) credited the
+supplier's bank's clearing account the same way: they go in the same files
+(end-to-end id `AP<invoice id>`), locked the same way.
 """
 
 from collections import defaultdict
@@ -46,6 +49,8 @@ def bank_files_generate(*, actor, now: datetime | None = None) -> list[BankFile]
 
 
 def _generate_for_office(actor, office, now: datetime) -> list[BankFile]:  # noqa: ANN001
+    from payments.models import InvoiceStatus, SupplierInvoice
+
     files = []
     with transaction.atomic():
         intents = list(
@@ -57,15 +62,39 @@ def _generate_for_office(actor, office, now: datetime) -> list[BankFile]:  # noq
             .select_related("voucher", "clearing_bank")
             .order_by("id")
         )
+        # Autopay payments credited the supplier's bank's clearing account too.
+        invoices = list(
+            SupplierInvoice.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=InvoiceStatus.PAID, bank_file__isnull=True, unit__path__startswith=office.path)
+            .select_related("transfer__credit_account__bank", "supplier")
+            .order_by("id")
+        )
         by_bank = defaultdict(list)
         for intent in intents:
             by_bank[intent.clearing_bank].append(intent)
-        for bank, items in sorted(by_bank.items(), key=lambda pair: pair[0].code):
-            files.append(_one_file(actor, office, bank, items, now))
+        autopay_by_bank = defaultdict(list)
+        for invoice in invoices:
+            bank = invoice.transfer.credit_account.bank
+            if bank is not None:
+                autopay_by_bank[bank].append(invoice)
+        for bank in sorted(set(by_bank) | set(autopay_by_bank), key=lambda b: b.code):
+            files.append(_one_file(actor, office, bank, by_bank.get(bank, []), now, autopay_by_bank.get(bank, [])))
     return files
 
 
-def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime) -> BankFile:  # noqa: ANN001
+def _autopay_transfers(invoices: list, bank) -> list[CreditTransfer]:  # noqa: ANN001
+    return [
+        CreditTransfer(
+            end_to_end_id=f"AP{invoice.pk}", amount=invoice.transfer.amount,
+            creditor=Party(invoice.transfer.counterparty_name or invoice.supplier.name,
+                           invoice.transfer.counterparty_account, bank.bic or bank.code),
+            remittance=f"{invoice.invoice_number} {invoice.customer_code} {invoice.period}",
+        )
+        for invoice in invoices
+    ]
+
+
+def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime, invoices=()) -> BankFile:  # noqa: ANN001
     clearing = ledger.bank_clearing_account(bank)
     settlement = ledger.bank_settlement_account(bank)
     vouchers = [i.voucher for i in intents]
@@ -86,7 +115,7 @@ def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime) 
         )
         for v in vouchers
         if amounts.get(v.pk)
-    ]
+    ] + _autopay_transfers(list(invoices), bank)
     debtor = Party(f"Kho bạc Nhà nước – {office.name}", settlement.number, bank.bic or bank.code)
     xml = build_pain001(message_id, now, debtor, timezone.localdate(now), transfers)
     control_sum = sum(t.amount for t in transfers)
@@ -97,6 +126,10 @@ def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime) 
     bank_file.file.save(f"{message_id}.xml", ContentFile(xml), save=False)
     bank_file.save(update_fields=["file"])
     PaymentIntent.objects.filter(pk__in=[i.pk for i in intents]).update(bank_file=bank_file, updated_at=now)
+    if invoices:
+        from payments.models import SupplierInvoice
+
+        SupplierInvoice.objects.filter(pk__in=[i.pk for i in invoices]).update(bank_file=bank_file)
     if control_sum:
         ledger.transfer_post(
             debit=clearing, credit=settlement, amount=control_sum, key=f"bankfile:{bank_file.pk}",

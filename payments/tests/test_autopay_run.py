@@ -224,3 +224,24 @@ def test_invoice_receive_is_idempotent_by_number(kit):
             amount=1, issued_at=now - timedelta(days=1),
         )
     assert err.value.code == "validation_error" and "period" in err.value.fields
+
+
+def test_the_bank_file_carries_autopay_payments_to_the_suppliers_bank(kit):
+    from payments.models import Account
+    from payments.services.bank_files import bank_files_generate
+
+    kit.active_authorization(codes=("PE0001", "PE0002"))
+    invoices = [kit.invoice(code, 400_000 + i, period=f"{kit.fiscal_year}-09") for i, code in
+                enumerate(("PE0001", "PE0002"))]
+    autopay.autopay_run()
+    (bank_file,) = bank_files_generate(actor=kit.user("tadmin"))
+    assert (bank_file.bank.code, bank_file.transfer_count, bank_file.control_sum) == ("VCB", 2, 800_001)
+    xml = bank_file.file.open("rb").read().decode()
+    assert f"AP{invoices[0].pk}" in xml and "0011000123456" in xml
+    for invoice in invoices:
+        invoice.refresh_from_db()
+        assert invoice.bank_file == bank_file
+    assert Account.objects.get(number="3856.VCB").balance == 0
+    assert bank_files_generate(actor=kit.user("tadmin")) == []
+    assert bank_files_generate(actor=kit.user("tadmin_b")) == []  # not unit B's office
+    assert reconcile().ok, reconcile().problems
