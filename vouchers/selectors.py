@@ -4,7 +4,7 @@ and vouchers (permission-checked with `access_*`, 404 for others' objects)."""
 from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -280,19 +280,48 @@ def voucher_list(
     return qs.order_by("-created_at", "-id")
 
 
-def voucher_detail_queryset() -> QuerySet[Voucher]:
-    return Voucher.objects.select_related(
-        "unit", "unit__office", "procedure", "procedure_version", "payee_bank", "deposit_account", "settles",
-        "controller", "approver", "created_by",
-    ).prefetch_related(
-        # Lines with their budget lines joined: one query, not two.
-        Prefetch("lines", queryset=VoucherLine.objects.select_related("budget_line")),
-        "attachments",
-        Prefetch(
-            "signatures",
-            queryset=Signature.objects.select_related("key", "signer").order_by("signed_at", "id"),
-        ),
+def lines_prefetch() -> Prefetch:
+    # Lines with their budget lines joined: one query, not two.
+    return Prefetch("lines", queryset=VoucherLine.objects.select_related("budget_line"))
+
+
+def signatures_prefetch() -> Prefetch:
+    return Prefetch(
+        "signatures", queryset=Signature.objects.select_related("key", "signer").order_by("signed_at", "id")
     )
+
+
+DETAIL_RELATED = (
+    "unit", "unit__office", "procedure", "procedure_version", "payee_bank", "deposit_account", "settles",
+    "controller", "approver", "created_by",
+)
+
+
+def voucher_detail_queryset() -> QuerySet[Voucher]:
+    return Voucher.objects.select_related(*DETAIL_RELATED).prefetch_related(
+        lines_prefetch(), "attachments", signatures_prefetch()
+    )
+
+
+def set_prefetched(voucher: Voucher, name: str, rows: list) -> None:
+    """Store `rows` as the prefetched relation `name` of `voucher`, exactly what
+    prefetch_related would have read: for rows a service has just written or
+    read under the voucher's lock, so nobody reads them again."""
+    qs = getattr(voucher, name).get_queryset()  # the cached queryset when prefetched (not evaluated otherwise)
+    qs._result_cache = list(rows)
+    qs._prefetch_done = True
+    if not hasattr(voucher, "_prefetched_objects_cache"):
+        voucher._prefetched_objects_cache = {}
+    voucher._prefetched_objects_cache[name] = qs
+
+
+def voucher_detail_complete(voucher: Voucher) -> Voucher:
+    """What `voucher_detail_queryset` reads, for a voucher a service has just
+    locked and written (or created): only the relations not already in memory
+    are read, at most one query each. The API answers a write from it instead of
+    reading the whole voucher again (11 joins and 3 prefetches, ~20 ms of CPU)."""
+    prefetch_related_objects([voucher], *DETAIL_RELATED, lines_prefetch(), "attachments", signatures_prefetch())
+    return voucher
 
 
 def access_voucher(user: User, pk: int, *, detail: bool = True) -> Voucher:

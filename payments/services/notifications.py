@@ -115,7 +115,11 @@ def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN
     from vouchers.models import VoucherStatus
 
     recipients = {voucher.created_by_id}
-    recipients |= set(voucher.signatures.values_list("signer_id", flat=True))
+    signatures = getattr(voucher, "_prefetched_objects_cache", {}).get("signatures")
+    if signatures is not None:  # read by the transition already
+        recipients |= {s.signer_id for s in signatures}
+    else:
+        recipients |= set(voucher.signatures.values_list("signer_id", flat=True))
     with translation.override(settings.LANGUAGE_CODE):
         status_label = str(VoucherStatus(event.to_status).label) if event.to_status else event.action
         title = _("Chứng từ %(number)s: %(status)s") % {"number": voucher.number, "status": status_label}
