@@ -333,11 +333,11 @@ class _VoucherActionApi(PortalAPIView):
 
     input_serializer: type | None = None
 
-    def perform(self, request: Request, voucher, data: dict) -> Voucher | Response:  # noqa: ANN001
+    def perform(self, request: Request, voucher: int, data: dict) -> Voucher | Response:
         raise NotImplementedError
 
     def post(self, request: Request, pk: int) -> Response:
-        voucher = selectors.access_voucher(request.user, pk, detail=False)
+        voucher = selectors.access_voucher_pk(request.user, pk)  # the service locks and reads it
         data: dict = {}
         if self.input_serializer is not None:
             serializer = self.input_serializer(data=request.data)

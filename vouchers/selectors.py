@@ -320,8 +320,25 @@ def voucher_detail_complete(voucher: Voucher) -> Voucher:
     locked and written (or created): only the relations not already in memory
     are read, at most one query each. The API answers a write from it instead of
     reading the whole voucher again (11 joins and 3 prefetches, ~20 ms of CPU)."""
-    prefetch_related_objects([voucher], *DETAIL_RELATED, lines_prefetch(), "attachments", signatures_prefetch())
+    missing: list = [name for name in DETAIL_RELATED if not _fk_loaded(voucher, name)]
+    cached = getattr(voucher, "_prefetched_objects_cache", {})
+    missing += [p for p in (lines_prefetch(), "attachments", signatures_prefetch())
+                if (p if isinstance(p, str) else p.prefetch_through) not in cached]
+    if missing:
+        prefetch_related_objects([voucher], *missing)
     return voucher
+
+
+def _fk_loaded(obj: object, path: str) -> bool:
+    """Whether the forward relation `path` ("unit__office") is in memory (or null)."""
+    for name in path.split("__"):
+        field = obj._meta.get_field(name)  # type: ignore[attr-defined]
+        if getattr(obj, field.attname) is None:
+            return True
+        if not field.is_cached(obj):
+            return False
+        obj = field.get_cached_value(obj)
+    return True
 
 
 def access_voucher(user: User, pk: int, *, detail: bool = True) -> Voucher:
@@ -335,6 +352,19 @@ def access_voucher(user: User, pk: int, *, detail: bool = True) -> Voucher:
     if voucher is None:
         raise NotFound()
     return voucher
+
+
+def access_voucher_pk(user: User, pk: int) -> int:
+    """The voucher's id if the user may see it; 404 otherwise (never 403). For
+    the writes: their service locks and reads the row itself, so the check reads
+    no columns and joins nothing."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if not vouchers_visible(user).filter(pk=pk).exists():
+        raise NotFound()
+    return pk
 
 
 def access_attachment(user: User, voucher_pk: int, attachment_pk: int):  # noqa: ANN201
