@@ -129,14 +129,14 @@ PAGE_PARAMETERS = [
 
 def _detail(request: Request, pk: int) -> Response:
     voucher = selectors.access_voucher(request.user, pk)
-    return Response(s.VoucherDetailSerializer(voucher).data)
+    return Response(s.voucher_detail_data(voucher))
 
 
 def _written(voucher: Voucher) -> dict:
     """The detail of a voucher a service has just written, from the instance it
     locked and wrote (the user's access was checked before the write): only what
     it did not read is read, instead of the whole voucher again."""
-    return s.VoucherDetailSerializer(selectors.voucher_detail_complete(voucher)).data
+    return s.voucher_detail_data(selectors.voucher_detail_complete(voucher))
 
 
 # --- the public catalogue and reference data ------------------------------------
