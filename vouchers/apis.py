@@ -132,11 +132,11 @@ def _detail(request: Request, pk: int) -> Response:
     return Response(s.voucher_detail_data(voucher))
 
 
-def _written(voucher: Voucher) -> dict:
+def _written(request: Request, voucher: Voucher) -> dict:
     """The detail of a voucher a service has just written, from the instance it
     locked and wrote (the user's access was checked before the write): only what
     it did not read is read, instead of the whole voucher again."""
-    return s.voucher_detail_data(selectors.voucher_detail_complete(voucher))
+    return s.voucher_detail_data(selectors.voucher_detail_complete(voucher, known=[request.user]))
 
 
 # --- the public catalogue and reference data ------------------------------------
@@ -256,7 +256,7 @@ class VoucherListApi(PortalAPIView):
         # Created in this request: nothing attached or signed yet.
         selectors.set_prefetched(voucher, "attachments", [])
         selectors.set_prefetched(voucher, "signatures", [])
-        return created(_written(voucher))
+        return created(_written(request, voucher))
 
 
 class VoucherDetailApi(PortalAPIView):
@@ -346,7 +346,7 @@ class _VoucherActionApi(PortalAPIView):
         result = self.perform(request, voucher, data)
         if isinstance(result, Response):
             return result
-        return Response(_written(result))
+        return Response(_written(request, result))
 
 
 def _action_schema(operation_id: str, request_serializer, response=s.VoucherDetailSerializer):  # noqa: ANN001, ANN202

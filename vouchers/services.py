@@ -71,10 +71,11 @@ def _pk(obj: Any) -> int:
 
 def _lock(voucher: Voucher | int) -> Voucher:
     """Re-read the voucher with its row locked (the parent of every other row),
-    with every row its detail shows joined in (only the voucher's row is locked):
-    the API answers from this instance (selectors.voucher_detail_complete)."""
+    with the rows the rules read joined in (only the voucher's row is locked).
+    The joins are what the query costs to build (~0.3 ms each): the deposit
+    account and the advance settled (null on most vouchers) are read when used."""
     try:
-        return Voucher.objects.select_for_update(of=("self",)).select_related(*selectors.DETAIL_RELATED).get(
+        return Voucher.objects.select_for_update(of=("self",)).select_related(*selectors.LOCK_RELATED).get(
             pk=_pk(voucher)
         )
     except Voucher.DoesNotExist:
@@ -87,7 +88,7 @@ def _load_content(voucher: Voucher) -> None:
     signature checks, the notification's recipients and the API's answer all use
     them. Relations already read are not read again."""
     prefetch_related_objects(
-        [voucher], selectors.lines_prefetch(), "attachments", selectors.signatures_prefetch()
+        [voucher], selectors.lines_prefetch(), selectors.attachments_prefetch(), selectors.signatures_prefetch()
     )
 
 
@@ -731,14 +732,10 @@ def voucher_submit(*, actor: User, voucher: Voucher | int) -> Voucher:
         # The rules, the content hash, the documents and signature checks all
         # read the lines, attachments and signatures: once each, under the lock.
         _load_content(voucher)
-        last = _last_event(voucher, "submit")
-        if (
-            voucher.status == VoucherStatus.SUBMITTED
-            and last is not None
-            and last.actor_id == actor.pk
-            and last.data.get("content_hash") == voucher.content_hash
-        ):
-            return voucher
+        if voucher.status == VoucherStatus.SUBMITTED:  # a repeat of this submission?
+            last = _last_event(voucher, "submit")
+            if last is not None and last.actor_id == actor.pk and last.data.get("content_hash") == voucher.content_hash:
+                return voucher
         _check_transition(voucher, "submit")
         resubmission = voucher.status == VoucherStatus.RETURNED
         _check_rules(voucher)
