@@ -1054,12 +1054,16 @@ def voucher_send_back(*, actor: User, voucher: Voucher | int, note: str, explana
 
 
 def voucher_mark_paid(
-    *, voucher: Voucher | int, actor: User | None = None, note: str = "", data: dict | None = None
+    *, voucher: Voucher | int, actor: User | None = None, note: str = "", data: dict | None = None,
+    locked: bool = False,
 ) -> Voucher:
     """The payment posted: the reservation becomes spending, the voucher closes.
-    Safe to call twice."""
+    Safe to call twice. `locked`: the caller locked and read this instance in
+    the current transaction (the payments worker) and changed nothing of it
+    since, so it is not read again."""
     with transaction.atomic():
-        voucher = _lock(voucher)
+        if not (locked and isinstance(voucher, Voucher)):
+            voucher = _lock(voucher)
         if voucher.status == VoucherStatus.PAID:
             return voucher
         _check_transition(voucher, "pay")
