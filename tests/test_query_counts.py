@@ -134,16 +134,16 @@ WRITES = {
     # token, memberships, access, lock, key, lines, attachments, signatures, signature, event
     "sign_chief": 12,
     "sign_holder": 12,
-    # + the last submit event, version, documents, budget (sum, update, movement), receipt number, the
-    # notification rows (preferences, e-mails, notifications, deliveries)
-    "submit": 24,
+    # + version, documents, budget (sum, update, movement), receipt number, the notification rows
+    # (recipients with their preferences, notifications, deliveries)
+    "submit": 22,
     # token, memberships, access, lock, update, event, signatures, notification rows; lines and attachments
     # for the answer
-    "claim": 15,
-    "pass": 15,
-    "approve": 19,  # + lines, attachments (the content hash checked again), the payment intent
+    "claim": 14,
+    "pass": 14,
+    "approve": 16,  # + lines, attachments (the content hash checked again), the payment intent (read, insert)
 }
-PAY = 41  # the worker: claim, lock, ledger transfer, balance and status notifications, budget spend
+PAY = 38  # the worker: claim, lock, ledger transfer, balance and status notifications, budget spend
 
 
 def _write_counts(world, api, kit, lines: int) -> dict[str, int]:  # noqa: ANN001
