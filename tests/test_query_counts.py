@@ -113,3 +113,91 @@ def test_list_queries_do_not_grow_with_the_page(data, lists, world, api) -> None
         assert large_rows == 50, f"{path} as {reader}: expected a full page of 50 rows, got {large_rows}"
         assert small == large, f"{path} as {reader}: {small} queries for 5 rows but {large} for 50 (one per row?)"
         assert large <= max_queries, f"{path} as {reader}: {large} queries per page, pinned at most {max_queries}"
+
+
+# --- the voucher's writes ---------------------------------------------------------
+#
+# Queries per write request of the lifecycle (create, with an Idempotency-Key too,
+# both signatures, submit, claim, pass, approve) and of the worker's payment, with
+# one line and with three lines on the same budget line: the counts must be equal
+# (nothing per line; the budget moves once per budget line) and at most the
+# pinned maximum. Each answers with the voucher's detail built from the rows the
+# service locked, wrote or read (selectors.voucher_detail_complete), not read
+# again. Counted under the test's transaction: each transaction.atomic() is a
+# SAVEPOINT/RELEASE pair here where production has BEGIN/COMMIT. Raise one only
+# with a reason.
+WRITES = {
+    # token, memberships, unit, procedure, bank, budget lines, number, voucher, lines, event; for the
+    # answer the unit's office and the lines with their budget lines
+    "create": 14,
+    "create_idempotent": 20,  # + the key's record (one insert, no lock when new), its answer, a savepoint pair
+    # token, memberships, access, lock, key, lines, attachments, signatures, signature, event
+    "sign_chief": 12,
+    "sign_holder": 12,
+    # + version, documents, budget (sum, update, movement), receipt number, the notification rows
+    # (recipients with their preferences, notifications, deliveries)
+    "submit": 22,
+    # token, memberships, access, lock, update, event, signatures, notification rows; lines and attachments
+    # for the answer
+    "claim": 14,
+    "pass": 14,
+    "approve": 16,  # + lines, attachments (the content hash checked again), the payment intent (read, insert)
+}
+PAY = 38  # the worker: claim, lock, ledger transfer, balance and status notifications, budget spend
+
+
+def _write_counts(world, api, kit, lines: int) -> dict[str, int]:  # noqa: ANN001
+    import uuid
+
+    from accounts import crypto
+    from payments.models import PaymentIntent
+    from payments.services.payment import payment_intent_process
+
+    line = kit.line().pk
+    body = {
+        "unit": kit.unit.code, "procedure": "C2-02a/NS", "mode": "payment", "fiscal_year": kit.fiscal_year,
+        "description": "Mua văn phòng phẩm", "payee": {"name": "Công ty Hồng Hà", "account_number": "0123456789",
+                                                      "bank_code": "VCB"},
+        "lines": [{"budget_line": line, "amount": 100_000 + n, "description": f"Dòng {n}"} for n in range(lines)],
+    }
+    counts: dict[str, int] = {}
+
+    def post(step: str, who: str, path: str, data: dict, **headers: str) -> dict:
+        with CaptureQueriesContext(connection) as ctx:
+            response = api(who).post(path, data, format="json", **headers)
+        assert response.status_code in (200, 201), (step, response.content[:500])
+        counts[step] = len(ctx.captured_queries)
+        return response.json()
+
+    post("create", "a_preparer", "/api/v1/vouchers", body)
+    voucher = post("create_idempotent", "a_preparer", "/api/v1/vouchers", body,
+                   HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex)
+    base = f"/api/v1/vouchers/{voucher['id']}"
+    message = bytes.fromhex(voucher["content_hash"])
+    for step, who in (("sign_chief", "a_chief"), ("sign_holder", "a_holder")):
+        private, key = kit.keys[who]
+        post(step, who, f"{base}/sign", {"key_id": key.pk, "signature": crypto.sign(private, message)})
+    post("submit", "a_holder", f"{base}/submit", {})
+    post("claim", "officer", f"{base}/claim", {})
+    post("pass", "officer", f"{base}/pass", {})
+    post("approve", "approver", f"{base}/approve", {})
+    intent = PaymentIntent.objects.get(voucher_id=voucher["id"]).pk
+    with CaptureQueriesContext(connection) as ctx:
+        assert payment_intent_process(intent_id=intent, worker="test").status == "succeeded"
+    counts["pay"] = len(ctx.captured_queries)
+    return counts
+
+
+@pytest.mark.django_db
+def test_write_queries_do_not_grow_with_the_lines(world, api) -> None:  # noqa: ANN001
+    from vouchers.tests.kit import Kit, seed
+
+    seed(world)
+    kit = Kit(world)
+    _write_counts(world, api, kit, 1)  # warm per-process caches (content types, calendar)
+    one = _write_counts(world, api, kit, 1)
+    three = _write_counts(world, api, kit, 3)
+    assert one == three, f"queries per write grow with the lines: {one} for one line, {three} for three"
+    for step, pinned in WRITES.items():
+        assert one[step] <= pinned, f"{step}: {one[step]} queries, pinned at most {pinned}"
+    assert one["pay"] <= PAY, f"the worker's payment: {one['pay']} queries, pinned at most {PAY}"

@@ -215,31 +215,27 @@ class PortalAPIView(APIView):
         if len(key) > 255:
             raise ApplicationError("validation_error", _("Idempotency-Key dài quá 255 ký tự."), status=400)
         fingerprint = _request_fingerprint(request)
-        # Insert the record outside the main transaction so concurrent repeats
-        # find it and queue on its lock instead of failing on the unique key.
-        IdempotencyRecord.objects.bulk_create(
-            [
-                IdempotencyRecord(
-                    user=request.user,
-                    key=key,
-                    method=request.method,
-                    path=request.path[:500],
-                    request_hash=fingerprint,
-                )
-            ],
-            ignore_conflicts=True,
-        )
         with transaction.atomic():
-            record = IdempotencyRecord.objects.select_for_update().get(user=request.user, key=key)
-            expired = record.created_at < timezone.now() - settings.IDEMPOTENCY_KEY_TTL
-            if record.request_hash != fingerprint and not expired:
-                raise ApplicationError(
-                    "idempotency_conflict", _("Khóa Idempotency-Key này đã được dùng cho một yêu cầu khác.")
-                )
-            if record.response_status is not None and not expired:
-                replay = Response(record.response_body, status=record.response_status)
-                replay["Idempotent-Replayed"] = "true"
-                return replay
+            # A new key: the row inserted here is ours until the commit, and a
+            # concurrent repeat's insert waits on it, then finds it and queues on
+            # its lock below. A key already used: lock its record, then replay.
+            record = IdempotencyRecord(
+                user=request.user, key=key, method=request.method, path=request.path[:500],
+                request_hash=fingerprint, created_at=timezone.now(),
+            )
+            record.pk = _insert_idempotency_record(record)
+            expired = False
+            if record.pk is None:
+                record = IdempotencyRecord.objects.select_for_update().get(user=request.user, key=key)
+                expired = record.created_at < timezone.now() - settings.IDEMPOTENCY_KEY_TTL
+                if record.request_hash != fingerprint and not expired:
+                    raise ApplicationError(
+                        "idempotency_conflict", _("Khóa Idempotency-Key này đã được dùng cho một yêu cầu khác.")
+                    )
+                if record.response_status is not None and not expired:
+                    replay = Response(record.response_body, status=record.response_status)
+                    replay["Idempotent-Replayed"] = "true"
+                    return replay
             try:
                 with transaction.atomic():
                     response = handler()
@@ -253,6 +249,23 @@ class PortalAPIView(APIView):
                     record.created_at = timezone.now()
                 record.save(update_fields=["request_hash", "response_status", "response_body", "created_at"])
             return response
+
+
+def _insert_idempotency_record(record: Any) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING: the new row's id, or None when the user
+    already has a record with this key (bulk_create's ignore_conflicts says
+    neither, and a SELECT … FOR UPDATE after it costs a query per request)."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(record._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, key, method, path, request_hash, created_at) "  # noqa: S608 - the model's own table
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            [record.user_id, record.key, record.method, record.path, record.request_hash, record.created_at],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def created(data: Any) -> Response:

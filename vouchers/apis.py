@@ -29,7 +29,7 @@ from treasury_portal.api import (
 from treasury_portal.errors import NotFound, ValidationFailed
 from vouchers import selectors, services
 from vouchers import serializers as s
-from vouchers.models import ProcedureVersion, ReasonKind
+from vouchers.models import ProcedureVersion, ReasonKind, Voucher
 
 # --- permissions ------------------------------------------------------------------
 
@@ -129,7 +129,14 @@ PAGE_PARAMETERS = [
 
 def _detail(request: Request, pk: int) -> Response:
     voucher = selectors.access_voucher(request.user, pk)
-    return Response(s.VoucherDetailSerializer(voucher).data)
+    return Response(s.voucher_detail_data(voucher))
+
+
+def _written(request: Request, voucher: Voucher) -> dict:
+    """The detail of a voucher a service has just written, from the instance it
+    locked and wrote (the user's access was checked before the write): only what
+    it did not read is read, instead of the whole voucher again."""
+    return s.voucher_detail_data(selectors.voucher_detail_complete(voucher, known=[request.user]))
 
 
 # --- the public catalogue and reference data ------------------------------------
@@ -246,7 +253,10 @@ class VoucherListApi(PortalAPIView):
             contract_number=v.get("contract_number", ""), contract_value=v.get("contract_value"),
             deposit_account=v.get("deposit_account"), settles=v.get("settles"),
         )
-        return created(s.VoucherDetailSerializer(selectors.access_voucher(request.user, voucher.pk)).data)
+        # Created in this request: nothing attached or signed yet.
+        selectors.set_prefetched(voucher, "attachments", [])
+        selectors.set_prefetched(voucher, "signatures", [])
+        return created(_written(request, voucher))
 
 
 class VoucherDetailApi(PortalAPIView):
@@ -318,24 +328,25 @@ class VoucherAttachmentApi(PortalAPIView):
 
 class _VoucherActionApi(PortalAPIView):
     """POST /vouchers/{id}/<action>: access check (404), input shape, service,
-    the voucher as it is now."""
+    the voucher as it is now (`perform` returns the voucher the service wrote, or
+    a response of its own)."""
 
     input_serializer: type | None = None
 
-    def perform(self, request: Request, voucher, data: dict):  # noqa: ANN001, ANN201
+    def perform(self, request: Request, voucher: int, data: dict) -> Voucher | Response:
         raise NotImplementedError
 
     def post(self, request: Request, pk: int) -> Response:
-        voucher = selectors.access_voucher(request.user, pk, detail=False)
+        voucher = selectors.access_voucher_pk(request.user, pk)  # the service locks and reads it
         data: dict = {}
         if self.input_serializer is not None:
             serializer = self.input_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
         result = self.perform(request, voucher, data)
-        if result is not None:
+        if isinstance(result, Response):
             return result
-        return _detail(request, pk)
+        return Response(_written(request, result))
 
 
 def _action_schema(operation_id: str, request_serializer, response=s.VoucherDetailSerializer):  # noqa: ANN001, ANN202
@@ -351,7 +362,10 @@ class VoucherSignApi(_VoucherActionApi):
         return super().post(request, pk)
 
     def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
-        services.voucher_sign(actor=request.user, voucher=voucher, key_id=data["key_id"], signature=data["signature"])
+        signature = services.voucher_sign(
+            actor=request.user, voucher=voucher, key_id=data["key_id"], signature=data["signature"]
+        )
+        return signature.voucher
 
 
 class VoucherSubmitApi(_VoucherActionApi):
@@ -362,7 +376,7 @@ class VoucherSubmitApi(_VoucherActionApi):
         return super().post(request, pk)
 
     def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
-        services.voucher_submit(actor=request.user, voucher=voucher)
+        return services.voucher_submit(actor=request.user, voucher=voucher)
 
 
 class VoucherWithdrawApi(_VoucherActionApi):
@@ -374,7 +388,7 @@ class VoucherWithdrawApi(_VoucherActionApi):
         return super().post(request, pk)
 
     def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
-        services.voucher_withdraw(actor=request.user, voucher=voucher, note=data.get("note", ""))
+        return services.voucher_withdraw(actor=request.user, voucher=voucher, note=data.get("note", ""))
 
 
 class VoucherClaimApi(_VoucherActionApi):
@@ -386,7 +400,7 @@ class VoucherClaimApi(_VoucherActionApi):
         return super().post(request, pk)
 
     def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
-        services.voucher_claim(actor=request.user, voucher=voucher, explanation=data.get("explanation", ""))
+        return services.voucher_claim(actor=request.user, voucher=voucher, explanation=data.get("explanation", ""))
 
 
 class VoucherReturnApi(_VoucherActionApi):
@@ -398,7 +412,7 @@ class VoucherReturnApi(_VoucherActionApi):
         return super().post(request, pk)
 
     def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
-        services.voucher_return_for_supplement(
+        return services.voucher_return_for_supplement(
             actor=request.user, voucher=voucher, deficiencies=[dict(d) for d in data["deficiencies"]],
             explanation=data.get("explanation", ""),
         )
@@ -413,7 +427,7 @@ class VoucherPassApi(_VoucherActionApi):
         return super().post(request, pk)
 
     def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
-        services.voucher_pass(
+        return services.voucher_pass(
             actor=request.user, voucher=voucher, note=data.get("note", ""), checklist=data.get("checklist"),
             explanation=data.get("explanation", ""),
         )
@@ -428,7 +442,7 @@ class VoucherRefuseApi(_VoucherActionApi):
         return super().post(request, pk)
 
     def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
-        services.voucher_refuse(
+        return services.voucher_refuse(
             actor=request.user, voucher=voucher, reasons=[dict(r) for r in data["reasons"]],
             explanation=data.get("explanation", ""),
         )
@@ -443,7 +457,7 @@ class VoucherApproveApi(_VoucherActionApi):
         return super().post(request, pk)
 
     def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
-        services.voucher_approve(
+        return services.voucher_approve(
             actor=request.user, voucher=voucher, note=data.get("note", ""), explanation=data.get("explanation", "")
         )
 
@@ -457,7 +471,7 @@ class VoucherSendBackApi(_VoucherActionApi):
         return super().post(request, pk)
 
     def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
-        services.voucher_send_back(
+        return services.voucher_send_back(
             actor=request.user, voucher=voucher, note=data["note"], explanation=data.get("explanation", "")
         )
 

@@ -1,10 +1,11 @@
 """Reads of the vouchers app: the catalogue in force, the working-day calendar,
 and vouchers (permission-checked with `access_*`, 404 for others' objects)."""
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from treasury_portal.errors import NotFound
 from vouchers.canonical import content_hash
 from vouchers.models import (
     TRANSITIONS,
+    Attachment,
     CalendarDay,
     CalendarDayKind,
     ChecklistItem,
@@ -160,7 +162,8 @@ def required_documents(version: ProcedureVersion | None, total: int) -> list[Doc
         return []
     docs = getattr(version, "_prefetched_objects_cache", {}).get("documents")
     if docs is None:
-        docs = list(version.documents.all())
+        # One version's documents in their Meta order, without its joins to the version and procedure.
+        docs = list(version.documents.order_by("id"))
     return [d for d in docs if requirement_applies(d, total)]
 
 
@@ -280,19 +283,89 @@ def voucher_list(
     return qs.order_by("-created_at", "-id")
 
 
-def voucher_detail_queryset() -> QuerySet[Voucher]:
-    return Voucher.objects.select_related(
-        "unit", "unit__office", "procedure", "procedure_version", "payee_bank", "deposit_account", "settles",
-        "controller", "approver", "created_by",
-    ).prefetch_related(
-        # Lines with their budget lines joined: one query, not two.
-        Prefetch("lines", queryset=VoucherLine.objects.select_related("budget_line")),
-        "attachments",
-        Prefetch(
-            "signatures",
-            queryset=Signature.objects.select_related("key", "signer").order_by("signed_at", "id"),
-        ),
+def lines_prefetch() -> Prefetch:
+    # Lines with their budget lines joined: one query, not two. Ordered as the
+    # Meta ordering orders one voucher's lines, without its join to the voucher.
+    return Prefetch("lines", queryset=VoucherLine.objects.select_related("budget_line").order_by("position", "id"))
+
+
+def attachments_prefetch() -> Prefetch:
+    return Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+
+
+def signatures_prefetch() -> Prefetch:
+    return Prefetch(
+        "signatures", queryset=Signature.objects.select_related("key", "signer").order_by("signed_at", "id")
     )
+
+
+PERSONS = ("controller", "approver", "created_by")
+# What a service's lock joins (vouchers.services._lock): what the rules read and
+# the people the answer shows (a join costs less than the query it saves).
+LOCK_RELATED = ("unit", "unit__office", "procedure", "procedure_version", "payee_bank", *PERSONS)
+# And where the money comes from (C4-02a/KB, C2-03/NS only: null on most vouchers).
+DETAIL_RELATED = (*LOCK_RELATED, "deposit_account", "settles")
+
+
+def voucher_detail_queryset() -> QuerySet[Voucher]:
+    return Voucher.objects.select_related(*DETAIL_RELATED).prefetch_related(
+        lines_prefetch(), attachments_prefetch(), signatures_prefetch()
+    )
+
+
+def set_prefetched(voucher: Voucher, name: str, rows: list) -> None:
+    """Store `rows` as the prefetched relation `name` of `voucher`, exactly what
+    prefetch_related would have read: for rows a service has just written or
+    read under the voucher's lock, so nobody reads them again."""
+    qs = getattr(voucher, name).get_queryset()  # the cached queryset when prefetched (not evaluated otherwise)
+    qs._result_cache = list(rows)
+    qs._prefetch_done = True
+    if not hasattr(voucher, "_prefetched_objects_cache"):
+        voucher._prefetched_objects_cache = {}
+    voucher._prefetched_objects_cache[name] = qs
+
+
+def voucher_detail_complete(voucher: Voucher, *, known: Iterable[User] = ()) -> Voucher:
+    """What `voucher_detail_queryset` reads, for a voucher a service has just
+    locked and written (or created): only the relations not already in memory
+    are read, at most one query each, the people in one (`known` users, such as
+    the request's, are not read again). The API answers a write from it instead
+    of reading the whole voucher again (11 joins and 3 prefetches)."""
+    users = {u.pk: u for u in known}
+    wanted: set[int] = set()
+    for name in PERSONS:
+        field = Voucher._meta.get_field(name)
+        pk = getattr(voucher, field.attname)
+        if pk is not None and not field.is_cached(voucher):
+            if pk in users:
+                field.set_cached_value(voucher, users[pk])
+            else:
+                wanted.add(pk)
+    if wanted:
+        users.update(User.objects.only("id", "username", "first_name", "last_name").in_bulk(wanted))
+        for name in PERSONS:
+            field = Voucher._meta.get_field(name)
+            if not field.is_cached(voucher) and getattr(voucher, field.attname) is not None:
+                field.set_cached_value(voucher, users[getattr(voucher, field.attname)])
+    missing: list = [name for name in DETAIL_RELATED if name not in PERSONS and not _fk_loaded(voucher, name)]
+    cached = getattr(voucher, "_prefetched_objects_cache", {})
+    missing += [p for p in (lines_prefetch(), attachments_prefetch(), signatures_prefetch())
+                if p.prefetch_through not in cached]
+    if missing:
+        prefetch_related_objects([voucher], *missing)
+    return voucher
+
+
+def _fk_loaded(obj: object, path: str) -> bool:
+    """Whether the forward relation `path` ("unit__office") is in memory (or null)."""
+    for name in path.split("__"):
+        field = obj._meta.get_field(name)  # type: ignore[attr-defined]
+        if getattr(obj, field.attname) is None:
+            return True
+        if not field.is_cached(obj):
+            return False
+        obj = field.get_cached_value(obj)
+    return True
 
 
 def access_voucher(user: User, pk: int, *, detail: bool = True) -> Voucher:
@@ -306,6 +379,19 @@ def access_voucher(user: User, pk: int, *, detail: bool = True) -> Voucher:
     if voucher is None:
         raise NotFound()
     return voucher
+
+
+def access_voucher_pk(user: User, pk: int) -> int:
+    """The voucher's id if the user may see it; 404 otherwise (never 403). For
+    the writes: their service locks and reads the row itself, so the check reads
+    no columns and joins nothing."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if not vouchers_visible(user).filter(pk=pk).exists():
+        raise NotFound()
+    return pk
 
 
 def access_attachment(user: User, voucher_pk: int, attachment_pk: int):  # noqa: ANN201

@@ -65,11 +65,21 @@ def _voucher_url(voucher_id: int) -> str:
 # --- writing (inside the cause's transaction) --------------------------------
 
 
-def _preferences(user_ids: set[int], kinds: set[str]) -> dict[tuple[int, str, str], bool]:
-    rows = NotificationPreference.objects.filter(user_id__in=user_ids, kind__in=kinds).values_list(
-        "user_id", "kind", "channel", "enabled"
+def _recipients(user_ids: set[int]) -> tuple[dict[tuple[int, str, str], bool], dict[int, str]]:
+    """The users' channel preferences (user, kind, channel) and the active users'
+    e-mail addresses: one query, the users joined to their few preference rows."""
+    prefs: dict[tuple[int, str, str], bool] = {}
+    emails: dict[int, str] = {}
+    rows = User.objects.filter(pk__in=user_ids).order_by().values_list(
+        "pk", "email", "is_active", "notification_preferences__kind", "notification_preferences__channel",
+        "notification_preferences__enabled",
     )
-    return {(u, k, c): enabled for u, k, c, enabled in rows}
+    for user_id, email, active, kind, channel, enabled in rows:
+        if active:
+            emails[user_id] = email
+        if kind is not None:
+            prefs[(user_id, kind, channel)] = enabled
+    return prefs, emails
 
 
 def notifications_write(rows: list[Notification]) -> list[Notification]:
@@ -77,9 +87,7 @@ def notifications_write(rows: list[Notification]) -> list[Notification]:
     the delivery task for when the surrounding transaction commits."""
     if not rows:
         return []
-    user_ids = {n.user_id for n in rows}
-    prefs = _preferences(user_ids, {n.kind for n in rows})
-    emails = dict(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "email"))
+    prefs, emails = _recipients({n.user_id for n in rows})
     now = timezone.now()
     for n in rows:
         # Portal off: the row is still the record (and the outbox's parent) but
@@ -159,7 +167,11 @@ def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN
     from vouchers.models import VoucherStatus
 
     recipients = {voucher.created_by_id}
-    recipients |= set(voucher.signatures.values_list("signer_id", flat=True))
+    signatures = getattr(voucher, "_prefetched_objects_cache", {}).get("signatures")
+    if signatures is not None:  # read by the transition already
+        recipients |= {s.signer_id for s in signatures}
+    else:
+        recipients |= set(voucher.signatures.values_list("signer_id", flat=True))
     with translation.override(settings.LANGUAGE_CODE):
         status_label = str(VoucherStatus(event.to_status).label) if event.to_status else event.action
         title = _("Chứng từ %(number)s: %(status)s") % {"number": voucher.number, "status": status_label}

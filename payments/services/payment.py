@@ -54,10 +54,13 @@ def payment_intent_create(*, voucher) -> PaymentIntent:  # noqa: ANN001 - vouche
 
     One intent per voucher (a OneToOne): a repeat returns the existing row. The
     pay task is queued only once the approval commits; the sweeper re-queues
-    intents that no worker finished.
+    intents that no worker finished. The caller holds the voucher's row lock, so
+    nobody creates it meanwhile: a plain insert (get_or_create's savepoint, two
+    more queries, guards against a race that cannot happen here).
     """
-    intent, created = PaymentIntent.objects.get_or_create(voucher=voucher)
-    if created:
+    intent = PaymentIntent.objects.filter(voucher=voucher).first()
+    if intent is None:
+        intent = PaymentIntent.objects.create(voucher=voucher)
         transaction.on_commit(lambda: _queue_payment(intent.pk))
     return intent
 
@@ -94,7 +97,7 @@ def _payee_side(voucher, debit_ids: set[int]) -> tuple[Account, object]:  # noqa
 
 def _funding(voucher) -> list[tuple[Account, int, str]]:  # noqa: ANN001
     """(account to debit, amount, key tag) for the voucher."""
-    lines = list(voucher.lines.select_related("budget_line"))
+    lines = list(voucher.lines.select_related("budget_line").order_by())  # sums: no join for the ordering
     total = sum(line.amount for line in lines)
     if total <= 0:
         raise ApplicationError("invalid_amount", _("Chứng từ không có số tiền để thanh toán."))
@@ -199,7 +202,7 @@ def _pay_claimed(intent_id: int, worker: str) -> PaymentIntent:
                 # The vouchers side turns the reservation into spending
                 # (budget_spend) and closes the voucher, in this transaction.
                 voucher_services.voucher_mark_paid(
-                    voucher=voucher,
+                    voucher=voucher, locked=True,  # locked above, in this transaction
                     data={"transfers": [t.pk for t in transfers], "amount": sum(t.amount for t in transfers)},
                 )
         except ApplicationError as exc:
