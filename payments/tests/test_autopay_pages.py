@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from accounts import crypto
 from conftest import enrol_totp
@@ -464,13 +465,17 @@ def test_the_pages_read_in_english(settled, kit, world):
         ],
         "evn_clerk": [reverse("autopay-supplier-invoices")],
     }
-    for username, urls in visits.items():
-        client = _english(world.users[username])
-        for url in urls:
-            response = client.get(url)
-            assert response.status_code == 200, url
-            page = response.content.decode()
-            assert '<html lang="en">' in page, url
-            assert _untranslated_on(page, data) == [], url
-    page = _english(world.users["a_holder"]).get(reverse("autopay-unit-invoices")).content.decode()
+    # The requests activate English in this thread; the override restores the language after them, so
+    # the tests that run next in this process read Vietnamese service messages again.
+    with translation.override(settings.LANGUAGE_CODE):
+        for username, urls in visits.items():
+            client = _english(world.users[username])
+            for url in urls:
+                response = client.get(url)
+                assert response.status_code == 200, url
+                page = response.content.decode()
+                assert '<html lang="en">' in page, url
+                assert _untranslated_on(page, data) == [], url
+        page = _english(world.users["a_holder"]).get(reverse("autopay-unit-invoices")).content.decode()
     assert "Debit advice (PDF) of invoice HD-PAID-1" in page and "1,234,000 VND" in page
+    assert translation.get_language() == settings.LANGUAGE_CODE
