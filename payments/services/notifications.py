@@ -123,9 +123,7 @@ def notifications_write_many(rows: list[Notification]) -> int:
     ids = reserve_ids(Notification, len(rows))
     if ids is None:
         return len(notifications_write(rows))
-    user_ids = {n.user_id for n in rows}
-    prefs = _preferences(user_ids, {n.kind for n in rows})
-    emails = dict(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "email"))
+    prefs, emails = _recipients({n.user_id for n in rows})
     now = timezone.now()
     notes, deliveries = [], []
     for pk, n in zip(ids, rows, strict=True):
