@@ -54,6 +54,20 @@ def api(world: demo.DemoWorld):  # noqa: ANN201
 
 
 @pytest.fixture(autouse=True)
+def _default_language():  # noqa: ANN202
+    """Every test starts in the portal's language. A test client's request to an
+    English page leaves English active in the thread (LocaleMiddleware activates,
+    nothing deactivates), so the next test in that xdist worker stored English
+    texts — e.g. a payment's failure reason — and failed on a Vietnamese page."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     # Rate limits and TOTP "used code" markers live in the cache: start clean.
     from django.core.cache import cache
