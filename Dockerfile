@@ -18,4 +18,5 @@ RUN SECRET_KEY=build-only-not-secret-build-only-not-secret-build-only-xx \
 RUN useradd --create-home portal && mkdir -p /app/var/private && chown -R portal /app/var
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "treasury_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "60"]
+# gunicorn.conf.py: sync workers (2 × cores + 1, GUNICORN_WORKERS overrides), preload, recycling (docs/scaling.md).
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "treasury_portal.wsgi:application"]

@@ -15,10 +15,11 @@ def test_compose_defines_the_portal_services():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert {"web", "worker", "beat", "db", "redis"} <= set(services)
-    assert "gunicorn" in services["web"]["command"]
+    # The production gunicorn settings (workers, preload, recycling), not ad-hoc flags.
+    assert "gunicorn -c gunicorn.conf.py" in services["web"]["command"]
     assert "worker" in services["worker"]["command"]
     assert "beat" in services["beat"]["command"]
-    assert (ROOT / "Dockerfile").exists()
+    assert '"-c", "gunicorn.conf.py"' in (ROOT / "Dockerfile").read_text()
 
 
 @pytest.mark.skipif(not (shutil.which("docker-compose") or shutil.which("docker")), reason="no compose tool installed")
