@@ -171,6 +171,48 @@ def signing_key_revoke(*, actor: User, key_id: int) -> SigningKey:
 # --- API tokens -------------------------------------------------------------
 
 
+def signing_key_for_signature(*, actor: User, key_id: object, unit_id: int, wrong_unit: str) -> SigningKey:
+    """The actor's own key `key_id`, registered for the unit and approved: what
+    every signature (a voucher's, an autopay authorization's) is made with.
+    `wrong_unit` is the sentence for a key of another unit."""
+    try:
+        key = SigningKey.objects.filter(pk=int(key_id), user=actor).first()  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        key = None
+    if key is None:
+        raise ValidationFailed(_("Không tìm thấy khóa ký của bạn."), fields={"key_id": [_("Không tìm thấy.")]})
+    if key.unit_id != unit_id:
+        raise ApplicationError("signature_invalid", wrong_unit)
+    if key.status != SigningKeyStatus.APPROVED:
+        raise ApplicationError(
+            "signature_invalid", _("Khóa ký chưa được kho bạc duyệt hoặc đã bị thu hồi: không ký được.")
+        )
+    return key
+
+
+def signature_rules_check(*, actor: User, key: SigningKey, live: dict, content_hash: str, signature: object) -> None:
+    """The two-signer rules of a signed document, given its live signatures by
+    role: the signature verifies over the 32 bytes of the content hash, one
+    person never signs in both roles, the chief accountant signs first and the
+    account holder last."""
+    if not isinstance(signature, str) or not crypto.verify_signature(
+        crypto.decode_public_key(key.public_key), bytes.fromhex(content_hash), signature
+    ):
+        raise ApplicationError(
+            "signature_invalid",
+            _("Chữ ký không hợp lệ: phải là chữ ký Ed25519 (base64) trên 32 byte của mã băm nội dung hiện tại."),
+        )
+    other = live.get(Role.ACCOUNT_HOLDER if key.role == Role.CHIEF_ACCOUNTANT else Role.CHIEF_ACCOUNTANT)
+    if other is not None and other.signer_id == actor.pk:
+        raise ApplicationError(
+            "same_person", _("Một người không được ký cả với vai trò kế toán trưởng và chủ tài khoản.")
+        )
+    if key.role == Role.ACCOUNT_HOLDER and other is None:
+        raise ApplicationError(
+            "signatures_missing", _("Kế toán trưởng phải ký trước; chủ tài khoản ký sau cùng và gửi.")
+        )
+
+
 def token_digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 

@@ -23,8 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import crypto
-from accounts.models import Organisation, Role, SigningKey, SigningKeyStatus, User
+from accounts.models import Organisation, Role, SigningKeyStatus, User
 from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
+from accounts.services import signature_rules_check, signing_key_for_signature
 from payments.models import Account, AccountKind, Bank, BudgetLine
 from payments.services import budget as budget_services
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
@@ -666,15 +667,10 @@ def voucher_sign(*, actor: User, voucher: Voucher | int, key_id: int, signature:
     key; the key's role decides which of the two signatures it is."""
     with transaction.atomic():
         voucher = _lock(voucher)
-        key = SigningKey.objects.filter(pk=_pk(key_id), user=actor).first()
-        if key is None:
-            raise ValidationFailed(_("Không tìm thấy khóa ký của bạn."), fields={"key_id": [_("Không tìm thấy.")]})
-        if key.unit_id != voucher.unit_id:
-            raise ApplicationError("signature_invalid", _("Khóa ký này không được đăng ký cho đơn vị của chứng từ."))
-        if key.status != SigningKeyStatus.APPROVED:
-            raise ApplicationError(
-                "signature_invalid", _("Khóa ký chưa được kho bạc duyệt hoặc đã bị thu hồi: không ký được.")
-            )
+        key = signing_key_for_signature(
+            actor=actor, key_id=key_id, unit_id=voucher.unit_id,
+            wrong_unit=_("Khóa ký này không được đăng ký cho đơn vị của chứng từ."),
+        )
         _require_unit_role(actor, voucher.unit, key.role)
         if voucher.status not in (VoucherStatus.DRAFT, VoucherStatus.RETURNED):
             raise ApplicationError("invalid_transition", _("Chỉ ký được chứng từ nháp hoặc chứng từ bị trả lại."))
@@ -687,23 +683,7 @@ def voucher_sign(*, actor: User, voucher: Voucher | int, key_id: int, signature:
         mine = live.get(key.role)
         if mine and mine.key_id == key.pk and mine.content_hash == current and mine.signature == signature:
             return mine  # a repeat
-        if not isinstance(signature, str) or not crypto.verify_signature(
-            crypto.decode_public_key(key.public_key), bytes.fromhex(current), signature
-        ):
-            raise ApplicationError(
-                "signature_invalid",
-                _("Chữ ký không hợp lệ: phải là chữ ký Ed25519 (base64) trên 32 byte của mã băm nội dung hiện tại."),
-            )
-        other_role = Role.ACCOUNT_HOLDER if key.role == Role.CHIEF_ACCOUNTANT else Role.CHIEF_ACCOUNTANT
-        other = live.get(other_role)
-        if other is not None and other.signer_id == actor.pk:
-            raise ApplicationError(
-                "same_person", _("Một người không được ký cả với vai trò kế toán trưởng và chủ tài khoản.")
-            )
-        if key.role == Role.ACCOUNT_HOLDER and other is None:
-            raise ApplicationError(
-                "signatures_missing", _("Kế toán trưởng phải ký trước; chủ tài khoản ký sau cùng và gửi.")
-            )
+        signature_rules_check(actor=actor, key=key, live=live, content_hash=current, signature=signature)
         now = timezone.now()
         if mine is not None:
             mine.voided_at = now

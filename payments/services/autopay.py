@@ -60,6 +60,7 @@ from django.utils.translation import gettext as _
 from accounts import crypto
 from accounts.models import Membership, Organisation, OrgKind, Role, SigningKey, SigningKeyStatus, User
 from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
+from accounts.services import signature_rules_check, signing_key_for_signature
 from payments.models import (
     Account,
     AccountKind,
@@ -453,18 +454,10 @@ def authorization_sign(
     accountant signs first, the account holder last."""
     with transaction.atomic():
         a = _lock(authorization)
-        try:
-            key = SigningKey.objects.filter(pk=int(key_id), user=actor).first()
-        except (TypeError, ValueError):
-            key = None
-        if key is None:
-            raise ValidationFailed(_("Không tìm thấy khóa ký của bạn."), fields={"key_id": [_("Không tìm thấy.")]})
-        if key.unit_id != a.unit_id:
-            raise ApplicationError("signature_invalid", _("Khóa ký này không được đăng ký cho đơn vị của ủy quyền."))
-        if key.status != SigningKeyStatus.APPROVED:
-            raise ApplicationError(
-                "signature_invalid", _("Khóa ký chưa được kho bạc duyệt hoặc đã bị thu hồi: không ký được.")
-            )
+        key = signing_key_for_signature(
+            actor=actor, key_id=key_id, unit_id=a.unit_id,
+            wrong_unit=_("Khóa ký này không được đăng ký cho đơn vị của ủy quyền."),
+        )
         _require_unit_role(actor, a.unit, key.role)
         if a.status != AuthorizationStatus.DRAFT:
             raise ApplicationError("invalid_transition", _("Chỉ ký được ủy quyền đang ở trạng thái nháp."))
@@ -476,20 +469,7 @@ def authorization_sign(
         mine = live.get(key.role)
         if mine and mine.key_id == key.pk and mine.content_hash == current and mine.signature == signature:
             return mine  # a repeat
-        if not _signature_verifies(key, current, signature):
-            raise ApplicationError(
-                "signature_invalid",
-                _("Chữ ký không hợp lệ: phải là chữ ký Ed25519 (base64) trên 32 byte của mã băm nội dung hiện tại."),
-            )
-        other = live.get(Role.ACCOUNT_HOLDER if key.role == Role.CHIEF_ACCOUNTANT else Role.CHIEF_ACCOUNTANT)
-        if other is not None and other.signer_id == actor.pk:
-            raise ApplicationError(
-                "same_person", _("Một người không được ký cả với vai trò kế toán trưởng và chủ tài khoản.")
-            )
-        if key.role == Role.ACCOUNT_HOLDER and other is None:
-            raise ApplicationError(
-                "signatures_missing", _("Kế toán trưởng phải ký trước; chủ tài khoản ký sau cùng và gửi.")
-            )
+        signature_rules_check(actor=actor, key=key, live=live, content_hash=current, signature=signature)
         now = timezone.now()
         if mine is not None:
             mine.voided_at = now
