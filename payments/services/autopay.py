@@ -511,7 +511,24 @@ def _verify_live_signatures(a: AutopayAuthorization) -> dict[str, AuthorizationS
     return live
 
 
+def _release_expired_codes(a: AutopayAuthorization) -> int:
+    """The customer codes of `a` still held by an active authorization whose
+    validity has ended are let go (its code rows stay as its history): a unit
+    renewing its authorization for a new period is not told to revoke the old
+    one first. The run pays nothing under an expired authorization anyway."""
+    mine = AuthorizationCustomerCode.objects.filter(authorization=a).values("customer_code")
+    return (
+        AuthorizationCustomerCode.objects.filter(
+            supplier_id=a.supplier_id, active=True, customer_code__in=mine,
+            authorization__valid_to__lt=timezone.localdate(),
+        )
+        .exclude(authorization=a)
+        .update(active=False)
+    )
+
+
 def _codes_taken(a: AutopayAuthorization) -> list[str]:
+    _release_expired_codes(a)
     mine = AuthorizationCustomerCode.objects.filter(authorization=a).values("customer_code")
     return sorted(
         AuthorizationCustomerCode.objects.filter(supplier_id=a.supplier_id, active=True, customer_code__in=mine)

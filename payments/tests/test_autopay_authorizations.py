@@ -1,11 +1,20 @@
 """Autopay authorizations through the services: draft → signatures → submit →
 confirm → revoke, and every refusal on the way."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts import crypto
-from payments.models import AuthorizationCustomerCode, AuthorizationStatus, AutopayEvent, Notification
+from payments.models import (
+    AuthorizationCustomerCode,
+    AuthorizationStatus,
+    AutopayAuthorization,
+    AutopayEvent,
+    Notification,
+)
 from payments.services import autopay
 from payments.tests.autopay_kit import autopay_kit
 from treasury_portal.errors import ApplicationError
@@ -91,6 +100,25 @@ def test_one_active_authorization_per_customer_code(kit):
     with pytest.raises(ApplicationError) as err:
         autopay.authorization_submit(actor=kit.user("a_holder"), authorization=a)
     assert err.value.code == "customer_code_taken"
+
+
+def test_a_renewal_takes_over_the_codes_of_an_expired_authorization(kit):
+    today = timezone.localdate()
+    old = kit.active_authorization(codes=("PE0001",))
+    AutopayAuthorization.objects.filter(pk=old.pk).update(
+        valid_from=today - timedelta(days=400), valid_to=today - timedelta(days=1)
+    )
+    renewal = kit.draft_authorization(codes=("PE0001",))
+    kit.sign_authorization(renewal, "a_chief")
+    kit.sign_authorization(renewal, "a_holder")
+    autopay.authorization_submit(actor=kit.user("a_holder"), authorization=renewal)
+    confirmed = autopay.authorization_confirm(actor=kit.user("tadmin"), authorization=renewal)
+    assert confirmed.status == AuthorizationStatus.ACTIVE
+    holders = AuthorizationCustomerCode.objects.filter(customer_code="PE0001", active=True)
+    assert list(holders.values_list("authorization_id", flat=True)) == [renewal.pk]
+    # The expired one keeps its codes as history, and its status.
+    assert AuthorizationCustomerCode.objects.filter(authorization=old, customer_code="PE0001").exists()
+    assert AutopayAuthorization.objects.get(pk=old.pk).status == AuthorizationStatus.ACTIVE
 
 
 def test_the_database_forbids_two_active_authorizations_for_one_code(kit):
