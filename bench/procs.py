@@ -220,14 +220,18 @@ class RssSampler:
 
 
 def cpu_times(pids: list[int]) -> float:
-    """User+system CPU seconds of these processes and their children so far."""
+    """User+system CPU seconds of these processes and their children so far,
+    the children that have exited included: gunicorn recycles a worker after
+    `max_requests` and the Celery pool may replace a process, and a live-only
+    sum would then fall (negative CPU per request). A reaped child's time is
+    in its parent's children_user/children_system."""
     total = 0.0
     for pid in pids:
         try:
             p = psutil.Process(pid)
             for q in [p, *p.children(recursive=True)]:
                 t = q.cpu_times()
-                total += t.user + t.system
+                total += t.user + t.system + t.children_user + t.children_system
         except psutil.Error:
             continue
     return total
