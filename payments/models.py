@@ -113,6 +113,12 @@ class BudgetMovement(models.Model):
 
     class Meta:
         ordering = ["budget_line", "created_at", "id"]
+        indexes = [
+            # Allocations of given lines (the ledger's lazy posting, every autopay
+            # batch): without it the lines' spend and autopay rows, which grow
+            # every month, are read and thrown away.
+            models.Index(fields=["budget_line"], condition=Q(kind="allocate"), name="budget_allocation_by_line"),
+        ]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="budget_movement_positive")]
 
 

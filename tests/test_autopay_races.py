@@ -120,9 +120,9 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(kit, size):
 
 
 # BEGIN, claim, codes, authorizations (locked), paid periods, month totals, history,
-# unposted allocations, collection accounts, banks, clearing account, estimate
+# the units' lines, unposted allocations, collection accounts, banks, clearing account, estimate
 # accounts, unit accounts (locked), budget lines (locked), 2 conditional UPDATEs,
 # transfer ids, movements, invoices, events, recipients, notification ids,
 # preferences and e-mails (one query), notifications, deliveries, clearing lock,
 # its UPDATE, transfers, run counters, COMMIT.
-QUERIES_PER_BATCH = 30
+QUERIES_PER_BATCH = 31

@@ -103,6 +103,9 @@ def _seed(ctx: Context, count: int) -> dict[str, int]:
             invoices, now,
         )
         reset_sequences(cur, [AutopayAuthorization, AuthorizationCustomerCode, SupplierInvoice])
+        cur.execute("SELECT MIN(id), MAX(id) FROM payments_supplierinvoice WHERE invoice_number LIKE %s",
+                    [f"B{first_auth}-%"])
+        first_invoice, last_invoice = cur.fetchone()
         cur.execute("ANALYZE payments_supplierinvoice")
         cur.execute("ANALYZE payments_authorizationcustomercode")
         cur.execute("ANALYZE payments_autopayauthorization")
@@ -110,7 +113,7 @@ def _seed(ctx: Context, count: int) -> dict[str, int]:
     finally:
         conn.close()
     return {"units": len(units), "authorizations": len(auths), "customer_codes": len(codes), "invoices": count,
-            "tag": f"B{first_auth}-%"}
+            "tag": f"B{first_auth}-%", "ids": (first_invoice, last_invoice)}
 
 
 def _counts(cur: Any, tag: str) -> dict[str, int]:
@@ -120,12 +123,22 @@ def _counts(cur: Any, tag: str) -> dict[str, int]:
     return dict(cur.fetchall())
 
 
+def _pending(cur: Any, ids: tuple[int, int]) -> int:
+    """This seeding's invoices still pending, polled while the worker runs: the
+    pending partial index only (a LIKE over every invoice, ten times a second,
+    took 45 ms of the database's CPU each and slowed the run it measured)."""
+    cur.execute("SELECT COUNT(*) FROM payments_supplierinvoice WHERE status = 'pending' AND id BETWEEN %s AND %s",
+                list(ids))
+    return cur.fetchone()[0]
+
+
 def run(ctx: Context) -> dict[str, Any]:
     from bench.seed import reconcile
     from treasury_portal.celery import app
 
     seeded = _seed(ctx, ctx.scale.autopay_invoices)
     tag = seeded.pop("tag")
+    ids = seeded.pop("ids")
     conn = ctx.db()
     conn.autocommit = True
     cur = conn.cursor()
@@ -134,7 +147,7 @@ def run(ctx: Context) -> dict[str, Any]:
     app.send_task("payments.tasks.sweep_autopay", queue="payments")
     while True:
         time.sleep(0.1)
-        pending = _counts(cur, tag).get("pending", 0)
+        pending = _pending(cur, ids)
         elapsed = time.perf_counter() - started
         if pending == 0 or elapsed > ctx.scale.drain_timeout:
             break

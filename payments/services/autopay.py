@@ -778,18 +778,25 @@ def _clearing_accounts(banks: set[int]) -> dict[int, Account]:
 
 def _sync_estimates(auths: list[AutopayAuthorization]) -> None:
     """Post any allocation of the charged units' budget lines the ledger does not
-    hold yet (usually none: one query), so estimate accounts hold allocated − paid."""
+    hold yet (usually none: two index reads), so estimate accounts hold allocated − paid.
+    The lines first, as ids: joined in one query, PostgreSQL misjudged the units'
+    lines and scanned the table (40–60 ms a batch at 95,000 units)."""
     units = {a.unit_id for a in auths if a.budget_line_id}
     if not units:
         return
+    line_ids = list(BudgetLine.objects.filter(unit_id__in=units).order_by().values_list("pk", flat=True))
     posted = Transfer.objects.filter(key=Concat(Value("allocate:"), Cast(OuterRef("pk"), output_field=CharField())))
     missing = list(
-        BudgetMovement.objects.filter(kind=BudgetMovementKind.ALLOCATE, budget_line__unit_id__in=units)
+        BudgetMovement.objects.filter(kind=BudgetMovementKind.ALLOCATE, budget_line_id__in=line_ids)
         .exclude(Exists(posted))
-        .select_related("budget_line__unit", "actor")
-        .order_by("id")
+        .order_by()
+        .values_list("pk", flat=True)
     )
-    for movement in missing:
+    if not missing:
+        return
+    for movement in BudgetMovement.objects.filter(pk__in=missing).select_related("budget_line__unit", "actor").order_by(
+        "id"
+    ):
         ledger.estimate_allocation_post(movement=movement)
 
 

@@ -245,3 +245,24 @@ def test_the_bank_file_carries_autopay_payments_to_the_suppliers_bank(kit):
     assert bank_files_generate(actor=kit.user("tadmin")) == []
     assert bank_files_generate(actor=kit.user("tadmin_b")) == []  # not unit B's office
     assert reconcile().ok, reconcile().problems
+
+
+def test_an_allocation_the_ledger_does_not_hold_yet_is_posted_before_the_batch_decides(kit):
+    """Budget allocations reach the estimate account lazily: the batch posts the
+    charged units' unposted ones first, so the account's balance counts them."""
+    from payments.models import Transfer
+    from payments.services.budget import budget_allocate
+    from payments.tests.kit import ADMIN_OF
+
+    line = kit.line("6605")
+    kit.active_authorization(codes=("ALLOC1",), ndkt="6605", cap_per_invoice=30_000_000, cap_per_month=30_000_000)
+    movement = budget_allocate(
+        actor=kit.user(ADMIN_OF["a"]), budget_line=line, amount=10_000_000, key="late-allocation"
+    )
+    assert not Transfer.objects.filter(key=f"allocate:{movement.pk}").exists()
+    invoice = kit.invoice("ALLOC1", 25_000_000)
+    autopay.autopay_run()
+    assert _statuses(invoice) == [("paid", "")]
+    posted = Transfer.objects.get(key=f"allocate:{movement.pk}")
+    assert posted.amount == 10_000_000 and posted.credit_account.unit_id == kit.unit.pk
+    assert reconcile().ok, reconcile().problems
