@@ -7,6 +7,7 @@ below it and those offices' units; supplier clerks see their supplier.
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -50,10 +51,16 @@ def db_datetime(value: Any) -> datetime | None:
 # Identifiers come from the models' metadata; the values are parameters.
 _MEMBERSHIPS_SQL = (
     f"SELECT {raw_columns(Organisation, 'o')}, "  # noqa: S608
-    'm."id" AS "m_id", m."role" AS "m_role", m."created_at" AS "m_created_at" '
+    'm."id" AS "m_id", m."role" AS "m_role", m."created_at" AS "m_created_at", '
+    # A treasury office's transaction offices at or below it (office_scope_q),
+    # read here rather than in a query of their own: the few hundred offices
+    # through the kind index, compared by path prefix (substr: PostgreSQL and SQLite).
+    f'CASE WHEN o."kind" = %s THEN (SELECT {{agg}} FROM "{Organisation._meta.db_table}" t '
+    'WHERE t."kind" = %s AND substr(t."path", 1, length(o."path")) = o."path") END AS "m_offices" '
     f'FROM "{Membership._meta.db_table}" m JOIN "{Organisation._meta.db_table}" o ON o."id" = m."organisation_id" '
     'WHERE m."user_id" = %s AND m."is_active" AND o."is_active" ORDER BY m."id"'
 )
+_OFFICE_ID_LIST = {"postgresql": "string_agg(t.\"id\"::text, ',')", "sqlite": "group_concat(t.\"id\", ',')"}
 
 
 def memberships_of(user: User) -> list[Membership]:
@@ -64,10 +71,15 @@ def memberships_of(user: User) -> list[Membership]:
     cached = getattr(user, "_portal_memberships", None)
     if cached is None:
         cached = []
-        for org in Organisation.objects.raw(_MEMBERSHIPS_SQL, [user.pk]):
+        sql = _MEMBERSHIPS_SQL.replace("{agg}", _OFFICE_ID_LIST.get(connection.vendor, _OFFICE_ID_LIST["sqlite"]))
+        params = [OrgKind.TREASURY_OFFICE, OrgKind.TREASURY_OFFICE, user.pk]
+        for org in Organisation.objects.raw(sql, params):
             membership = Membership(
                 id=org.m_id, user_id=user.pk, organisation_id=org.pk, role=org.m_role, is_active=True,
                 created_at=db_datetime(org.m_created_at),
+            )
+            membership.offices_below = (  # type: ignore[attr-defined]
+                [int(i) for i in org.m_offices.split(",") if i] if org.m_offices else []
             )
             membership._state.adding = False
             membership._state.db = org._state.db
@@ -136,19 +148,24 @@ def unit_scope_q(user: User, *, prefix: str = "unit", roles: set[str] | None = N
 def office_scope_q(user: User, *, roles: set[str], field: str = "office") -> Q:
     """A filter on `<field>` (a FK to a unit's transaction office, such as
     Voucher.office) equivalent to `unit_scope_q` for treasury roles: the offices at
-    or below those where the user holds one of `roles`. The office ids are read
-    first (one query over the office tree, a few hundred rows at most) and passed
-    as a list: PostgreSQL then knows how selective they are and walks an index
+    or below those where the user holds one of `roles`. The office ids come with
+    the memberships (memberships_of: no query of their own) and are passed as a
+    list: PostgreSQL then knows how selective they are and walks an index
     that carries the office in order (as a subquery it misjudged it and sorted
     every queued voucher of the province)."""
-    paths = _office_paths(user, set(roles) & TREASURY_ROLES)
-    if not paths:
+    roles = set(roles) & TREASURY_ROLES
+    mems = [m for m in memberships_of(user) if m.role in roles]
+    if not mems:
         return Q(pk__in=[])
-    offices = list(
-        Organisation.objects.filter(_path_q(paths, "path"), kind=OrgKind.TREASURY_OFFICE)
-        .order_by()
-        .values_list("pk", flat=True)
-    )
+    known = [getattr(m, "offices_below", None) for m in mems]
+    if all(ids is not None for ids in known):  # read with the memberships (memberships_of)
+        offices = sorted({pk for ids in known for pk in ids})
+    else:
+        offices = list(
+            Organisation.objects.filter(_path_q(_office_paths(user, roles), "path"), kind=OrgKind.TREASURY_OFFICE)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
     return Q(**{f"{field}__in": offices})
 
 

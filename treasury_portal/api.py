@@ -151,6 +151,13 @@ class KeysetPagination:
 
     def paginate(self, request: Request) -> tuple[list, dict]:
         """The page's rows (as the queryset yields them) and the links."""
+        window, state = self.window(request)
+        return self.finish(request, list(window), state)
+
+    def window(self, request: Request) -> tuple[Any, tuple[int, str, bool]]:
+        """The page's rows as a lazy queryset, one more than the page in walk
+        order (a caller may read them through another query: `finish`
+        then takes rows carrying the ordering field and id)."""
         size = self.page_size_of(request)
         raw = request.query_params.get(self.cursor_query_param, "")
         qs = self.queryset
@@ -161,7 +168,11 @@ class KeysetPagination:
             qs = qs.filter(self._after(value, pk, descending=self.descending != backwards))
             if backwards:
                 qs = qs.reverse()
-        rows = list(qs[: size + 1])
+        return qs[: size + 1], (size, raw, backwards)
+
+    def finish(self, request: Request, rows: list, state: tuple[int, str, bool]) -> tuple[list, dict]:
+        """The page (the window's rows, in walk order) and its links."""
+        size, raw, backwards = state
         more = len(rows) > size
         rows = rows[:size]
         if backwards:

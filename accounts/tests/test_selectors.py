@@ -97,3 +97,32 @@ def test_memberships_are_read_once_per_user_object(world, django_assert_num_quer
         selectors.roles_of(user)
         selectors.visible_units(user)
         selectors.has_role(user, "account_holder")
+
+
+def test_office_scope_comes_with_the_memberships_and_equals_the_office_tree(world, django_assert_num_queries):
+    """office_scope_q reads no query of its own: the memberships' query brings each
+    treasury office's transaction offices at or below it, the same set as a walk
+    of the tree by path (the root office too, and a user in two provinces)."""
+    from accounts.models import TREASURY_ROLES, Membership, OrgKind, Role, User
+
+    root = Organisation.objects.filter(kind=OrgKind.TREASURY_OFFICE, parent__isnull=True).first()
+    two = UserFactory(username="two_provinces")
+    for office in Organisation.objects.filter(kind=OrgKind.TREASURY_OFFICE, parent=root)[:2]:
+        Membership.objects.create(user=two, organisation=office, role=Role.CONTROL_OFFICER)
+    central = UserFactory(username="central_approver")
+    Membership.objects.create(user=central, organisation=root, role=Role.APPROVER)
+    offices = Organisation.objects.filter(kind=OrgKind.TREASURY_OFFICE)
+    checked = 0
+    for user in User.objects.filter(memberships__role__in=TREASURY_ROLES).distinct():
+        paths = {m.organisation.path for m in user.memberships.filter(role__in=TREASURY_ROLES)}
+        expected = {o.pk for o in offices if any(o.path.startswith(p) for p in paths)}
+        user._portal_memberships = None
+        selectors.memberships_of(user)
+        with django_assert_num_queries(0):
+            q = selectors.office_scope_q(user, roles=TREASURY_ROLES, field="pk")
+        assert set(offices.filter(q).values_list("pk", flat=True)) == expected, user.username
+        assert expected
+        checked += 1
+    assert checked >= 4
+    assert set(offices.filter(selectors.office_scope_q(central, roles={Role.APPROVER}, field="pk"))) == set(offices)
+    assert not offices.filter(selectors.office_scope_q(central, roles={Role.CONTROL_OFFICER}, field="pk")).exists()
