@@ -103,6 +103,84 @@ def test_a_run_racing_voucher_payments_of_the_same_unit(kit):
     assert report.ok, report.problems
 
 
+def _hold_then_release(lock: Callable[[], object], held: threading.Event, release: threading.Event) -> None:
+    """In its own connection: lock rows, say so, keep them until told."""
+    from django.db import transaction
+
+    try:
+        with transaction.atomic():
+            lock()
+            held.set()
+            release.wait(timeout=60)
+    finally:
+        connections.close_all()
+
+
+@pytest.mark.parametrize("what", ["budget_line", "authorization", "estimate_account"])
+def test_a_batch_leaves_pending_what_another_transaction_holds_and_settles_the_rest(world, what):
+    """Two batches side by side never queue behind each other: the invoices whose
+    authorization, budget line or account another transaction holds stay pending
+    for a later batch, the rest of the batch is settled at once."""
+    from payments.models import Account, AccountKind, AutopayAuthorization, BudgetLine
+    from payments.tests.autopay_kit import AutopayKit
+
+    kit_a = autopay_kit(world, "a")
+    kit_b = AutopayKit(world, "b")
+    auth_a = kit_a.active_authorization(codes=("HA1", "HA2"), ndkt="6501")
+    kit_b.active_authorization(codes=("HB1",), ndkt="6501")
+    held_invoices = [kit_a.invoice(c, 200_000, period=f"{kit_a.fiscal_year}-03") for c in ("HA1", "HA2")]
+    free = kit_b.invoice("HB1", 300_000, period=f"{kit_b.fiscal_year}-03")
+    locks = {
+        "budget_line": lambda: list(BudgetLine.objects.select_for_update().filter(pk=auth_a.budget_line_id)),
+        "authorization": lambda: list(AutopayAuthorization.objects.select_for_update().filter(pk=auth_a.pk)),
+        "estimate_account": lambda: list(
+            Account.objects.select_for_update().filter(unit=kit_a.unit, kind=AccountKind.ESTIMATE)
+        ),
+    }
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_then_release, args=(locks[what], held, release))
+    holder.start()
+    try:
+        assert held.wait(timeout=30)
+        run = autopay.autopay_run_start(trigger="test")
+        assert autopay.autopay_settle_batch(run=run, batch_size=10) == 1  # not blocked: it returns
+        assert SupplierInvoice.objects.get(pk=free.pk).status == InvoiceStatus.PAID
+        assert set(SupplierInvoice.objects.filter(pk__in=[i.pk for i in held_invoices])
+                   .values_list("status", flat=True)) == {InvoiceStatus.PENDING}
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    # Released: the next batch takes them (the run's loop does this at once).
+    assert autopay.autopay_settle_batch(run=run, batch_size=10) == 2
+    assert set(SupplierInvoice.objects.filter(pk__in=[i.pk for i in held_invoices])
+               .values_list("status", flat=True)) == {InvoiceStatus.PAID}
+    run.refresh_from_db()
+    assert (run.processed, run.paid) == (3, 3)
+    assert reconcile().ok, reconcile().problems
+
+
+def test_a_batch_whose_every_invoice_is_held_waits_for_the_holder(kit):
+    """Nothing else to do: the batch waits for the rows, as one batch alone did,
+    and settles them when the holder commits (never an empty spin)."""
+    from payments.models import BudgetLine
+
+    auth = kit.active_authorization(codes=("WAIT1",), ndkt="6501")
+    invoice = kit.invoice("WAIT1", 200_000, period=f"{kit.fiscal_year}-04")
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(
+        target=_hold_then_release,
+        args=(lambda: list(BudgetLine.objects.select_for_update().filter(pk=auth.budget_line_id)), held, release),
+    )
+    holder.start()
+    assert held.wait(timeout=30)
+    threading.Timer(0.5, release.set).start()
+    run = autopay.autopay_run_start(trigger="test")
+    assert autopay.autopay_settle_batch(run=run, batch_size=10) == 1
+    holder.join(timeout=30)
+    assert SupplierInvoice.objects.get(pk=invoice.pk).status == InvoiceStatus.PAID
+    assert reconcile().ok, reconcile().problems
+
+
 @pytest.mark.parametrize("size", [5, 40])
 def test_a_batch_costs_the_same_queries_whatever_its_size(kit, size):
     """Pinned: one batch of paid and excepted invoices (claim, reads, locks,

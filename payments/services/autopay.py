@@ -808,9 +808,16 @@ def _funding_account_numbers(auths: list[AutopayAuthorization]) -> dict[int, str
     }
 
 
-def _settle(invoices: list[dict], run: AutopayRun, now: datetime) -> tuple[int, int, int]:
+def _settle(invoices: list[dict], run: AutopayRun, now: datetime, *, wait: bool = True) -> list[dict]:
     """Decide and write one batch of claimed (locked) invoices, inside the
-    caller's transaction. Returns (paid, excepted, paid amount)."""
+    caller's transaction. Returns the invoices it left pending (none when `wait`).
+
+    With `wait=False` the authorizations, unit accounts and budget lines are
+    locked with SKIP LOCKED: an invoice whose rows another transaction holds
+    (another batch settling the same unit, a voucher payment from its account)
+    is left pending for a later batch instead of waiting for that commit. Two
+    batches running side by side then never queue behind each other (they did
+    at every unit they shared: a full-size run kept the two processes half idle)."""
     suppliers = {i["supplier_id"] for i in invoices}
     codes = {i["customer_code"] for i in invoices}
     periods = {i["period"] for i in invoices}
@@ -823,13 +830,23 @@ def _settle(invoices: list[dict], run: AutopayRun, now: datetime) -> tuple[int, 
         active=True, supplier_id__in=suppliers, customer_code__in=codes
     ).values_list("supplier_id", "customer_code", "authorization_id"):
         by_code[(supplier_id, code)] = auth_id
+    auth_ids = set(by_code.values())
     auths = {
         a.pk: a
-        for a in AutopayAuthorization.objects.select_for_update(of=("self",))
-        .filter(pk__in=set(by_code.values()), status=AuthorizationStatus.ACTIVE)
+        for a in AutopayAuthorization.objects.select_for_update(of=("self",), skip_locked=not wait)
+        .filter(pk__in=auth_ids, status=AuthorizationStatus.ACTIVE)
         .select_related("unit", "supplier", "budget_line", "deposit_account")
         .order_by("pk")
     }
+    busy: set[int] = set()  # active authorizations another transaction holds
+    if not wait and len(auths) < len(auth_ids):
+        busy = set(
+            AutopayAuthorization.objects.filter(pk__in=auth_ids - auths.keys(), status=AuthorizationStatus.ACTIVE)
+            .values_list("pk", flat=True)
+        )
+    invoices, deferred = _set_aside(invoices, by_code, busy)
+    if not invoices:
+        return deferred
     # Who sees an invoice nobody authorizes now: the unit that authorized its code last.
     unknown = {(i["supplier_id"], i["customer_code"]) for i in invoices} - {
         k for k, v in by_code.items() if v in auths
@@ -888,7 +905,7 @@ def _settle(invoices: list[dict], run: AutopayRun, now: datetime) -> tuple[int, 
     }
     clearing = _clearing_accounts({c.bank_id for c in collection.values()})
     numbers = set(estimate_numbers.values())
-    existing = set(Account.objects.filter(number__in=numbers).values_list("number", flat=True)) if numbers else set()
+    existing = dict(Account.objects.filter(number__in=numbers).values_list("number", "pk")) if numbers else {}
     for a in auth_list:
         if a.budget_line_id and estimate_numbers[a.pk] not in existing:
             ledger.account_open(actor=None, unit=a.unit, kind=AccountKind.ESTIMATE, level=a.budget_line.budget_level)
@@ -897,7 +914,7 @@ def _settle(invoices: list[dict], run: AutopayRun, now: datetime) -> tuple[int, 
         account_filter |= Q(number__in=numbers)
     accounts = {
         row["id"]: row
-        for row in Account.objects.select_for_update()
+        for row in Account.objects.select_for_update(skip_locked=not wait)
         .filter(account_filter, unit__isnull=False)
         .order_by("pk")
         .values("id", "number", "name", "balance", "allow_negative", "unit_id")
@@ -908,12 +925,27 @@ def _settle(invoices: list[dict], run: AutopayRun, now: datetime) -> tuple[int, 
     account_by_number = {row["number"]: row["id"] for row in accounts.values()}
     lines = {
         row["id"]: row
-        for row in BudgetLine.objects.select_for_update()
+        for row in BudgetLine.objects.select_for_update(skip_locked=not wait)
         .filter(pk__in={a.budget_line_id for a in auth_list if a.budget_line_id})
         .order_by("pk")
         .values("id", "allocated", "reserved", "spent", "ndkt", "chapter", "sector", "funding_source", "programme",
                 "budget_level")
     } if auth_list else {}
+    if not wait:  # an account or line skipped (held elsewhere): its authorizations' invoices wait
+        locked_numbers = {row["number"] for row in accounts.values()}  # every needed account exists by now
+        held = {
+            a.pk for a in auth_list
+            if (a.budget_line_id and (a.budget_line_id not in lines or estimate_numbers[a.pk] not in locked_numbers))
+            or (a.deposit_account_id and a.deposit_account_id not in accounts)
+        }
+        if held:
+            invoices, more = _set_aside(invoices, by_code, held)
+            deferred += more
+            if not invoices:
+                return deferred
+            for pk in held:
+                auths.pop(pk)
+            auth_list = list(auths.values())
     committed: dict[int, int] = {}
     deposit_ids = {a.deposit_account_id for a in auth_list if a.deposit_account_id}
     if deposit_ids:
@@ -932,7 +964,17 @@ def _settle(invoices: list[dict], run: AutopayRun, now: datetime) -> tuple[int, 
         paid, excepted = _decide(invoices, auths, by_code, last_unit, paid_periods, month_paid, history, accounts,
                                  account_by_number, estimate_numbers, lines, collection, clearing, committed)
     _write(paid, excepted, accounts, lines, collection, run, now)
-    return len(paid), len(excepted), sum(inv["amount"] for inv, *_rest in paid)
+    return deferred
+
+
+def _set_aside(invoices: list[dict], by_code: dict, auth_ids: set[int]) -> tuple[list[dict], list[dict]]:
+    """(the invoices to settle now, those of `auth_ids`: left pending)."""
+    if not auth_ids:
+        return invoices, []
+    now, later = [], []
+    for inv in invoices:
+        (later if by_code.get((inv["supplier_id"], inv["customer_code"])) in auth_ids else now).append(inv)
+    return now, later
 
 
 def _decide(  # noqa: PLR0913 - the batch's reads, passed once
@@ -1250,8 +1292,12 @@ def autopay_settle_batch(*, run: AutopayRun, batch_size: int = DEFAULT_BATCH_SIZ
             claimed_ids = [i["id"] for i in invoices]
             if not invoices:
                 return 0
-            _settle(invoices, run, timezone.now())
-            return len(invoices)
+            deferred = _settle(invoices, run, timezone.now(), wait=False)
+            if len(deferred) == len(invoices):
+                # Nothing else to do: wait for the rows' holder, as one batch alone would.
+                _settle(deferred, run, timezone.now())
+                deferred = []
+            return len(invoices) - len(deferred)
     except Exception:
         if not claimed_ids:
             raise
