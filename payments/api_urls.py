@@ -31,5 +31,7 @@ urlpatterns = [
     *api_path("supplier/invoices/<int:pk>", autopay.SupplierInvoiceApi.as_view(), "api-supplier-invoice"),
     *api_path("autopay/invoices", autopay.AutopayInvoiceListApi.as_view(), "api-autopay-invoices"),
     *api_path("autopay/exceptions", autopay.AutopayExceptionListApi.as_view(), "api-autopay-exceptions"),
+    *api_path("autopay/invoices/<int:pk>/retry", autopay.AutopayInvoiceRetryApi.as_view(), "api-autopay-invoice-retry"),
+    *api_path("autopay/invoices/<int:pk>/close", autopay.AutopayInvoiceCloseApi.as_view(), "api-autopay-invoice-close"),
     *api_path("autopay/runs", autopay.AutopayRunListApi.as_view(), "api-autopay-runs"),
 ]

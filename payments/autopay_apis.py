@@ -14,7 +14,7 @@ from payments.apis import _paginate
 from payments.models import AuthorizationStatus, AutopayAuthorization, ExceptionCode, InvoiceStatus, SupplierInvoice
 from payments.selectors import autopay as selectors
 from payments.services import autopay as services
-from treasury_portal.access_policy import ADMIN, SIGNERS, SUPPLIER, TREASURY, UNIT
+from treasury_portal.access_policy import ADMIN, EXCEPTION_HANDLERS, SIGNERS, SUPPLIER, TREASURY, UNIT
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, created, paginated
 from treasury_portal.errors import ValidationFailed
 from vouchers.apis import _perms
@@ -156,6 +156,23 @@ class SupplierInvoiceSerializer(serializers.Serializer):
         data = super().to_representation(instance)
         data["exception_code"] = data["exception_code"] or None
         return data
+
+
+class AutopayInvoiceSerializer(SupplierInvoiceSerializer):
+    """An invoice as its unit and the treasury see it: with how an exception was closed."""
+
+    closed_at = serializers.DateTimeField(allow_null=True, help_text="when the exception was closed (handled "
+                                          "another way); the status stays `exception`")
+    closed_by = serializers.CharField(source="closed_by.username", allow_null=True, default=None)
+    close_note = serializers.CharField()
+
+
+class InvoiceRetryInSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class InvoiceCloseInSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, help_text="how the exception was handled (required)")
 
 
 class AutopayRunSerializer(serializers.Serializer):
@@ -361,7 +378,7 @@ class AutopayInvoiceListApi(PortalAPIView):
 
     permission_classes = _perms(UNIT | TREASURY)
 
-    @extend_schema(operation_id="autopay_invoices_list", responses=paginated(SupplierInvoiceSerializer),
+    @extend_schema(operation_id="autopay_invoices_list", responses=paginated(AutopayInvoiceSerializer),
                    parameters=[INVOICE_STATUS, OpenApiParameter("unit", str), OpenApiParameter("supplier", str),
                                *NUMBERED_PAGE_PARAMETERS])
     def get(self, request: Request) -> Response:
@@ -369,22 +386,76 @@ class AutopayInvoiceListApi(PortalAPIView):
             request.user, status=request.query_params.get("status"), unit=request.query_params.get("unit"),
             supplier=request.query_params.get("supplier"),
         ).exclude(unit__isnull=True)
-        return _paginate(self, request, qs, SupplierInvoiceSerializer)
+        return _paginate(self, request, qs, AutopayInvoiceSerializer)
 
 
 class AutopayExceptionListApi(PortalAPIView):
-    """The exception list: invoices not paid automatically, with the reason."""
+    """The exception list: invoices not paid automatically, with the reason.
+    Open exceptions by default; `closed=true` lists those closed (handled another way)."""
 
     permission_classes = _perms(UNIT | TREASURY)
 
-    @extend_schema(operation_id="autopay_exceptions_list", responses=paginated(SupplierInvoiceSerializer),
+    @extend_schema(operation_id="autopay_exceptions_list", responses=paginated(AutopayInvoiceSerializer),
                    parameters=[OpenApiParameter("unit", str),
-                               OpenApiParameter("code", str, enum=ExceptionCode.values), *NUMBERED_PAGE_PARAMETERS])
+                               OpenApiParameter("code", str, enum=ExceptionCode.values),
+                               OpenApiParameter("closed", bool, description="true: the closed exceptions "
+                                                "instead of the open ones"),
+                               *NUMBERED_PAGE_PARAMETERS])
     def get(self, request: Request) -> Response:
+        closed = request.query_params.get("closed", "").lower() in {"true", "1"}
         qs = selectors.exceptions_visible(
-            request.user, unit=request.query_params.get("unit"), code=request.query_params.get("code")
+            request.user, unit=request.query_params.get("unit"), code=request.query_params.get("code"),
+            closed=closed,
         )
-        return _paginate(self, request, qs, SupplierInvoiceSerializer)
+        return _paginate(self, request, qs, AutopayInvoiceSerializer)
+
+
+class _InvoiceActionApi(PortalAPIView):
+    """One POST on an invoice of the caller's units (another unit's: 404), one service."""
+
+    permission_classes = _perms(EXCEPTION_HANDLERS)
+    input_serializer: type = InvoiceRetryInSerializer
+
+    def post(self, request: Request, pk: int) -> Response:
+        invoice = selectors.access_unit_invoice(request.user, pk)
+        data = _valid(self.input_serializer, request)
+        self.perform(request, invoice, data)
+        return Response(AutopayInvoiceSerializer(selectors.access_unit_invoice(request.user, pk)).data)
+
+    def perform(self, request: Request, invoice: SupplierInvoice, data: dict) -> None:
+        raise NotImplementedError
+
+
+class AutopayInvoiceRetryApi(_InvoiceActionApi):
+    input_serializer = InvoiceRetryInSerializer
+
+    @extend_schema(
+        operation_id="autopay_invoices_retry", request=InvoiceRetryInSerializer, responses=AutopayInvoiceSerializer,
+        description="An open exception goes back to `pending`; the next run (queued now, at the latest the "
+        "scheduled one within 10 minutes) decides it again. 409 `invoice_not_in_exception` (already retried or "
+        "paid), `exception_closed`, `period_already_paid` (a `duplicate_period` exception).",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request: Request, invoice: SupplierInvoice, data: dict) -> None:
+        services.autopay_invoice_retry(actor=request.user, invoice=invoice, note=data["note"])
+
+
+class AutopayInvoiceCloseApi(_InvoiceActionApi):
+    input_serializer = InvoiceCloseInSerializer
+
+    @extend_schema(
+        operation_id="autopay_invoices_close", request=InvoiceCloseInSerializer, responses=AutopayInvoiceSerializer,
+        description="The exception was handled another way (paid by a voucher, disputed with the supplier): it "
+        "leaves the open list and is never retried; its status stays `exception`. 409 `invoice_not_in_exception`, "
+        "`exception_closed`.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request: Request, invoice: SupplierInvoice, data: dict) -> None:
+        services.autopay_invoice_close(actor=request.user, invoice=invoice, note=data["note"])
 
 
 class AutopayRunListApi(PortalAPIView):

@@ -137,8 +137,26 @@ class AuthorizationRejectForm(forms.Form):
     )
 
 
+class InvoiceRetryForm(forms.Form):
+    """Retry an exception: an optional note."""
+
+    note = forms.CharField(label=_("Ghi chú"), required=False, max_length=2000)
+
+
+class InvoiceCloseForm(forms.Form):
+    note = forms.CharField(
+        label=_("Cách đã xử lý"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Bắt buộc: ví dụ đã thanh toán bằng chứng từ số…, đang đối chiếu với nhà cung cấp."),
+        error_messages={"required": _("Cần ghi cách đã xử lý hóa đơn để đóng ngoại lệ.")},
+    )
+
+
 class InvoiceFilterForm(forms.Form):
-    """Filters of the invoice lists (GET)."""
+    """Filters of the invoice lists (GET). `exception_states`: the unit's status
+    filter tells open exceptions from closed ones; `with_closed`: the treasury's
+    exception list shows the open ones or the closed ones."""
 
     status = forms.ChoiceField(label=_("Trạng thái"), required=False)
     code = forms.ChoiceField(label=_("Mã ngoại lệ"), required=False)
@@ -150,14 +168,31 @@ class InvoiceFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args: Any, with_status: bool = True, with_unit: bool = False, **kwargs: Any) -> None:
+    closed = forms.ChoiceField(
+        label=_("Ngoại lệ"), required=False, choices=[("", _("Đang mở")), ("1", _("Đã đóng"))]
+    )
+
+    def __init__(
+        self, *args: Any, with_status: bool = True, with_unit: bool = False, exception_states: bool = False,
+        with_closed: bool = False, **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = _blank(_("Tất cả")) + list(InvoiceStatus.choices)
+        statuses = list(InvoiceStatus.choices)
+        if exception_states:
+            statuses = [
+                (InvoiceStatus.PENDING, InvoiceStatus.PENDING.label),
+                (InvoiceStatus.PAID, InvoiceStatus.PAID.label),
+                (InvoiceStatus.EXCEPTION, _("Ngoại lệ đang mở")),
+                ("closed", _("Ngoại lệ đã đóng")),
+            ]
+        self.fields["status"].choices = _blank(_("Tất cả")) + statuses
         self.fields["code"].choices = _blank(_("Tất cả")) + list(ExceptionCode.choices)
         if not with_status:
             del self.fields["status"]
         if not with_unit:
             del self.fields["unit"]
+        if not with_closed:
+            del self.fields["closed"]
 
 
 class AuthorizationFilterForm(forms.Form):

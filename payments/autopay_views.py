@@ -8,6 +8,8 @@ service's refusal (ApplicationError) is shown on the page as its sentence.
   their utility invoices (paid with the debit advice, exceptions with the reason);
 - treasury administrators: the authorizations awaiting confirmation;
 - treasury staff: the exception list of their offices' units and the runs;
+- the unit's signers and the treasury's administrators and control officers:
+  retry an exception (back to pending for the next run) or close it with a note;
 - supplier clerks: their supplier's invoices.
 """
 
@@ -36,9 +38,11 @@ from payments.autopay_forms import (
     AuthorizationNoteForm,
     AuthorizationRejectForm,
     AuthorizationSignForm,
+    InvoiceCloseForm,
     InvoiceFilterForm,
+    InvoiceRetryForm,
 )
-from payments.models import AccountKind, AuthorizationStatus, AutopayAuthorization, InvoiceStatus
+from payments.models import AccountKind, AuthorizationStatus, AutopayAuthorization, ExceptionCode, InvoiceStatus
 from payments.selectors import autopay as selectors
 from payments.selectors import autopay_pages as page_selectors
 from payments.selectors.budget import budget_lines_visible
@@ -295,7 +299,9 @@ def _detail_context(request: HttpRequest, a: AutopayAuthorization, bound: dict |
         "allowed": allowed,
         "forms": {name: form for name, form in forms.items() if name in allowed},
         "is_unit_member": account_selectors.user_has_unit_role(request.user, a.unit, *UNIT_ROLES),
-        "invoices": _with_badges(list(a.invoices.select_related("supplier").order_by("-created_at", "-id")[:10])),
+        "invoices": _with_badges(
+            list(a.invoices.select_related("supplier", "closed_by").order_by("-created_at", "-id")[:10])
+        ),
     }
 
 
@@ -438,33 +444,104 @@ def _sign_page(request: HttpRequest, authorization: AutopayAuthorization) -> Htt
 # --- invoices ---------------------------------------------------------------------
 
 
+def _with_exception_actions(user: Any, rows: list) -> list:
+    """What each row offers this user (the services decide for real): retry an
+    open exception (not a paid period's), close an open exception."""
+    for row in rows:
+        is_open = row.status == InvoiceStatus.EXCEPTION and row.closed_at is None
+        row.can_close = is_open and selectors.can_handle_exceptions_of(user, row.unit)
+        row.can_retry = row.can_close and row.exception_code != ExceptionCode.DUPLICATE_PERIOD
+    return rows
+
+
 @role_required(*UNIT_ROLES)
 def unit_invoices(request: HttpRequest) -> HttpResponse:
-    """The unit's utility invoices: paid (with the debit advice) and exceptions with their reason."""
+    """The unit's utility invoices: paid (with the debit advice), open exceptions
+    with their reason (retry, close), closed exceptions with who closed them and why."""
     user = request.user
-    form = InvoiceFilterForm(request.GET or None)
+    form = InvoiceFilterForm(request.GET or None, exception_states=True)
     filters = _filters(form)
     page = _page(
         request,
         page_selectors.unit_invoices(user, status=filters.get("status") or None, code=filters.get("code") or None),
     )
-    _with_badges(page.object_list)
+    _with_exception_actions(user, _with_badges(page.object_list))
     units = {m.organisation_id for m in account_selectors.memberships_of(user) if m.role in UNIT_ROLES}
     return render(
-        request, "payments/autopay/unit_invoices.html", {"form": form, "page": page, "show_unit": len(units) != 1}
+        request,
+        "payments/autopay/unit_invoices.html",
+        {
+            "form": form, "page": page, "show_unit": len(units) != 1, "next_url": request.get_full_path(),
+            "with_actions": any(row.can_close for row in page.object_list),
+        },
     )
 
 
 @role_required(*TREASURY_ROLES)
 def treasury_exceptions(request: HttpRequest) -> HttpResponse:
-    """The exception list of the units of the user's offices, filtered by exception code and unit code."""
-    form = InvoiceFilterForm(request.GET or None, with_status=False, with_unit=True)
+    """The exception list of the units of the user's offices, filtered by
+    exception code and unit code: the open ones (retry, close), or the closed ones."""
+    form = InvoiceFilterForm(request.GET or None, with_status=False, with_unit=True, with_closed=True)
     filters = _filters(form)
+    closed = filters.get("closed") == "1"
     page = _page(
         request,
-        selectors.exceptions_visible(request.user, unit=filters.get("unit") or None, code=filters.get("code") or None),
+        selectors.exceptions_visible(
+            request.user, unit=filters.get("unit") or None, code=filters.get("code") or None, closed=closed
+        ),
     )
-    return render(request, "payments/autopay/treasury_exceptions.html", {"form": form, "page": page})
+    _with_exception_actions(request.user, page.object_list)
+    return render(
+        request,
+        "payments/autopay/treasury_exceptions.html",
+        {
+            "form": form, "page": page, "closed": closed, "next_url": request.get_full_path(),
+            "with_actions": any(row.can_close for row in page.object_list),
+        },
+    )
+
+
+def _invoice_list_url(user: Any, invoice: Any) -> str:
+    if account_selectors.user_has_unit_role(user, invoice.unit, *UNIT_ROLES):
+        return reverse("autopay-unit-invoices")
+    return reverse("autopay-exceptions")
+
+
+@role_required(*selectors.EXCEPTION_ROLES)
+@require_POST
+def invoice_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Retry or close one exception (one POST, one service), back to the list
+    it was posted from with the outcome as a message."""
+    invoice = selectors.access_unit_invoice(request.user, pk)  # 404 before any rule
+    back = _next_url(request) or _invoice_list_url(request.user, invoice)
+    form = (InvoiceRetryForm if action == "retry" else InvoiceCloseForm)(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(back)
+    try:
+        if action == "retry":
+            services.autopay_invoice_retry(actor=request.user, invoice=invoice, note=form.cleaned_data["note"])
+        else:
+            services.autopay_invoice_close(actor=request.user, invoice=invoice, note=form.cleaned_data["note"])
+    except (NotFound, AppPermissionDenied):
+        raise
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    if action == "retry":
+        messages.success(
+            request,
+            _("Hóa đơn %(number)s đã trở lại hàng chờ thanh toán. Lần chạy thanh toán tự động tiếp theo (chậm nhất "
+              "trong 10 phút) sẽ xét lại theo ủy quyền, hạn mức và dự toán lúc đó; nếu vẫn không thanh toán được, "
+              "hóa đơn trở lại danh sách ngoại lệ với lý do mới.") % {"number": invoice.invoice_number},
+        )
+    else:
+        messages.success(
+            request,
+            _("Đã đóng ngoại lệ của hóa đơn %(number)s; hóa đơn sẽ không được thanh toán tự động.")
+            % {"number": invoice.invoice_number},
+        )
+    return redirect(back)
 
 
 @treasury_admin_required

@@ -590,6 +590,15 @@ class SupplierInvoice(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # An exception handled outside autopay (paid by a voucher, disputed with the
+    # supplier): closed with a note, its status stays `exception` (the API's
+    # status names do not change), it leaves the open exception list and is
+    # never retried (autopay_invoice_close).
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    close_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -635,6 +644,10 @@ class SupplierInvoice(models.Model):
                         settled_at__isnull=False)
                 ),
                 name="autopay_invoice_status_consistent",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(status="exception", closed_by__isnull=False),
+                name="autopay_invoice_closed_is_exception",
             ),
         ]
 

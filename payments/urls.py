@@ -24,6 +24,18 @@ urlpatterns = [
     path("autopay/", autopay_views.authorization_list, name="autopay-authorizations"),
     path("autopay/new/", autopay_views.authorization_create, name="autopay-authorization-create"),
     path("autopay/invoices/", autopay_views.unit_invoices, name="autopay-unit-invoices"),
+    path(
+        "autopay/invoices/<int:pk>/retry/",
+        autopay_views.invoice_action,
+        {"action": "retry"},
+        name="autopay-invoice-retry",
+    ),
+    path(
+        "autopay/invoices/<int:pk>/close/",
+        autopay_views.invoice_action,
+        {"action": "close"},
+        name="autopay-invoice-close",
+    ),
     path("autopay/<int:pk>/", autopay_views.authorization_detail, name="autopay-authorization"),
     path("autopay/<int:pk>/edit/", autopay_views.authorization_edit, name="autopay-authorization-edit"),
     path("autopay/<int:pk>/sign/", autopay_views.authorization_sign, name="autopay-authorization-sign"),

@@ -226,7 +226,9 @@ def make_supplier_invoice(world: DemoWorld) -> object:
 
 
 def make_autopay_exception(world: DemoWorld) -> object:
-    """An EVN invoice of unit B above its cap: in B's exception list."""
+    """An EVN invoice of unit B above its cap: in B's exception list (the lists,
+    and the retry and close routes, pages and API: B's signers and B's treasury
+    reach it, everyone else gets 404)."""
     from payments.services.autopay import autopay_run
 
     invoice = make_supplier_invoice(world)

@@ -1,7 +1,8 @@
 """A Hypothesis state machine over autopay: suppliers send invoices (known and
 unknown customer codes, repeated periods, amounts small to absurd), the budget
-line is topped up, runs settle them in batches of any size — all through the
-real services, against a small reference model of the rules (docs/ledger.md).
+line is topped up, exceptions are retried, runs settle them in batches of any
+size — all through the real services, against a small reference model of the
+rules (docs/ledger.md).
 
 After every step: each settled invoice has exactly the model's outcome (paid,
 or the exception code); no (customer code, period) is paid twice; month caps
@@ -37,6 +38,7 @@ class Model:
     available: int
     pending: list[dict] = field(default_factory=list)
     outcome: dict[int, str] = field(default_factory=dict)  # invoice id → "paid" | exception code
+    invoices: dict[int, dict] = field(default_factory=dict)  # invoice id → what was received
     paid: dict[tuple[str, str], int] = field(default_factory=dict)  # (code, period) → amount
     month: dict[str, int] = field(default_factory=dict)
 
@@ -95,7 +97,24 @@ class AutopayMachine(RuleBasedStateMachine):
         self.n += 1
         invoice = self.kit.invoice(code, amount, period=f"{self.kit.fiscal_year}-{period}",
                                    number=f"SM-{id(self)}-{self.n}")
-        self.model.pending.append({"id": invoice.pk, "code": code, "period": invoice.period, "amount": amount})
+        received = {"id": invoice.pk, "code": code, "period": invoice.period, "amount": amount}
+        self.model.pending.append(received)
+        self.model.invoices[invoice.pk] = received
+
+    @rule(data=st.data())
+    def retry(self, data: st.DataObject) -> None:
+        """The unit retries an exception it may retry: pending again, decided by
+        the next run under the rules of that moment (runs claim oldest first)."""
+        retryable = sorted(
+            pk for pk, outcome in self.model.outcome.items()
+            if outcome not in {"paid", "duplicate_period"} and self.model.invoices[pk]["code"] in CODES
+        )
+        if not retryable:
+            return
+        pk = data.draw(st.sampled_from(retryable))
+        autopay.autopay_invoice_retry(actor=self.kit.user("a_chief"), invoice=pk)
+        del self.model.outcome[pk]
+        self.model.pending = sorted([*self.model.pending, self.model.invoices[pk]], key=lambda i: i["id"])
 
     @rule(amount=st.sampled_from([1_000_000, 5_000_000]))
     def top_up(self, amount: int) -> None:

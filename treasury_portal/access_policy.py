@@ -19,6 +19,9 @@ TREASURY = frozenset({"control_officer", "approver", "administrator"})
 REVIEWERS = frozenset({"control_officer", "approver"})
 ADMIN = frozenset({"administrator"})
 SUPPLIER = frozenset({"supplier_clerk"})
+# Who retries or closes an autopay exception: the unit's signers, the treasury's
+# administrators and control officers (payments.selectors.autopay.EXCEPTION_ROLES).
+EXCEPTION_HANDLERS = SIGNERS | frozenset({"administrator", "control_officer"})
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,8 @@ POLICY: dict[str, Policy] = {
     "autopay-runs": Policy(roles=TREASURY),
     "autopay-runs-progress": Policy(roles=TREASURY),
     "autopay-supplier-invoices": Policy(roles=SUPPLIER),
+    "autopay-invoice-retry": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),
+    "autopay-invoice-close": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),
     # payments API (payments/api_urls.py)
     "api-accounts": SIGNED_IN,
     "api-account-transactions": Policy(obj="account"),
@@ -159,6 +164,8 @@ POLICY: dict[str, Policy] = {
     "api-autopay-invoices": Policy(roles=UNIT | TREASURY),
     "api-autopay-exceptions": Policy(roles=UNIT | TREASURY),
     "api-autopay-runs": Policy(roles=TREASURY),
+    "api-autopay-invoice-retry": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),
+    "api-autopay-invoice-close": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),
     # framework
     "api-schema": PUBLIC,
     "api-docs": PUBLIC,

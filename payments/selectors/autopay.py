@@ -12,7 +12,7 @@ Another organisation's object is a 404 (NotFound), never a 403.
 from django.db.models import Q, QuerySet
 
 from accounts.models import Organisation, OrgKind, Role, User
-from accounts.selectors import memberships_of, unit_scope_q
+from accounts.selectors import memberships_of, unit_scope_q, user_has_treasury_role_over, user_has_unit_role
 from payments.models import (
     AuthorizationSignature,
     AuthorizationStatus,
@@ -107,7 +107,7 @@ def invoices_visible(
         qs = qs.filter(unit__code=unit)
     if supplier:
         qs = qs.filter(supplier__code=supplier)
-    return qs.select_related("supplier", "unit", "transfer").order_by("-created_at", "-id")
+    return qs.select_related("supplier", "unit", "transfer", "closed_by").order_by("-created_at", "-id")
 
 
 def supplier_invoices(user: User, *, status: str | None = None) -> QuerySet[SupplierInvoice]:
@@ -126,14 +126,54 @@ def access_supplier_invoice(user: User, pk: int) -> SupplierInvoice:
     return invoice
 
 
-def exceptions_visible(user: User, *, unit: str | None = None, code: str | None = None) -> QuerySet[SupplierInvoice]:
-    """The exception list of the user's units (unit users, treasury staff)."""
+def exceptions_visible(
+    user: User, *, unit: str | None = None, code: str | None = None, closed: bool | None = False
+) -> QuerySet[SupplierInvoice]:
+    """The exception list of the user's units (unit users, treasury staff):
+    the open exceptions by default, the closed ones (handled another way) with
+    `closed=True`, both with `closed=None`."""
     qs = SupplierInvoice.objects.filter(unit_scope_q(user), status=InvoiceStatus.EXCEPTION)
+    if closed is not None:
+        qs = qs.filter(closed_at__isnull=not closed)
     if unit:
         qs = qs.filter(unit__code=unit)
     if code:
         qs = qs.filter(exception_code=code)
-    return qs.select_related("supplier", "unit").order_by("-created_at", "-id")
+    return qs.select_related("supplier", "unit", "closed_by").order_by("-created_at", "-id")
+
+
+# Who acts on an exception (retry it, close it): the unit's chief accountants and
+# account holders, and the treasury's administrators and control officers over
+# the unit's office.
+EXCEPTION_UNIT_ROLES = (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+EXCEPTION_TREASURY_ROLES = (Role.ADMINISTRATOR, Role.CONTROL_OFFICER)
+EXCEPTION_ROLES = (*EXCEPTION_UNIT_ROLES, *EXCEPTION_TREASURY_ROLES)
+
+
+def can_handle_exceptions_of(user: User, unit: Organisation | None) -> bool:
+    """May the user retry or close the exceptions of this unit? (No query:
+    the memberships are cached on the user; the unit's path is on the row.)"""
+    if unit is None:
+        return bool(user.is_superuser)
+    return bool(
+        user.is_superuser
+        or user_has_unit_role(user, unit, *EXCEPTION_UNIT_ROLES)
+        or user_has_treasury_role_over(user, unit, *EXCEPTION_TREASURY_ROLES)
+    )
+
+
+def access_unit_invoice(user: User, pk: int) -> SupplierInvoice:
+    """An invoice decided for one of the user's units (unit users, treasury
+    staff over its office), whatever its status, else 404 (a supplier clerk's
+    view of its own invoices is `access_supplier_invoice`)."""
+    invoice = (
+        SupplierInvoice.objects.filter(unit_scope_q(user), pk=pk)
+        .select_related("supplier", "unit", "transfer", "closed_by")
+        .first()
+    )
+    if invoice is None:
+        raise NotFound()
+    return invoice
 
 
 def access_invoice(user: User, pk: int) -> SupplierInvoice:

@@ -16,22 +16,32 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RECENT_DAYS = 30
 
 
+# The unit page's extra status filter: the exceptions closed (handled another way).
+CLOSED = "closed"
+
+
 def unit_invoices(user: User, *, status: str | None = None, code: str | None = None) -> QuerySet[SupplierInvoice]:
     """The invoices decided for the units the user belongs to (unit roles only:
-    a supplier clerk's own supplier invoices are another page), newest first."""
+    a supplier clerk's own supplier invoices are another page), newest first.
+    `status="exception"` lists the open exceptions, `status="closed"` the closed ones."""
     qs = SupplierInvoice.objects.filter(unit_scope_q(user, roles=set(UNIT_ROLES)))
-    if status:
+    if status == CLOSED:
+        qs = qs.filter(status=InvoiceStatus.EXCEPTION, closed_at__isnull=False)
+    elif status == InvoiceStatus.EXCEPTION:
+        qs = qs.filter(status=InvoiceStatus.EXCEPTION, closed_at__isnull=True)
+    elif status:
         qs = qs.filter(status=status)
     if code:
         qs = qs.filter(exception_code=code)
-    return qs.select_related("supplier", "unit", "authorization").order_by("-created_at", "-id")
+    return qs.select_related("supplier", "unit", "authorization", "closed_by").order_by("-created_at", "-id")
 
 
 def recent_exceptions(user: User, *, roles: frozenset[str], days: int = RECENT_DAYS) -> QuerySet[SupplierInvoice]:
-    """Exceptions decided in the last `days` days for the user's units (through `roles`)."""
+    """Open exceptions decided in the last `days` days for the user's units (through `roles`)."""
     since = timezone.now() - timedelta(days=days)
     return SupplierInvoice.objects.filter(
-        unit_scope_q(user, roles=set(roles)), status=InvoiceStatus.EXCEPTION, settled_at__gte=since
+        unit_scope_q(user, roles=set(roles)), status=InvoiceStatus.EXCEPTION, closed_at__isnull=True,
+        settled_at__gte=since,
     )
 
 

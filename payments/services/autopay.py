@@ -716,6 +716,143 @@ def supplier_invoice_receive(
     return existing, False
 
 
+# --- the exception list: retry, close ------------------------------------------------------
+#
+# An exception is not final: once the unit raised its cap, got budget, or the
+# treasury fixed what failed, the unit's chief accountant or account holder (or
+# the treasury's administrator or control officer over the unit's office) puts
+# it back to `pending`, and the next run decides it again under the rules of
+# that moment (paid, or an exception with the current reason). An exception
+# handled another way (paid by a voucher, disputed with the supplier) is closed
+# with a note instead. Both keep the history as an invoice event.
+
+
+def _lock_invoice(invoice: SupplierInvoice | int) -> SupplierInvoice:
+    try:
+        return (
+            SupplierInvoice.objects.select_for_update(of=("self",))
+            .select_related("unit", "supplier", "closed_by")
+            .get(pk=_pk(invoice))
+        )
+    except SupplierInvoice.DoesNotExist:
+        raise NotFound() from None
+
+
+def _require_exception_handler(actor: User, invoice: SupplierInvoice) -> None:
+    from payments.selectors.autopay import can_handle_exceptions_of
+
+    if invoice.unit_id is None and not actor.is_superuser:
+        raise NotFound()  # nobody ever authorized its customer code: only its supplier sees it
+    if not can_handle_exceptions_of(actor, invoice.unit):
+        raise PermissionDenied(
+            _("Chỉ kế toán trưởng, chủ tài khoản của đơn vị hoặc quản trị, cán bộ kiểm soát của kho bạc quản lý "
+              "đơn vị mới xử lý được hóa đơn ngoại lệ.")
+        )
+
+
+def _require_open_exception(invoice: SupplierInvoice) -> None:
+    if invoice.status != InvoiceStatus.EXCEPTION:
+        raise ApplicationError(
+            "invoice_not_in_exception",
+            _("Hóa đơn %(number)s không còn trong danh sách ngoại lệ (trạng thái hiện tại: %(status)s).")
+            % {"number": invoice.invoice_number, "status": InvoiceStatus(invoice.status).label},
+        )
+    if invoice.closed_at is not None:
+        raise ApplicationError(
+            "exception_closed",
+            _("Ngoại lệ của hóa đơn %(number)s đã được đóng ngày %(date)s (%(note)s): không xử lý lại được.")
+            % {
+                "number": invoice.invoice_number,
+                "date": timezone.localtime(invoice.closed_at).strftime("%d/%m/%Y"),
+                "note": invoice.close_note[:200],
+            },
+        )
+
+
+def autopay_invoice_retry(*, actor: User, invoice: SupplierInvoice | int, note: str = "") -> SupplierInvoice:
+    """An open exception goes back to `pending`: the next run decides it again
+    under the rules of that moment. Its code and reason leave the row and stay in
+    the `retry` event (who, the old code and reason, the note). A run is asked
+    for on commit (`sweep_autopay`); the scheduled run, every 10 minutes, picks
+    it up anyway. An invoice whose period is paid (`duplicate_period`) or whose
+    exception was closed is refused; a second retry finds it no longer in the
+    exceptions (`invoice_not_in_exception`)."""
+    note = (note or "").strip()[:4000]
+    with transaction.atomic():
+        inv = _lock_invoice(invoice)
+        _require_exception_handler(actor, inv)
+        _require_open_exception(inv)
+        if inv.exception_code == ExceptionCode.DUPLICATE_PERIOD:
+            raise ApplicationError(
+                "period_already_paid",
+                _("Kỳ cước %(period)s của mã khách hàng %(customer)s đã được thanh toán: hóa đơn %(number)s không "
+                  "được thanh toán lại. Nếu đã xử lý với nhà cung cấp, hãy đóng ngoại lệ.")
+                % {"period": inv.period, "customer": inv.customer_code, "number": inv.invoice_number},
+            )
+        old_code, old_reason = inv.exception_code, inv.exception_reason
+        # The row lock above serializes two clicks; the condition is the backstop.
+        updated = SupplierInvoice.objects.filter(
+            pk=inv.pk, status=InvoiceStatus.EXCEPTION, closed_at__isnull=True
+        ).update(status=InvoiceStatus.PENDING, exception_code="", exception_reason="", settled_at=None)
+        if updated != 1:
+            raise ApplicationError(
+                "invoice_not_in_exception",
+                _("Hóa đơn %(number)s không còn trong danh sách ngoại lệ.") % {"number": inv.invoice_number},
+            )
+        AutopayEvent.objects.create(
+            invoice=inv, actor=actor, action="retry", from_status=InvoiceStatus.EXCEPTION,
+            to_status=InvoiceStatus.PENDING, note=note,
+            data={"code": old_code, "reason": old_reason, "run_id": inv.run_id},
+        )
+        transaction.on_commit(_queue_autopay_sweep)
+    inv.refresh_from_db()
+    return inv
+
+
+def autopay_invoice_close(*, actor: User, invoice: SupplierInvoice | int, note: str) -> SupplierInvoice:
+    """An open exception is marked handled another way (paid by a voucher,
+    disputed with the supplier), with a required note. Its status stays
+    `exception`; it leaves the open list and is never retried. The same actor
+    closing it again with the same note gets the same invoice (a repeat)."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed(
+            _("Cần ghi cách đã xử lý hóa đơn (ví dụ: đã thanh toán bằng chứng từ số…, đang đối chiếu với nhà cung "
+              "cấp)."),
+            fields={"note": [_("Bắt buộc.")]},
+        )
+    note = note[:4000]
+    with transaction.atomic():
+        inv = _lock_invoice(invoice)
+        _require_exception_handler(actor, inv)
+        if inv.closed_at is not None and inv.closed_by_id == actor.pk and inv.close_note == note:
+            return inv  # a repeat
+        _require_open_exception(inv)
+        now = timezone.now()
+        updated = SupplierInvoice.objects.filter(
+            pk=inv.pk, status=InvoiceStatus.EXCEPTION, closed_at__isnull=True
+        ).update(closed_at=now, closed_by=actor, close_note=note)
+        if updated != 1:
+            raise ApplicationError(
+                "exception_closed", _("Ngoại lệ của hóa đơn %(number)s đã được đóng.") % {"number": inv.invoice_number}
+            )
+        AutopayEvent.objects.create(
+            invoice=inv, actor=actor, action="close", from_status=InvoiceStatus.EXCEPTION,
+            to_status=InvoiceStatus.EXCEPTION, note=note,
+            data={"code": inv.exception_code, "reason": inv.exception_reason, "run_id": inv.run_id},
+        )
+    inv.refresh_from_db()
+    return inv
+
+
+def _queue_autopay_sweep() -> None:
+    """After a retry: ask for a run now (the beat's entry: it starts one unless
+    one is under way, whose batch tasks take the invoice anyway)."""
+    from payments.tasks import enqueue, sweep_autopay
+
+    enqueue(sweep_autopay)
+
+
 # --- the run -------------------------------------------------------------------------------
 
 

@@ -145,3 +145,42 @@ def test_autopay_lists_fit_a_phone_and_pass_axe(portal, world):
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
     assert page.locator("main").inner_text()
     autopay.autopay_run_batches(run_id=run.pk)
+
+
+def test_the_unit_retries_one_exception_and_closes_another(portal, world):
+    """After the unit raised its cap, the account holder retries an invoice
+    that was over it (the run queued on commit pays it) and closes another one
+    with a note; the control officer finds it under the closed exceptions."""
+    from payments.models import SupplierInvoice
+    from payments.tests.autopay_kit import autopay_kit
+    from tests.browser.test_voucher_journey import Journey
+
+    kit = autopay_kit(world, "a")
+    old = kit.active_authorization(codes=("PE0001",), cap_per_invoice=1_000_000, cap_per_month=5_000_000)
+    over = kit.invoice("PE0001", 1_500_000, number="EVN-OVER-1")
+    other = kit.invoice("PE0001", 1_200_000, number="EVN-OVER-2")
+    autopay.autopay_run()
+    autopay.authorization_revoke(actor=world.users["a_holder"], authorization=old)
+    kit.active_authorization(codes=("PE0001",), cap_per_invoice=2_000_000, cap_per_month=5_000_000)
+    for username in ("a_holder", "officer"):
+        enrol_totp(world.users[username])
+    journey = Journey(portal, world)
+
+    holder = journey.page("a_holder")
+    journey.goto(holder, "/autopay/invoices/?status=exception")
+    journey.click(holder, holder.get_by_role("button", name="Thử thanh toán lại hóa đơn EVN-OVER-1"))
+    assert "Hóa đơn EVN-OVER-1 đã trở lại hàng chờ thanh toán" in holder.locator(".messages").inner_text()
+    assert SupplierInvoice.objects.get(pk=over.pk).status == InvoiceStatus.PAID
+
+    row = holder.locator("tr", has_text="EVN-OVER-2")
+    row.locator("summary").click()
+    row.get_by_label("Cách đã xử lý (bắt buộc)").fill("Đã thanh toán bằng chứng từ số 15")
+    journey.click(holder, row.get_by_role("button", name="Đóng ngoại lệ của hóa đơn EVN-OVER-2"))
+    assert "Đã đóng ngoại lệ của hóa đơn EVN-OVER-2" in holder.locator(".messages").inner_text()
+    assert SupplierInvoice.objects.get(pk=other.pk).close_note == "Đã thanh toán bằng chứng từ số 15"
+    assert "EVN-OVER-2" not in holder.locator("table.data").inner_text()  # out of the open exceptions
+
+    officer = journey.page("officer")
+    journey.goto(officer, "/treasury/autopay/exceptions/?closed=1")
+    closed = officer.locator("tr", has_text="EVN-OVER-2").inner_text()
+    assert "bởi a_holder" in closed and "Đã thanh toán bằng chứng từ số 15" in closed
