@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_bank_file_office'),
-        ('payments', '0006_autopay_bank_file'),
+        ('payments', '0007_budget_allocation_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
