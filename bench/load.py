@@ -78,7 +78,12 @@ class Http:
         body: Any = None,
         headers: dict[str, str] | None = None,
         expect: tuple[int, ...] = (200, 201),
+        parse: bool = True,
     ) -> Any:
+        """The response's JSON (or bytes). `parse=False`: the body is read in full
+        but not decoded — the read-only scenarios, where decoding a page costs
+        the load generator (on the measured machine's cores) more for a richer
+        page than the server's own work differs."""
         run = self._run
         if run.requests >= run.max_requests:
             raise FlowAborted("request budget spent")
@@ -106,7 +111,7 @@ class Http:
         run.record(step, started, ended, ok=ok, status=str(status), sample=sample)
         if not ok:
             raise FlowAborted(f"{step}: HTTP {status} {sample}")
-        if raw and raw[:1] in (b"{", b"["):
+        if parse and raw and raw[:1] in (b"{", b"["):
             return json.loads(raw)
         return raw
 

@@ -25,7 +25,7 @@ def list_ceiling(ctx: Context) -> dict[str, Any]:
 
     async def flow(http: Any, i: int) -> None:
         before = rng.randint(top // 10, top + 1)
-        await http.request("list", "GET", f"/bench/list?before={before}", expect=(200,))
+        await http.request("list", "GET", f"/bench/list?before={before}", expect=(200,), parse=False)
 
     s = ctx.scale
     return {"load": run_load(ctx.base_url, flow, clients=s.clients, duration=s.duration, warmup=s.warmup),

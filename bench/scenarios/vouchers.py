@@ -262,7 +262,7 @@ def _list(path: str, people_key: str):  # noqa: ANN202
             people = ctx.state[people_key]
 
         async def flow(http: Any, i: int) -> None:
-            await http.request("page", "GET", path, token=people[i % len(people)]["token"], expect=(200,))
+            await http.request("page", "GET", path, token=people[i % len(people)]["token"], expect=(200,), parse=False)
 
         s = ctx.scale
         return {"load": run_load(ctx.base_url, flow, clients=s.clients, duration=s.duration, warmup=s.warmup),
