@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, OrderBy, Q
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.http import Http404
 from django.utils import timezone
@@ -79,6 +79,14 @@ class PortalPagination(PageNumberPagination):
     max_page_size = 200
 
 
+def _order_name(term: Any) -> str:
+    """`"field"`/`"-field"` of an ordering term, an expression like
+    `F("due_at").asc(nulls_last=True)` included."""
+    if isinstance(term, OrderBy) and isinstance(term.expression, F):
+        return ("-" if term.descending else "") + term.expression.name
+    return str(term)
+
+
 class KeysetPagination:
     """`?cursor=` pages, the default of the big lists (vouchers, review queue):
     the rows after the last row of the page before, in the queryset's own
@@ -96,7 +104,7 @@ class KeysetPagination:
     cursor_query_param = "cursor"
 
     def __init__(self, queryset: Any) -> None:
-        order = [str(f) for f in queryset.query.order_by]
+        order = [_order_name(f) for f in queryset.query.order_by]
         fields = [f.lstrip("-") for f in order]
         descending = {f.startswith("-") for f in order}
         if len(order) != 2 or fields[1] not in ("id", "pk") or len(descending) != 1:
@@ -136,6 +144,15 @@ class KeysetPagination:
         payload = {"k": value, "i": pk, **({"p": 1} if backwards else {})}
         return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
+    def ordering(self, *, backwards: bool = False) -> list[Any]:
+        """The walk's ORDER BY with NULLs placed explicitly where `_after` expects
+        them (PostgreSQL's defaults: last ascending, first descending — the order
+        of the btree indexes, so the plans do not change); SQLite, the embedded
+        default, would otherwise put them first ascending and page them twice."""
+        desc = self.descending != backwards
+        field = F(self.field).desc(nulls_first=True) if desc else F(self.field).asc(nulls_last=True)
+        return [field, F("pk").desc() if desc else F("pk").asc()]
+
     def _after(self, value: Any, pk: int, *, descending: bool) -> Any:
         """Rows strictly after (value, pk) in an order where NULLs come last when
         ascending and first when descending (PostgreSQL's defaults)."""
@@ -166,9 +183,7 @@ class KeysetPagination:
             value, pk, backwards = self._decode(raw)
             # A "previous" cursor walks the reversed ordering, then flips the page.
             qs = qs.filter(self._after(value, pk, descending=self.descending != backwards))
-            if backwards:
-                qs = qs.reverse()
-        return qs[: size + 1], (size, raw, backwards)
+        return qs.order_by(*self.ordering(backwards=backwards))[: size + 1], (size, raw, backwards)
 
     def finish(self, request: Request, rows: list, state: tuple[int, str, bool]) -> tuple[list, dict]:
         """The page (the window's rows, in walk order) and its links."""

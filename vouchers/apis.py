@@ -113,9 +113,9 @@ def _voucher_page(request: Request, queryset, *, ids_first: bool = False) -> Res
         return Response({**links, "results": s.voucher_list_rows(page)})
     pager = KeysetPagination(queryset.values("id"))
     window, state = pager.window(request)
-    walk = rows.filter(pk__in=window)
     _size, _raw, backwards = state
-    page, links = pager.finish(request, list(walk.reverse() if backwards else walk), state)
+    walk = rows.filter(pk__in=window).order_by(*pager.ordering(backwards=backwards))
+    page, links = pager.finish(request, list(walk), state)
     return Response({**links, "results": s.voucher_list_rows(page)})
 
 

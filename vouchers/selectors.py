@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -434,7 +434,8 @@ def review_queue(
             qs = qs.filter(due_at__date__lte=due_before)
     if mine:
         qs = qs.filter(Q(controller=user) | Q(status=VoucherStatus.PENDING_APPROVAL))
-    return qs.order_by("due_at", "id")
+    # NULLs last on every backend (PostgreSQL's default; SQLite's is first).
+    return qs.order_by(F("due_at").asc(nulls_last=True), "id")
 
 
 def queue_profile(user: User, now: datetime | None = None) -> dict[str, int]:
