@@ -9,6 +9,7 @@ from django.db import connections
 from accounts import crypto
 from accounts.models import IdempotencyRecord, SigningKey
 from conftest import api_client_for
+from tests.postgres import needs_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +88,7 @@ def test_a_get_ignores_the_header(world, api):
     assert not IdempotencyRecord.objects.exists()
 
 
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_repeats_create_one_object(world):
     user = world.users["b_holder"]

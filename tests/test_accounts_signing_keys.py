@@ -13,6 +13,7 @@ from accounts import crypto, services
 from accounts.models import SigningKey, SigningKeyStatus
 from conftest import api_client_for, enrol_totp
 from tests.factories import UserFactory
+from tests.postgres import needs_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -192,6 +193,7 @@ def test_the_database_refuses_two_signers_in_one_slot(world):
         SigningKey.objects.create(user=other, public_key="b", fingerprint="b" * 64, **common)
 
 
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_approvals_never_exceed_the_limit(world):
     """Five pending chief-accountant keys approved at once: three win, two are refused."""

@@ -29,6 +29,7 @@ from payments.selectors.reconcile import reconcile
 from payments.services.payment import payment_intents_sweep
 from payments.tasks import pay_intent
 from payments.tests.kit import Kit, seed_money
+from tests.postgres import needs_postgres
 from treasury_portal.celery import app as celery_app
 from vouchers.models import Voucher, VoucherEvent, VoucherStatus
 
@@ -127,6 +128,7 @@ def _wait(predicate, timeout: float, what: str, worker: Worker | None = None) ->
     raise AssertionError(f"timed out waiting for {what}\n" + (worker.tail() if worker else ""))
 
 
+@needs_postgres
 def test_worker_killed_mid_payment_then_every_voucher_is_paid_exactly_once(world, tmp_path, settings):
     started = time.monotonic()
     seed_money(world)

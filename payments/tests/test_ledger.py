@@ -23,6 +23,7 @@ from payments.models import (
 )
 from payments.selectors.reconcile import reconcile
 from payments.services import ledger
+from tests.postgres import needs_postgres
 from treasury_portal.errors import ApplicationError, NotFound, ValidationFailed
 from vouchers import demo as vouchers_demo
 
@@ -216,6 +217,7 @@ def test_reconcile_finds_budget_counters_off_their_movements(money):
     assert any(f"budget line {line.pk}" in p and "allocated" in p for p in report.problems)
 
 
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_debits_never_overdraw(world):
     vouchers_demo.seed(world)
@@ -247,6 +249,7 @@ def test_concurrent_debits_never_overdraw(world):
     assert reconcile().ok
 
 
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_repeats_of_one_key_post_once(world):
     vouchers_demo.seed(world)

@@ -27,6 +27,7 @@ from payments.services import ledger
 from payments.services.bank_files import bank_files_generate
 from payments.services.payment import payment_intent_process, payment_intents_sweep, payment_retry
 from payments.tests.kit import Kit, seed_money
+from tests.postgres import needs_postgres
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied
 from vouchers.models import VoucherEvent, VoucherStatus
 
@@ -207,6 +208,7 @@ def test_bank_file_gathers_payments_per_bank_and_settles_the_clearing(kit, djang
     assert reconcile().ok
 
 
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_workers_pay_once(world):
     seed_money(world)
