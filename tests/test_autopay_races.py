@@ -8,7 +8,6 @@ from collections.abc import Callable
 from unittest import mock
 
 import pytest
-from django.conf import settings
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
@@ -16,12 +15,11 @@ from payments.models import InvoiceStatus, SupplierInvoice, Transfer, TransferKi
 from payments.selectors.reconcile import reconcile
 from payments.services import autopay
 from payments.tests.autopay_kit import autopay_kit
+from tests.postgres import needs_postgres
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="races need PostgreSQL"
-    ),
+    needs_postgres,
 ]
 
 

@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from django.conf import settings
 from django.db import connections
 from django.db.models import Sum
 
@@ -19,6 +18,7 @@ from accounts.services import membership_grant
 from payments.models import BudgetLine, BudgetMovement, PaymentIntent
 from payments.services.budget import budget_allocate, budget_line_get_or_create
 from tests.factories import UserFactory
+from tests.postgres import needs_postgres
 from treasury_portal.errors import ApplicationError
 from vouchers import services
 from vouchers.models import Voucher, VoucherEvent
@@ -26,9 +26,7 @@ from vouchers.tests.kit import Kit, seed
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="races need PostgreSQL"
-    ),
+    needs_postgres,
 ]
 
 

@@ -21,6 +21,7 @@ from payments.selectors.reconcile import reconcile
 from payments.services import autopay
 from payments.services.budget import budget_allocate
 from payments.tests.autopay_kit import autopay_kit
+from tests.postgres import needs_postgres
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied
 
 pytestmark = pytest.mark.django_db
@@ -461,9 +462,7 @@ def test_the_exception_pages_read_in_english(kit, world, over):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="races need PostgreSQL"
-)
+@needs_postgres
 def test_two_retries_at_once_put_it_back_once(world):
     from tests.test_autopay_races import run_at_once
 
