@@ -202,3 +202,52 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(kit, size):
 # preferences and e-mails (one query), notifications, deliveries, clearing lock,
 # its UPDATE, transfers, run counters, COMMIT.
 QUERIES_PER_BATCH = 31
+
+
+def test_on_the_clearing_account_the_newest_transfer_carries_its_balance(world):
+    """A batch takes its transfers' ids under the lock of the clearing account it
+    credits: a batch that writes meanwhile waits, so the ids follow the order the
+    credits were applied in and the newest transfer carries the balance (with the
+    ids taken first, the slower batch's lower ids came last)."""
+    import time
+
+    from payments.models import Account
+    from payments.tests.autopay_kit import AutopayKit
+
+    kit_a = autopay_kit(world, "a")
+    kit_b = AutopayKit(world, "b")
+    kit_a.active_authorization(codes=("CLA",))
+    kit_b.active_authorization(codes=("CLB",))
+    kit_a.invoice("CLA", 100_000, period=f"{kit_a.fiscal_year}-05")
+    kit_b.invoice("CLB", 200_000, period=f"{kit_b.fiscal_year}-05")
+    run = autopay.autopay_run_start(trigger="test")
+    real_reserve = autopay.reserve_ids
+    reserved = threading.Event()
+
+    def reserve_slowly(model, n):  # noqa: ANN001, ANN202
+        ids = real_reserve(model, n)
+        if model is Transfer and threading.current_thread().name == "slow":
+            reserved.set()
+            time.sleep(1.5)
+        return ids
+
+    def settle() -> None:
+        try:
+            autopay.autopay_settle_batch(run=run, batch_size=1)
+        finally:
+            connections.close_all()
+
+    with mock.patch.object(autopay, "reserve_ids", reserve_slowly):
+        slow = threading.Thread(target=settle, name="slow")
+        slow.start()
+        assert reserved.wait(timeout=30)
+        fast = threading.Thread(target=settle, name="fast")
+        fast.start()
+        slow.join(timeout=60)
+        fast.join(timeout=60)
+    assert SupplierInvoice.objects.filter(status=InvoiceStatus.PAID).count() == 2
+    newest = Transfer.objects.filter(kind=TransferKind.AUTOPAY).order_by("-id").first()
+    clearing = Account.objects.get(pk=newest.credit_account_id)
+    assert newest.credit_balance_after == clearing.balance
+    report = reconcile()
+    assert report.ok, report.problems

@@ -20,7 +20,7 @@ and the stateful and crash tests after every step).
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Sum
 
 from payments.models import (
     Account,
@@ -74,6 +74,32 @@ def check_ledger(report: Report) -> None:
             report.add(f"account {account.number}: below zero ({expected})")
     if balance_sum != 0:
         report.add(f"ledger: balances add up to {balance_sum}, not 0")
+    check_balance_after(report)
+
+
+def check_balance_after(report: Report) -> None:
+    """On every account, the transfer with the highest id carries the account's
+    balance after it (statements and balance notices read it instead of sums)."""
+    newest: dict[int, tuple[int, str]] = {}  # account → (transfer id, side)
+    for side in ("debit", "credit"):
+        for account_id, transfer_id in (
+            Transfer.objects.order_by().values(f"{side}_account_id").annotate(newest=Max("id"))
+            .values_list(f"{side}_account_id", "newest")
+        ):
+            if account_id not in newest or newest[account_id][0] < transfer_id:
+                newest[account_id] = (transfer_id, side)
+    after = {
+        pk: (debit_after, credit_after)
+        for pk, debit_after, credit_after in Transfer.objects.filter(pk__in={t for t, _s in newest.values()})
+        .values_list("pk", "debit_balance_after", "credit_balance_after")
+    }
+    for account in Account.objects.filter(pk__in=newest).only("id", "number", "balance"):
+        transfer_id, side = newest[account.pk]
+        value = after[transfer_id][0 if side == "debit" else 1]
+        if value != account.balance:
+            report.add(
+                f"account {account.number}: balance {account.balance} ≠ {value} after its last transfer {transfer_id}"
+            )
 
 
 def _movement_sums() -> dict[tuple[int, str], int]:

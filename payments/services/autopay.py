@@ -1030,8 +1030,8 @@ def _settle(invoices: list[dict], run: AutopayRun, now: datetime, *, wait: bool 
     # 3. The money. The unit accounts charged are locked now (id order), then the
     #    budget lines (id order): the order every payment takes (transfer_post
     #    locks unit accounts before treasury accounts, then budget_spend the lines).
-    #    The banks' clearing accounts, which every batch credits, are locked last,
-    #    just before the commit (_post_credits), so batches overlap.
+    #    The banks' clearing accounts, which every batch credits, are locked
+    #    last, when the batch writes (_write), so batches overlap until then.
     auth_list = list(auths.values())
     _sync_estimates(auth_list)
     estimate_numbers = _funding_account_numbers(auth_list)
@@ -1229,12 +1229,24 @@ def _write(
     )
     _conditional_increments(Account, "balance", debits, lambda d: Q(allow_negative=True) | Q(balance__gte=-d))
 
-    # Transfers (ids from the sequence first), movements, invoices, events, notices.
-    ids = reserve_ids(Transfer, len(paid))
+    # The banks' clearing accounts, which every batch and every voucher payment
+    # credits, are locked now and kept to the commit, and the transfers' ids are
+    # taken under that lock: on every account the transfer with the highest id
+    # then carries its balance. (Ids taken before the lock let two batches, or a
+    # batch and a voucher payment, credit in the other order than their ids.)
+    credits: dict[int, int] = defaultdict(int)
+    for inv, _auth, _debit_id, credit_id in paid:
+        credits[credit_id] += inv["amount"]
     running = {pk: row["balance"] for pk, row in accounts.items()}
+    if credits:
+        running.update(
+            Account.objects.select_for_update().filter(pk__in=credits).order_by("pk").values_list("pk", "balance")
+        )
+    ids = reserve_ids(Transfer, len(paid))
     transfers: list[SimpleNamespace] = []
     for (inv, auth, debit_id, credit_id), pk in zip(paid, ids or [None] * len(paid), strict=True):
         running[debit_id] -= inv["amount"]
+        running[credit_id] += inv["amount"]
         transfers.append(
             SimpleNamespace(
                 pk=pk, key=f"autopay:{inv['id']}", debit_account_id=debit_id, credit_account_id=credit_id,
@@ -1243,11 +1255,11 @@ def _write(
                 f"(mã KH {inv['customer_code']}, UQ-{auth.pk})"[:500],
                 counterparty_name=auth.supplier.name[:255],
                 counterparty_account=collection[auth.supplier_id].account_number,
-                debit_balance_after=running[debit_id], credit_balance_after=None,
+                debit_balance_after=running[debit_id], credit_balance_after=running[credit_id],
             )
         )
     if ids is None:  # not PostgreSQL: the ORM assigns the ids, so the transfers go first
-        _post_credits(transfers, run, paid, excepted)
+        _post_credits(transfers, credits, run, paid, excepted)
     insert_rows(
         BudgetMovement,
         ["budget_line_id", "kind", "amount", "key", "note", "created_at"],
@@ -1273,23 +1285,16 @@ def _write(
     _notify(paid, transfers, excepted, accounts)
     if ids is not None:
         # The invoices point at their transfers already: foreign keys are checked at commit.
-        _post_credits(transfers, run, paid, excepted)
+        _post_credits(transfers, credits, run, paid, excepted)
 
 
-def _post_credits(transfers: list[SimpleNamespace], run: AutopayRun, paid: list, excepted: list) -> None:
-    """Last, the rows every batch shares: lock the clearing accounts (id order),
-    credit them, insert the transfers with the balances after, count the run."""
-    credits: dict[int, int] = defaultdict(int)
-    for t in transfers:
-        credits[t.credit_account_id] += t.amount
+def _post_credits(
+    transfers: list[SimpleNamespace], credits: dict[int, int], run: AutopayRun, paid: list, excepted: list
+) -> None:
+    """Last: credit the clearing accounts (locked by _write), insert the
+    transfers with the balances after, count the run."""
     if credits:
-        running = dict(
-            Account.objects.select_for_update().filter(pk__in=credits).order_by("pk").values_list("pk", "balance")
-        )
         _conditional_increments(Account, "balance", credits, lambda d: Q(allow_negative=True) | Q(balance__gte=-d))
-        for t in transfers:
-            running[t.credit_account_id] += t.amount
-            t.credit_balance_after = running[t.credit_account_id]
         columns = ["key", "debit_account_id", "credit_account_id", "amount", "kind", "description",
                    "counterparty_name", "counterparty_account", "debit_balance_after", "credit_balance_after",
                    "created_at"]
