@@ -42,7 +42,7 @@ from payments.autopay_forms import (
     InvoiceFilterForm,
     InvoiceRetryForm,
 )
-from payments.models import AccountKind, AuthorizationStatus, AutopayAuthorization, ExceptionCode, InvoiceStatus
+from payments.models import AccountKind, AuthorizationStatus, AutopayAuthorization, InvoiceStatus
 from payments.selectors import autopay as selectors
 from payments.selectors import autopay_pages as page_selectors
 from payments.selectors.budget import budget_lines_visible
@@ -445,12 +445,9 @@ def _sign_page(request: HttpRequest, authorization: AutopayAuthorization) -> Htt
 
 
 def _with_exception_actions(user: Any, rows: list) -> list:
-    """What each row offers this user (the services decide for real): retry an
-    open exception (not a paid period's), close an open exception."""
+    """What each row offers this user (selectors.exception_actions)."""
     for row in rows:
-        is_open = row.status == InvoiceStatus.EXCEPTION and row.closed_at is None
-        row.can_close = is_open and selectors.can_handle_exceptions_of(user, row.unit)
-        row.can_retry = row.can_close and row.exception_code != ExceptionCode.DUPLICATE_PERIOD
+        row.can_retry, row.can_close = selectors.exception_actions(user, row)
     return rows
 
 

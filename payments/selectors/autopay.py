@@ -19,6 +19,7 @@ from payments.models import (
     AutopayAuthorization,
     AutopayEvent,
     AutopayRun,
+    ExceptionCode,
     InvoiceStatus,
     SupplierInvoice,
 )
@@ -160,6 +161,16 @@ def can_handle_exceptions_of(user: User, unit: Organisation | None) -> bool:
         or user_has_unit_role(user, unit, *EXCEPTION_UNIT_ROLES)
         or user_has_treasury_role_over(user, unit, *EXCEPTION_TREASURY_ROLES)
     )
+
+
+def exception_actions(user: User, invoice: SupplierInvoice) -> tuple[bool, bool]:
+    """(may retry, may close) this invoice, for the pages' buttons — the rules of
+    autopay_invoice_retry / autopay_invoice_close, which decide for real: an open
+    exception, a user who may handle the unit's exceptions, and no retry of a
+    period already paid."""
+    is_open = invoice.status == InvoiceStatus.EXCEPTION and invoice.closed_at is None
+    may_close = is_open and can_handle_exceptions_of(user, invoice.unit)
+    return may_close and invoice.exception_code != ExceptionCode.DUPLICATE_PERIOD, may_close
 
 
 def access_unit_invoice(user: User, pk: int) -> SupplierInvoice:

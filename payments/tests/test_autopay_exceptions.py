@@ -226,6 +226,30 @@ def test_a_paid_period_is_never_retried_but_can_be_closed(kit):
     assert closed.closed_at is not None
 
 
+def test_the_pages_offer_what_the_services_allow(kit):
+    """selectors.exception_actions (the pages' buttons) agrees with the services:
+    who may act, no retry of a paid period, nothing on a closed exception or a
+    paid invoice — checked against what the services then do."""
+    kit.active_authorization(codes=("PE0001",), cap_per_invoice=2_000_000, cap_per_month=5_000_000)
+    period = f"{kit.fiscal_year}-03"
+    paid = kit.invoice("PE0001", 100_000, period=period)
+    over = kit.invoice("PE0001", 3_000_000, period=f"{kit.fiscal_year}-04")
+    autopay.autopay_run()
+    duplicate = kit.invoice("PE0001", 100_000, period=period)
+    autopay.autopay_run()
+    for invoice in (paid, over, duplicate):
+        invoice.refresh_from_db()
+    chief, preparer = kit.user("a_chief"), kit.user("a_preparer")
+    assert selectors.exception_actions(chief, over) == (True, True)
+    assert selectors.exception_actions(preparer, over) == (False, False)
+    assert selectors.exception_actions(chief, duplicate) == (False, True)
+    assert selectors.exception_actions(chief, paid) == (False, False)
+    with pytest.raises(PermissionDenied):
+        autopay.autopay_invoice_retry(actor=preparer, invoice=over)
+    closed = autopay.autopay_invoice_close(actor=chief, invoice=duplicate, note="Hóa đơn gửi trùng")
+    assert selectors.exception_actions(chief, closed) == (False, False)
+
+
 def test_a_paid_invoice_is_not_an_exception(kit):
     kit.active_authorization(codes=("PE0001",))
     paid = kit.invoice("PE0001", 100_000)
