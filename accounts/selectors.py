@@ -145,28 +145,33 @@ def unit_scope_q(user: User, *, prefix: str = "unit", roles: set[str] | None = N
     return q
 
 
-def office_scope_q(user: User, *, roles: set[str], field: str = "office") -> Q:
-    """A filter on `<field>` (a FK to a unit's transaction office, such as
-    Voucher.office) equivalent to `unit_scope_q` for treasury roles: the offices at
-    or below those where the user holds one of `roles`. The office ids come with
-    the memberships (memberships_of: no query of their own) and are passed as a
-    list: PostgreSQL then knows how selective they are and walks an index
-    that carries the office in order (as a subquery it misjudged it and sorted
-    every queued voucher of the province)."""
+def offices_in_scope(user: User, *, roles: set[str]) -> list[int]:
+    """The ids of the transaction offices at or below those where the user holds
+    one of the treasury `roles` (none for other roles). They come with the
+    memberships (memberships_of: no query of their own)."""
     roles = set(roles) & TREASURY_ROLES
     mems = [m for m in memberships_of(user) if m.role in roles]
     if not mems:
-        return Q(pk__in=[])
+        return []
     known = [getattr(m, "offices_below", None) for m in mems]
     if all(ids is not None for ids in known):  # read with the memberships (memberships_of)
-        offices = sorted({pk for ids in known for pk in ids})
-    else:
-        offices = list(
-            Organisation.objects.filter(_path_q(_office_paths(user, roles), "path"), kind=OrgKind.TREASURY_OFFICE)
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-    return Q(**{f"{field}__in": offices})
+        return sorted({pk for ids in known for pk in ids})
+    return sorted(
+        Organisation.objects.filter(_path_q(_office_paths(user, roles), "path"), kind=OrgKind.TREASURY_OFFICE)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+
+
+def office_scope_q(user: User, *, roles: set[str], field: str = "office") -> Q:
+    """A filter on `<field>` (a FK to a unit's transaction office, such as
+    Voucher.office) equivalent to `unit_scope_q` for treasury roles: the offices at
+    or below those where the user holds one of `roles` (offices_in_scope), passed
+    as a list: PostgreSQL then knows how selective they are and walks an index
+    that carries the office in order (as a subquery it misjudged it and sorted
+    every queued voucher of the province)."""
+    offices = offices_in_scope(user, roles=roles)
+    return Q(**{f"{field}__in": offices}) if offices else Q(pk__in=[])
 
 
 def visible_units(user: User, *, roles: set[str] | None = None) -> QuerySet[Organisation]:

@@ -171,19 +171,28 @@ class KeysetPagination:
         window, state = self.window(request)
         return self.finish(request, list(window), state)
 
+    def cursor(self, request: Request) -> tuple[tuple[int, str, bool], tuple[Any, int] | None]:
+        """What the request asks for: the state `finish` takes (page size, raw
+        cursor, walking backwards) and the (value, id) the walk starts after.
+        For a caller that reads the window itself (vouchers.selectors.review_queue_rows)."""
+        size = self.page_size_of(request)
+        raw = request.query_params.get(self.cursor_query_param, "")
+        if not raw:
+            return (size, raw, False), None
+        value, pk, backwards = self._decode(raw)
+        return (size, raw, backwards), (value, pk)
+
     def window(self, request: Request) -> tuple[Any, tuple[int, str, bool]]:
         """The page's rows as a lazy queryset, one more than the page in walk
         order (a caller may read them through another query: `finish`
         then takes rows carrying the ordering field and id)."""
-        size = self.page_size_of(request)
-        raw = request.query_params.get(self.cursor_query_param, "")
+        state, after = self.cursor(request)
+        size, _raw, backwards = state
         qs = self.queryset
-        backwards = False
-        if raw:
-            value, pk, backwards = self._decode(raw)
+        if after is not None:
             # A "previous" cursor walks the reversed ordering, then flips the page.
-            qs = qs.filter(self._after(value, pk, descending=self.descending != backwards))
-        return qs.order_by(*self.ordering(backwards=backwards))[: size + 1], (size, raw, backwards)
+            qs = qs.filter(self._after(*after, descending=self.descending != backwards))
+        return qs.order_by(*self.ordering(backwards=backwards))[: size + 1], state
 
     def finish(self, request: Request, rows: list, state: tuple[int, str, bool]) -> tuple[list, dict]:
         """The page (the window's rows, in walk order) and its links."""
