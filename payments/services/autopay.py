@@ -804,6 +804,7 @@ def autopay_invoice_retry(*, actor: User, invoice: SupplierInvoice | int, note: 
             to_status=InvoiceStatus.PENDING, note=note,
             data={"code": old_code, "reason": old_reason, "run_id": inv.run_id},
         )
+        _exception_handled_notice(inv, actor, "retry", note)
         transaction.on_commit(_queue_autopay_sweep)
     inv.refresh_from_db()
     return inv
@@ -841,8 +842,41 @@ def autopay_invoice_close(*, actor: User, invoice: SupplierInvoice | int, note: 
             to_status=InvoiceStatus.EXCEPTION, note=note,
             data={"code": inv.exception_code, "reason": inv.exception_reason, "run_id": inv.run_id},
         )
+        _exception_handled_notice(inv, actor, "close", note)
     inv.refresh_from_db()
     return inv
+
+
+def _exception_handled_notice(invoice: SupplierInvoice, actor: User, action: str, note: str) -> None:
+    """The unit's account holder and chief accountant, told of the exceptions
+    the run reported to them, are told too when someone else retries or closes
+    one (the treasury, or the other signer): in the same transaction."""
+    user_ids = (
+        Membership.objects.filter(organisation_id=invoice.unit_id, role__in=BALANCE_ROLES, is_active=True)
+        .exclude(user_id=actor.pk)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        who = actor.get_full_name() or actor.username
+        facts = {"number": invoice.invoice_number, "period": invoice.period, "who": who}
+        if action == "retry":
+            title = _("Hóa đơn %(number)s kỳ %(period)s được đưa lại vào lần chạy thanh toán tự động tới (%(who)s)")
+            title %= facts
+        else:
+            title = _("Ngoại lệ của hóa đơn %(number)s kỳ %(period)s đã được đóng (%(who)s)") % facts
+    notifications_write(
+        [
+            Notification(
+                user_id=user_id, kind=NotificationKind.AUTOPAY, title=title[:255],
+                body=title + (f" — {note}" if note else ""), unit_id=invoice.unit_id,
+                data={"invoice_id": invoice.pk, "invoice_number": invoice.invoice_number, "action": action,
+                      "actor_id": actor.pk, "note": note[:500]},
+            )
+            for user_id in user_ids
+        ]
+    )
 
 
 def _queue_autopay_sweep() -> None:

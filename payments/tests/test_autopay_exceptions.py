@@ -14,7 +14,14 @@ from django.urls import reverse
 from django.utils import translation
 
 from conftest import enrol_totp
-from payments.models import AutopayEvent, ExceptionCode, InvoiceStatus, SupplierInvoice
+from payments.models import (
+    AutopayEvent,
+    ExceptionCode,
+    InvoiceStatus,
+    Notification,
+    NotificationKind,
+    SupplierInvoice,
+)
 from payments.selectors import autopay as selectors
 from payments.selectors.autopay_pages import unit_recent_exceptions
 from payments.selectors.reconcile import reconcile
@@ -88,6 +95,40 @@ def test_who_may_retry_and_close(kit, over, username):
     autopay.autopay_run()  # still over the cap: an exception again
     closed = autopay.autopay_invoice_close(actor=kit.user(username), invoice=over, note="Đã trả bằng chứng từ")
     assert closed.closed_by == kit.user(username) and closed.status == InvoiceStatus.EXCEPTION
+
+
+def _notices(kit, username: str, action: str) -> list[Notification]:  # noqa: ANN001
+    return list(Notification.objects.filter(user=kit.user(username), kind=NotificationKind.AUTOPAY,
+                                             data__action=action))
+
+
+def test_the_unit_is_told_when_the_treasury_retries_or_closes_its_exception(kit, over):
+    autopay.autopay_invoice_retry(actor=kit.user("officer"), invoice=over, note="Hạn mức đã được nâng")
+    for signer in ("a_holder", "a_chief"):
+        (notice,) = _notices(kit, signer, "retry")
+        assert "HD-OVER-1" in notice.title and "lần chạy thanh toán tự động tới" in notice.title
+        assert notice.body.endswith("Hạn mức đã được nâng") and notice.unit_id == over.unit_id
+        assert notice.data["invoice_id"] == over.pk and notice.data["actor_id"] == kit.user("officer").pk
+        # Delivered by the outbox like every notification (e-mail and SMS rows written with it).
+        assert notice.deliveries.exists()
+    autopay.autopay_run()  # still over the cap: an exception again
+    autopay.autopay_invoice_close(actor=kit.user("tadmin"), invoice=over, note="Đã trả bằng chứng từ số 15")
+    (notice,) = _notices(kit, "a_holder", "close")
+    assert "đã được đóng" in notice.title and notice.body.endswith("Đã trả bằng chứng từ số 15")
+    others = [kit.user(name) for name in ("officer", "tadmin", "a_preparer", "b_holder")]
+    assert not Notification.objects.filter(user__in=others, data__action__in=["retry", "close"]).exists()
+
+
+def test_the_signer_who_acts_is_not_told_of_it(kit, over):
+    autopay.autopay_invoice_close(actor=kit.user("a_chief"), invoice=over, note="Đã trả bằng chứng từ số 15")
+    assert _notices(kit, "a_chief", "close") == [] and len(_notices(kit, "a_holder", "close")) == 1
+
+
+def test_a_refused_retry_tells_nobody(kit, over):
+    autopay.autopay_invoice_retry(actor=kit.user("officer"), invoice=over)
+    with pytest.raises(ApplicationError):
+        autopay.autopay_invoice_retry(actor=kit.user("officer"), invoice=over)
+    assert len(_notices(kit, "a_holder", "retry")) == 1
 
 
 @pytest.mark.parametrize(
