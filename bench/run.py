@@ -211,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_write:
         results["targets"] = report.judge(results)
         results["sizing"] = report.sizing(results)
+        results["explanations"] = report.explanations(results)
         print(report.markdown(results))
     else:
         path, md = report.write(results, config.RESULTS)
