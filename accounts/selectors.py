@@ -194,8 +194,9 @@ def visible_offices(user: User) -> QuerySet[Organisation]:
 
 
 def access_unit(user: User, code: str, *, roles: set[str] | None = None) -> Organisation:
-    """The unit with this code if the user may see it (with one of `roles`), else 404."""
-    unit = visible_units(user, roles=roles).filter(code=code).first()
+    """The unit with this code if the user may see it (with one of `roles`), else
+    404. With its transaction office (a voucher's detail shows it)."""
+    unit = visible_units(user, roles=roles).filter(code=code).select_related("office").first()
     if unit is None:
         raise NotFound()
     return unit

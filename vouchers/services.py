@@ -423,6 +423,9 @@ def voucher_create(
         for line in lines_:
             line.voucher = voucher  # the voucher's id, now that it has one
         VoucherLine.objects.bulk_create(lines_)
+        # The lines as written, with their budget lines (read by _clean_lines):
+        # what the answer shows, not read again.
+        selectors.set_prefetched(voucher, "lines", lines_)
         _event(
             voucher, actor=actor, action="create", from_status="", to_status=VoucherStatus.DRAFT,
             data={"content_hash": voucher.content_hash}, notify=False,
