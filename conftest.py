@@ -68,8 +68,15 @@ def _default_language():  # noqa: ANN202
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> None:
+def _clear_cache(request: pytest.FixtureRequest) -> None:
     # Rate limits and TOTP "used code" markers live in the cache: start clean.
-    from django.core.cache import cache
+    # Without Redis the cache is the database's (as in make run): a test that
+    # has no database cannot have used it, and may not touch it.
+    from django.core.cache import caches
+    from django.core.cache.backends.db import DatabaseCache
 
+    cache = caches["default"]
+    has_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if isinstance(cache, DatabaseCache) and not has_db:
+        return
     cache.clear()

@@ -6,12 +6,13 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_reports_database_and_redis(client):
+def test_healthz_reports_database_and_redis(client, settings):
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["database"] == "ok"
-    assert body["redis"] == "ok"
+    # make test on a machine without Redis runs tasks in-process, as make run does.
+    assert body["redis"] == ("ok" if settings.REDIS_URL else "not configured (tasks run in-process)")
 
 
 def test_me_lists_memberships(api):
