@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts import crypto
-from accounts.models import TREASURY_ROLES, OrgKind, Role, User
+from accounts.models import TREASURY_ROLES, Organisation, OrgKind, Role, User
 from accounts.selectors import (
     db_datetime,
     memberships_of,
@@ -514,10 +514,10 @@ def review_queue_rows(
     adapt = conn.ops.adapt_datetimefield_value
     where = ["(" + " OR ".join(scopes) + ")"]
     if unit:
-        where.append(f"w.unit_id IN (SELECT o.id FROM {_table('accounts.Organisation')} o WHERE o.code = %s)")  # noqa: S608
+        where.append(f"w.unit_id IN (SELECT o.id FROM {_table(Organisation)} o WHERE o.code = %s)")  # noqa: S608
         params.append(unit)
     if procedure:
-        where.append(f"w.procedure_id IN (SELECT p.id FROM {_table('vouchers.Procedure')} p WHERE p.code = %s)")  # noqa: S608
+        where.append(f"w.procedure_id IN (SELECT p.id FROM {_table(Procedure)} p WHERE p.code = %s)")  # noqa: S608
         params.append(procedure)
     if status:
         wanted = [s for s in status.split(",") if s]
@@ -547,7 +547,7 @@ def review_queue_rows(
                          else "((w.due_at, w.id) > (%s, %s) OR w.due_at IS NULL)")
             params += [adapt(value), pk]
     order = "{0}.due_at DESC NULLS FIRST, {0}.id DESC" if backwards else "{0}.due_at ASC NULLS LAST, {0}.id ASC"
-    voucher = _table("vouchers.Voucher")
+    voucher = _table(Voucher)
     sql = (
         f"SELECT {_queue_row_columns()} FROM {voucher} v WHERE v.id IN ("  # noqa: S608 - identifiers from model metadata
         f"SELECT w.id FROM {voucher} w WHERE {' AND '.join(where)} ORDER BY {order.format('w')} LIMIT %s"
@@ -567,17 +567,13 @@ def review_queue_rows(
 _QUEUE_ROW_KEYS = tuple(key for key, _expr in _QUEUE_ROW_COLUMNS)
 
 
-@functools.cache
-def _table(label: str) -> str:
-    from django.apps import apps
-
-    return '"' + apps.get_model(label)._meta.db_table + '"'
+def _table(model: type) -> str:
+    return f'"{model._meta.db_table}"'
 
 
 @functools.cache
 def _queue_row_columns() -> str:
-    tables = {"org": _table("accounts.Organisation"), "procedure": _table("vouchers.Procedure"),
-              "user": _table("accounts.User")}
+    tables = {"org": _table(Organisation), "procedure": _table(Procedure), "user": _table(User)}
     return ", ".join(f'{expr.format(**tables)} AS "{key}"' for key, expr in _QUEUE_ROW_COLUMNS)
 
 

@@ -87,6 +87,7 @@ from payments.services.bulk_sql import as_json, insert_rows, reserve_ids
 from payments.services.notifications import (
     BALANCE_ROLES,
     balance_notification_rows,
+    balance_recipients,
     notifications_write,
     notifications_write_many,
 )
@@ -851,13 +852,7 @@ def _exception_handled_notice(invoice: SupplierInvoice, actor: User, action: str
     """The unit's account holder and chief accountant, told of the exceptions
     the run reported to them, are told too when someone else retries or closes
     one (the treasury, or the other signer): in the same transaction."""
-    user_ids = (
-        Membership.objects.filter(organisation_id=invoice.unit_id, role__in=BALANCE_ROLES, is_active=True)
-        .exclude(user_id=actor.pk)
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
-        .distinct()
-    )
+    user_ids = [pk for pk in balance_recipients(invoice.unit_id) if pk != actor.pk]
     with translation.override(settings.LANGUAGE_CODE):
         who = actor.get_full_name() or actor.username
         facts = {"number": invoice.invoice_number, "period": invoice.period, "who": who}

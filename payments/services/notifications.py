@@ -189,15 +189,20 @@ def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN
     return notifications_write(rows)
 
 
-def _balance_rows(transfer, account, other, signed: int) -> list[Notification]:  # noqa: ANN001
-    user_ids = sorted(
+def balance_recipients(unit_id: int) -> list[int]:
+    """Who is told of a unit's balance changes (and of its autopay exceptions):
+    its active account holders and chief accountants, by id."""
+    return sorted(
         set(
-            Membership.objects.filter(
-                organisation_id=account.unit_id, role__in=BALANCE_ROLES, is_active=True
-            ).values_list("user_id", flat=True)
+            Membership.objects.filter(organisation_id=unit_id, role__in=BALANCE_ROLES, is_active=True).values_list(
+                "user_id", flat=True
+            )
         )
     )
-    return balance_notification_rows(transfer, account, other, signed, user_ids=user_ids)
+
+
+def _balance_rows(transfer, account, other, signed: int) -> list[Notification]:  # noqa: ANN001
+    return balance_notification_rows(transfer, account, other, signed, user_ids=balance_recipients(account.unit_id))
 
 
 def balance_notification_rows(

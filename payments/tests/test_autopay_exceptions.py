@@ -489,7 +489,7 @@ def test_a_duplicate_period_has_no_retry_button_but_can_be_closed(kit, login):
 
 
 def test_the_exception_pages_read_in_english(kit, world, over):
-    from tests.test_i18n import _english, _untranslated_on
+    from tests.test_i18n import _english, _page, _untranslated_on
 
     second = kit.invoice("PE0001", 4_000_000, number="HD-OVER-2")
     autopay.autopay_run()
@@ -503,10 +503,7 @@ def test_the_exception_pages_read_in_english(kit, world, over):
         }.items():
             client = _english(world.users[username])
             for url in urls:
-                response = client.get(url)
-                assert response.status_code == 200, url
-                page = response.content.decode()
-                assert '<html lang="en">' in page, url
+                page = _page(client, url)  # 200, in English
                 assert _untranslated_on(page, data) == [], url
                 pages.append(re.sub(r"\s+", " ", page))
             if username == "a_holder":

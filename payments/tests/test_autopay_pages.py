@@ -442,7 +442,7 @@ def test_home_shows_the_units_exceptions_and_the_administrators_awaiting_authori
 
 def test_the_pages_read_in_english(settled, kit, world):
     from payments.models import SupplierInvoice
-    from tests.test_i18n import _english, _untranslated_on
+    from tests.test_i18n import _english, _page, _untranslated_on
 
     draft = kit.draft_authorization(codes=("PE0901",))
     submitted = kit.submitted_authorization(codes=("PE0902",), supplier="vnpt")
@@ -471,10 +471,7 @@ def test_the_pages_read_in_english(settled, kit, world):
         for username, urls in visits.items():
             client = _english(world.users[username])
             for url in urls:
-                response = client.get(url)
-                assert response.status_code == 200, url
-                page = response.content.decode()
-                assert '<html lang="en">' in page, url
+                page = _page(client, url)  # 200, in English
                 assert _untranslated_on(page, data) == [], url
         page = _english(world.users["a_holder"]).get(reverse("autopay-unit-invoices")).content.decode()
     assert "Debit advice (PDF) of invoice HD-PAID-1" in page and "1,234,000 VND" in page
