@@ -10,6 +10,14 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in e-mails and the PDFs' QR code (settings.SITE_URL): the address `make run`
+# serves, unless the environment, the command line or .env names another.
+ifeq ($(origin SITE_URL),undefined)
+ifeq ($(shell grep -s '^SITE_URL=' .env),)
+SITE_URL = http://$(HOST):$(PORT)
+export SITE_URL
+endif
+endif
 
 .PHONY: help run test lint messages install install-test bench bench-quick clean
 
@@ -46,9 +54,11 @@ run: $(VENV)/.installed
 		$(BIN)/celery -A treasury_portal worker -B -Q default,payments,notifications,documents --loglevel=INFO --concurrency=2 & \
 		trap "kill $$! 2>/dev/null" EXIT; \
 	else \
-		echo "No REDIS_URL: tasks run in-process; the database cache backs the rate limits."; \
+		echo "No REDIS_URL: tasks run in-process; the database cache backs the rate limits; run_schedule runs the beat's schedule."; \
+		$(MANAGE) run_schedule & \
+		trap "kill $$! 2>/dev/null" EXIT; \
 	fi; \
-	echo "Portal: http://$(HOST):$(PORT)/  (demo users above; password: $${DEMO_PASSWORD:-demo-Password-2026})"; \
+	echo "Portal: http://$(HOST):$(PORT)/  (demo users above; password: $${DEMO_PASSWORD:-demo-Password-2026}; links in e-mails and PDFs: $(or $(SITE_URL),SITE_URL of .env))"; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-test

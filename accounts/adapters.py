@@ -10,6 +10,35 @@ class PortalAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:  # noqa: ANN001
         return False
 
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's e-mails name the site from the request's Host; ours name
+        the configured site (settings.SITE_URL)."""
+        super().send_mail(template_prefix, email, {"current_site": _configured_site(), **context})
+
+    def format_email_subject(self, subject: str) -> str:
+        from django.utils.encoding import force_str
+
+        return f"[{_configured_site().name}] {force_str(subject)}"
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        """The password-reset link of the e-mail, on the configured site
+        (settings.SITE_URL), not on whatever Host the request carried."""
+        from urllib.parse import quote
+
+        from django.urls import reverse
+
+        from treasury_portal.links import site_url
+
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return site_url(path.replace("UID-KEY", quote(key)))
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:  # noqa: ANN001
+        from django.urls import reverse
+
+        from treasury_portal.links import site_url
+
+        return site_url(reverse("account_confirm_email", args=[emailconfirmation.key]))
+
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:  # noqa: ANN003
         """allauth asks for the password again before any MFA change, even right
         after sign-in. Staff forced to enrol have just typed it: setting up their
@@ -35,6 +64,18 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         if time.time() - signed_in_at >= account_settings.REAUTHENTICATION_TIMEOUT:
             return False
         return not Authenticator.objects.filter(user=user, created_at__lt=_aware(signed_in_at)).exists()
+
+
+def _configured_site():  # noqa: ANN202
+    """What allauth's e-mails call the site: the portal's name and SITE_URL's host."""
+    from types import SimpleNamespace
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.utils.translation import gettext
+
+    name = gettext("Cổng dịch vụ công Kho bạc Nhà nước")
+    return SimpleNamespace(name=name, domain=urlsplit(settings.SITE_URL).netloc)
 
 
 def _aware(timestamp: float):  # noqa: ANN202

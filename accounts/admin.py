@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiToken, Membership, Organisation, OrgKind, SigningKey, User
 from accounts.services import _path_for
-from treasury_portal.admin_site import TreasuryAdminMixin, portal_admin_site
+from treasury_portal.admin_site import TreasuryAdminMixin, as_code, portal_admin_site
 
 
 @admin.register(User, site=portal_admin_site)
@@ -12,16 +13,30 @@ class PortalUserAdmin(TreasuryAdminMixin, UserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "is_active"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name", "email", "phone")}),
-        ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
+        (_("Thông tin cá nhân"), {"fields": ("first_name", "last_name", "email", "phone")}),
+        (_("Trạng thái"), {"fields": ("is_active", "last_login", "date_joined")}),
     )
     readonly_fields = ["last_login", "date_joined"]
 
 
 class MembershipInline(TreasuryAdminMixin, admin.TabularInline):
+    """Shown, not edited: roles are given and taken away on the portal's page
+    (/treasury/memberships/, accounts.services.membership_grant / _revoke), where
+    the signer limits, the administrator's scope and the audit row apply."""
+
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    fields = ["user", "role", "is_active", "created_at"]
+    readonly_fields = ["user", "role", "is_active", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Organisation, site=portal_admin_site)
@@ -29,7 +44,9 @@ class OrganisationAdmin(TreasuryAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "kind", "office", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name"]
-    autocomplete_fields = ["parent", "office"]
+    # Not select2 (autocomplete_fields): its combobox has no accessible name while
+    # empty (axe-core). The offices are a short list; a parent is picked by id.
+    raw_id_fields = ["parent"]
     inlines = [MembershipInline]
 
     def save_model(self, request: HttpRequest, obj: Organisation, form, change: bool) -> None:  # noqa: ANN001
@@ -56,7 +73,11 @@ class SigningKeyAdmin(TreasuryAdminMixin, admin.ModelAdmin):
 
 @admin.register(ApiToken, site=portal_admin_site)
 class ApiTokenAdmin(TreasuryAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["name", "user", "prefix_code", "created_at", "last_used_at", "revoked_at"]
+
+    @admin.display(description=_("tiền tố"), ordering="prefix")
+    def prefix_code(self, obj: ApiToken) -> str:
+        return as_code(f"{obj.prefix}…")
 
     def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
         return False

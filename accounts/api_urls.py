@@ -8,4 +8,6 @@ urlpatterns = [
     *api_path("signing-keys/<int:pk>/approve", apis.SigningKeyApproveApi.as_view(), "api-signing-key-approve"),
     *api_path("signing-keys/<int:pk>/reject", apis.SigningKeyRejectApi.as_view(), "api-signing-key-reject"),
     *api_path("signing-keys/<int:pk>/revoke", apis.SigningKeyRevokeApi.as_view(), "api-signing-key-revoke"),
+    *api_path("memberships", apis.MembershipListApi.as_view(), "api-memberships"),
+    *api_path("memberships/<int:pk>/revoke", apis.MembershipRevokeApi.as_view(), "api-membership-revoke"),
 ]

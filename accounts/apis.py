@@ -1,13 +1,16 @@
-"""API v1: identity and signing keys."""
+"""API v1: identity, signing keys, memberships (treasury administrators)."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import selectors, services
-from accounts.models import SIGNER_ROLES, SigningKey
-from treasury_portal.api import PortalAPIView, created
+from accounts.models import SIGNER_ROLES, TREASURY_ROLES, UNIT_ROLES, Membership, SigningKey, SigningKeyStatus
+from treasury_portal import query as q
+from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, PortalPagination, created, paginated
+from treasury_portal.errors import PermissionDenied
 
 
 class MembershipSerializer(serializers.Serializer):
@@ -64,7 +67,7 @@ class SigningKeyOutSerializer(serializers.ModelSerializer):
 class SigningKeyInSerializer(serializers.Serializer):
     public_key = serializers.CharField(max_length=64)
     role = serializers.ChoiceField(choices=sorted(SIGNER_ROLES))
-    unit = serializers.RegexField(r"^[0-9]{7}$")
+    unit = serializers.RegexField(r"^[0-9]{7}\Z", trim_whitespace=False)
     label = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
@@ -91,13 +94,20 @@ class MySigningKeysApi(PortalAPIView):
         return created(SigningKeyOutSerializer(key).data)
 
 
+SIGNING_KEY_STATUS = q.choice("status", SigningKeyStatus.values)
+ORGANISATION = q.text("organisation", "Office (4 digits) or unit (7 digits) code", pattern=r"^[0-9]{4}$|^[0-9]{7}$",
+                      max_length=7)
+USERNAME = q.text("user", "Username", pattern=r"^[\w.@+\-]+$", max_length=150)
+
+
 class SigningKeyListApi(PortalAPIView):
     """Administrators: the keys of the units they serve (filter by ?status=)."""
 
-    @extend_schema(responses=SigningKeyOutSerializer(many=True), operation_id="signing_keys_list")
+    @extend_schema(responses=SigningKeyOutSerializer(many=True), operation_id="signing_keys_list",
+                   parameters=[SIGNING_KEY_STATUS.schema()])
     def get(self, request: Request) -> Response:
+        status = SIGNING_KEY_STATUS.read(request)
         keys = selectors.signing_keys_visible(request.user)
-        status = request.query_params.get("status")
         if status:
             keys = keys.filter(status=status)
         return Response(SigningKeyOutSerializer(keys[:500], many=True).data)
@@ -122,3 +132,77 @@ class SigningKeyRejectApi(_SigningKeyActionApi):
 
 class SigningKeyRevokeApi(_SigningKeyActionApi):
     action_fn = staticmethod(services.signing_key_revoke)
+
+
+# --- memberships (treasury administrators) ---------------------------------------
+
+
+class MembershipOutSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username")
+    full_name = serializers.CharField(source="user.get_full_name")
+    organisation = serializers.CharField(source="organisation.code")
+    organisation_name = serializers.CharField(source="organisation.name")
+    kind = serializers.CharField(source="organisation.kind")
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "full_name", "organisation", "organisation_name", "kind", "role", "is_active",
+                  "created_at"]
+
+
+class MembershipInSerializer(serializers.Serializer):
+    user = serializers.CharField(max_length=150, help_text="username")
+    organisation = serializers.RegexField(
+        r"^(?:[0-9]{4}|[0-9]{7})\Z", trim_whitespace=False, help_text="office (4 digits) or unit (7 digits)"
+    )
+    role = serializers.ChoiceField(choices=sorted(UNIT_ROLES | TREASURY_ROLES))
+
+
+def _administrator(request: Request) -> None:
+    if not selectors.is_treasury_admin(request.user):
+        raise PermissionDenied(_("Chỉ quản trị kho bạc quản lý người dùng và vai trò."))
+
+
+class MembershipListApi(PortalAPIView):
+    """Administrators: the current memberships of the offices and units they
+    manage (?organisation=code, ?user=username); POST gives a role."""
+
+    @extend_schema(
+        responses=paginated(MembershipOutSerializer),
+        parameters=[ORGANISATION.schema(), USERNAME.schema(), *NUMBERED_PAGE_PARAMETERS],
+        operation_id="memberships_list",
+    )
+    def get(self, request: Request) -> Response:
+        _administrator(request)
+        organisation, username = ORGANISATION.read(request), USERNAME.read(request)
+        rows = selectors.memberships_managed(request.user)
+        if organisation:
+            rows = rows.filter(organisation__code=organisation)
+        if username:
+            rows = rows.filter(user__username=username)
+        paginator = PortalPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(MembershipOutSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=MembershipInSerializer, responses={201: MembershipOutSerializer}, operation_id="memberships_create"
+    )
+    def post(self, request: Request) -> Response:
+        _administrator(request)
+        data = MembershipInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        organisation = selectors.access_manageable_organisation(request.user, data.validated_data["organisation"])
+        person = selectors.access_manageable_user(request.user, data.validated_data["user"])
+        membership = services.membership_grant(
+            actor=request.user, user=person, organisation=organisation, role=data.validated_data["role"]
+        )
+        return created(MembershipOutSerializer(membership).data)
+
+
+class MembershipRevokeApi(PortalAPIView):
+    @extend_schema(request=None, responses=MembershipOutSerializer, operation_id="memberships_revoke")
+    def post(self, request: Request, pk: int) -> Response:
+        _administrator(request)
+        membership = selectors.access_membership(request.user, pk)
+        membership = services.membership_revoke(actor=request.user, membership_id=membership.pk)
+        return Response(MembershipOutSerializer(membership).data)

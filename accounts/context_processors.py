@@ -18,10 +18,12 @@ NAV = [
     (_("Tài khoản"), "accounts-list", U),
     (_("Hàng đợi kiểm soát"), "review-queue", {Role.CONTROL_OFFICER, Role.APPROVER}),
     (_("Thanh toán"), "payments-overview", T),
+    (_("Cảnh báo rủi ro"), "monitoring-alerts", U | T),
     (_("Thanh toán tự động"), "autopay-authorizations", U),
     (_("Thanh toán tự động"), "autopay-runs", T),
     (_("Hóa đơn gửi thanh toán"), "autopay-supplier-invoices", {Role.SUPPLIER_CLERK}),
     (_("Khóa ký chờ duyệt"), "signing-key-approvals", {Role.ADMINISTRATOR}),
+    (_("Người dùng và vai trò"), "memberships", {Role.ADMINISTRATOR}),
     (_("Quản trị"), "admin:index", {Role.ADMINISTRATOR}),
     (_("Danh mục thủ tục"), "procedure-catalogue", None),
 ]

@@ -1,3 +1,6 @@
+from allauth.core import context
+from allauth.mfa.totp.forms import ActivateTOTPForm
+from allauth.mfa.totp.internal import auth as totp_auth
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -29,3 +32,52 @@ class SigningKeyForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Tên token (ví dụ: phần mềm kế toán)"), max_length=100)
+
+
+class MembershipGrantForm(forms.Form):
+    """An administrator gives a person a role in an office or unit they manage."""
+
+    org = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    username = forms.CharField(label=_("Tên đăng nhập"), max_length=150)
+    role = forms.ChoiceField(label=_("Vai trò"))
+
+    def __init__(self, *args, roles=(), **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.value, r.label) for r in Role if r in roles]
+
+
+class PortalActivateTOTPForm(ActivateTOTPForm):
+    """allauth's TOTP activation, with the pending secret kept for the session.
+
+    allauth makes a new secret on every GET of the activation page, so a person
+    who scanned the QR code and then reloaded the page (or came back to it)
+    typed codes of a secret that no longer existed: "Incorrect code". The
+    pending secret now lives in the session until it is activated (allauth's
+    activation flow clears it) or the session ends."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        session = context.request.session
+        pending = session.get(totp_auth.SECRET_SESSION_KEY)
+        super().__init__(*args, **kwargs)
+        if pending and not self.is_bound:
+            self.secret = session[totp_auth.SECRET_SESSION_KEY] = pending
+
+    @property
+    def secret_groups(self) -> list[str]:
+        """The secret in groups of four characters, easier to read and type."""
+        return [self.secret[i : i + 4] for i in range(0, len(self.secret), 4)]
+
+    def clean_code(self) -> str:
+        try:
+            return super().clean_code()
+        except forms.ValidationError as error:
+            if getattr(error, "code", None) != "incorrect_code":
+                raise
+            raise forms.ValidationError(
+                _(
+                    "Mã chưa đúng. Mã trong ứng dụng đổi sau mỗi 30 giây: hãy nhập mã đang hiển thị, "
+                    "kiểm tra đồng hồ của điện thoại đã đặt giờ tự động, và chắc chắn rằng bạn đã quét "
+                    "mã QR đang hiện trên trang này (hoặc nhập đúng khóa bí mật bên dưới)."
+                ),
+                code="incorrect_code",
+            ) from error

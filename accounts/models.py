@@ -15,6 +15,8 @@ class User(AbstractUser):
     phone = models.CharField(_("điện thoại"), max_length=20, blank=True)
 
     class Meta:
+        verbose_name = _("người dùng")
+        verbose_name_plural = pgettext_lazy("plural", "người dùng")
         constraints = [
             models.UniqueConstraint(
                 fields=["email"], condition=~Q(email=""), name="user_email_unique_when_set"
@@ -44,11 +46,12 @@ class Organisation(models.Model):
     home office, whose path they copy, so scoping units is the same prefix match.
     """
 
-    kind = models.CharField(max_length=20, choices=OrgKind.choices)
+    kind = models.CharField(_("loại tổ chức"), max_length=20, choices=OrgKind.choices)
     code = models.CharField(_("mã"), max_length=20)
     name = models.CharField(_("tên"), max_length=255)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        verbose_name=_("đơn vị cấp trên"),
     )
     office = models.ForeignKey(
         "self",
@@ -59,13 +62,15 @@ class Organisation(models.Model):
         limit_choices_to={"kind": OrgKind.TREASURY_OFFICE},
         verbose_name=_("kho bạc giao dịch"),
     )
-    path = models.CharField(max_length=255, db_index=True, editable=False)
+    path = models.CharField(_("đường dẫn cây"), max_length=255, db_index=True, editable=False)
     tax_code = models.CharField(_("mã số thuế"), max_length=14, blank=True)
     address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(_("đang hoạt động"), default=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("tổ chức")
+        verbose_name_plural = pgettext_lazy("plural", "tổ chức")
         ordering = ["kind", "code"]
         indexes = [models.Index(fields=["kind", "path"])]
         constraints = [
@@ -114,19 +119,54 @@ MAX_SIGNERS = {Role.ACCOUNT_HOLDER: 4, Role.CHIEF_ACCOUNTANT: 3}
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
-    role = models.CharField(max_length=30, choices=Role.choices)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("người dùng"),
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("tổ chức"),
+    )
+    role = models.CharField(_("vai trò"), max_length=30, choices=Role.choices)
+    is_active = models.BooleanField(_("đang hoạt động"), default=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("vai trò được giao")
+        verbose_name_plural = pgettext_lazy("plural", "vai trò được giao")
         constraints = [
             models.UniqueConstraint(fields=["user", "organisation", "role"], name="membership_unique_role")
         ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organisation.code}"
+
+
+class MembershipAction(models.TextChoices):
+    GRANT = "grant", _("Giao vai trò")
+    REVOKE = "revoke", _("Thu hồi vai trò")
+
+
+class MembershipEvent(models.Model):
+    """Who gave or took away which role, in which organisation, when: the audit
+    row every membership change writes in its own transaction. `actor` is empty
+    for the demo seeding and data loads."""
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="events", verbose_name=_("vai trò được giao"),
+    )
+    action = models.CharField(_("thao tác"), max_length=10, choices=MembershipAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người thực hiện"),
+    )
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("lịch sử giao vai trò")
+        verbose_name_plural = pgettext_lazy("plural", "lịch sử giao vai trò")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} · {self.membership}"
 
 
 class SigningKeyStatus(models.TextChoices):
@@ -144,26 +184,37 @@ class SigningKey(models.Model):
     the legal maximum of signers.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signing_keys")
-    unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="signing_keys")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signing_keys", verbose_name=_("người dùng"),
+    )
+    unit = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="signing_keys", verbose_name=_("đơn vị"),
+    )
     # A fixed order: iterating the SIGNER_ROLES frozenset varies from process to
     # process (hash randomisation), which made makemigrations see phantom changes.
     role = models.CharField(
-        max_length=30, choices=[(r.value, r.label) for r in (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)]
+        _("vai trò"), max_length=30, choices=[(r.value, r.label) for r in (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)]
     )
-    public_key = models.CharField(max_length=64, help_text="base64 of the raw 32-byte Ed25519 key")
-    fingerprint = models.CharField(max_length=64, unique=True)
-    label = models.CharField(max_length=100, blank=True)
-    status = models.CharField(max_length=20, choices=SigningKeyStatus.choices, default=SigningKeyStatus.PENDING)
-    slot = models.PositiveSmallIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    public_key = models.CharField(
+        _("khóa công khai"), max_length=64, help_text=_("khóa Ed25519 32 byte, mã hóa base64"),
+    )
+    fingerprint = models.CharField(_("dấu vân tay khóa"), max_length=64, unique=True)
+    label = models.CharField(_("nhãn"), max_length=100, blank=True)
+    status = models.CharField(
+        _("trạng thái"), max_length=20, choices=SigningKeyStatus.choices, default=SigningKeyStatus.PENDING,
+    )
+    slot = models.PositiveSmallIntegerField(_("vị trí người ký"), null=True, blank=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người quyết định"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("thời điểm quyết định"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("thời điểm thu hồi"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("khóa ký")
+        verbose_name_plural = pgettext_lazy("plural", "khóa ký")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -185,22 +236,26 @@ class SigningKey(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.role} · {self.fingerprint[:12]}"
+        return f"{self.user} · {self.get_role_display()} · {self.fingerprint[:12]}"
 
 
 class ApiToken(models.Model):
     """A personal API token: shown once, stored as a SHA-256 digest (the token
     has 256 bits of entropy, so a slow hash adds nothing), revocable."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("người dùng"),
+    )
     name = models.CharField(_("tên"), max_length=100)
-    prefix = models.CharField(max_length=12)
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField(_("tiền tố"), max_length=12)
+    digest = models.CharField(_("mã băm"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("lần dùng gần nhất"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("thời điểm thu hồi"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("mã truy cập API")
+        verbose_name_plural = pgettext_lazy("plural", "mã truy cập API")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -210,14 +265,18 @@ class ApiToken(models.Model):
 class IdempotencyRecord(models.Model):
     """The first response to a POST carrying an Idempotency-Key, per user."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("người dùng"),
+    )
+    key = models.CharField(_("khóa chống trùng"), max_length=255)
+    method = models.CharField(_("phương thức"), max_length=10)
+    path = models.CharField(_("đường dẫn"), max_length=500)
+    request_hash = models.CharField(_("mã băm yêu cầu"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("mã trạng thái phản hồi"), null=True)
+    response_body = models.JSONField(_("nội dung phản hồi"), null=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("bản ghi chống trùng")
+        verbose_name_plural = pgettext_lazy("plural", "bản ghi chống trùng")
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]

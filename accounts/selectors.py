@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -17,6 +17,7 @@ from accounts.models import (
     TREASURY_ROLES,
     ApiToken,
     Membership,
+    MembershipEvent,
     Organisation,
     OrgKind,
     Role,
@@ -214,6 +215,18 @@ def user_has_treasury_role_over(user: User, unit: Organisation, *roles: str) -> 
     )
 
 
+def treasury_staff_over(unit: Organisation, *roles: str) -> QuerySet[User]:
+    """The active users holding one of the treasury `roles` in an active office at
+    or above the unit's (the people `user_has_treasury_role_over` says yes to)."""
+    parts = [p for p in unit.path.split("/") if p]
+    ancestors = ["/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+    members = Membership.objects.filter(
+        role__in=roles, is_active=True, organisation__kind=OrgKind.TREASURY_OFFICE, organisation__is_active=True,
+        organisation__path__in=ancestors,
+    )
+    return User.objects.filter(is_active=True, pk__in=members.values("user_id")).order_by("last_name", "username")
+
+
 def signing_keys_visible(user: User) -> QuerySet[SigningKey]:
     """A signer's own keys, and the keys of units an administrator serves."""
     q = Q(user=user)
@@ -236,3 +249,113 @@ def approved_key_for(user: User, unit: Organisation, role: str) -> SigningKey | 
 
 def api_tokens_of(user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+
+
+# --- memberships managed by treasury administrators ----------------------------
+
+
+def _admin_paths(user: User) -> list[str] | None:
+    """The paths of the offices where the user is an administrator; None for a
+    superuser (everything)."""
+    if not user.is_authenticated:
+        return []
+    if user.is_superuser:
+        return None
+    return _office_paths(user, {Role.ADMINISTRATOR})
+
+
+def manageable_organisations(user: User) -> QuerySet[Organisation]:
+    """The offices and units whose memberships the user may manage: a treasury
+    administrator's office, the offices below it and their units."""
+    orgs = Organisation.objects.filter(kind__in=[OrgKind.TREASURY_OFFICE, OrgKind.UNIT], is_active=True)
+    paths = _admin_paths(user)
+    return orgs if paths is None else orgs.filter(_path_q(paths, "path"))
+
+
+def can_manage_memberships(user: User, organisation: Organisation) -> bool:
+    """Tells the buttons and the services whether the user may give or take
+    away roles in the organisation."""
+    if organisation.kind not in (OrgKind.TREASURY_OFFICE, OrgKind.UNIT) or not organisation.is_active:
+        return False
+    paths = _admin_paths(user)
+    return paths is None or any(organisation.path.startswith(p) for p in paths)
+
+
+def manageable_users(user: User) -> QuerySet[User]:
+    """The people an administrator may give a role to or take one from: those
+    with a membership (current or past) in an organisation they manage, and
+    people with no membership anywhere yet (new accounts). People who belong
+    only to other provinces' organisations, or to suppliers, stay hidden (404)."""
+    paths = _admin_paths(user)
+    if paths is None:
+        return User.objects.filter(is_active=True)
+    if not paths:
+        return User.objects.none()
+    in_scope = Membership.objects.filter(_path_q(paths, "organisation__path")).exclude(
+        organisation__kind=OrgKind.SUPPLIER
+    )
+    return User.objects.filter(
+        Q(pk__in=in_scope.values("user_id")) | ~Q(pk__in=Membership.objects.values("user_id")), is_active=True
+    )
+
+
+def can_manage_user(user: User, person: User) -> bool:
+    return manageable_users(user).filter(pk=person.pk).exists()
+
+
+def access_manageable_organisation(user: User, code: str) -> Organisation:
+    org = manageable_organisations(user).filter(code=code).first()
+    if org is None:
+        raise NotFound()
+    return org
+
+
+def access_manageable_user(user: User, username: str) -> User:
+    person = manageable_users(user).filter(username=username).first()
+    if person is None:
+        raise NotFound()
+    return person
+
+
+def memberships_managed(user: User) -> QuerySet[Membership]:
+    """The active memberships in the organisations the user manages."""
+    paths = _admin_paths(user)
+    qs = Membership.objects.filter(
+        is_active=True, organisation__kind__in=[OrgKind.TREASURY_OFFICE, OrgKind.UNIT]
+    ).select_related("user", "organisation")
+    if paths is not None:
+        qs = qs.filter(_path_q(paths, "organisation__path"))
+    return qs.order_by("organisation__code", "role", "user__last_name", "user__first_name", "id")
+
+
+def access_membership(user: User, membership_id: int) -> Membership:
+    membership = memberships_managed(user).filter(pk=membership_id).first()
+    if membership is None:
+        raise NotFound()
+    return membership
+
+
+def signer_places(organisation: Organisation) -> list[dict]:
+    """For a unit: each signing role's people against its legal maximum."""
+    from accounts.models import MAX_SIGNERS
+
+    if organisation.kind != OrgKind.UNIT:
+        return []
+    held = dict(
+        Membership.objects.filter(organisation=organisation, is_active=True, role__in=list(MAX_SIGNERS))
+        .values_list("role")
+        .annotate(n=Count("id"))
+        .values_list("role", "n")
+    )
+    return [
+        {"role": role, "label": role.label, "held": held.get(role.value, 0), "limit": limit}
+        for role, limit in MAX_SIGNERS.items()
+    ]
+
+
+def membership_events_of(organisation: Organisation, limit: int = 20) -> QuerySet[MembershipEvent]:
+    return (
+        MembershipEvent.objects.filter(membership__organisation=organisation)
+        .select_related("membership__user", "actor")
+        .order_by("-created_at", "-id")[:limit]
+    )

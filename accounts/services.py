@@ -15,6 +15,8 @@ from accounts.models import (
     SIGNER_ROLES,
     ApiToken,
     Membership,
+    MembershipAction,
+    MembershipEvent,
     Organisation,
     OrgKind,
     Role,
@@ -22,7 +24,12 @@ from accounts.models import (
     SigningKeyStatus,
     User,
 )
-from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
+from accounts.selectors import (
+    can_manage_memberships,
+    can_manage_user,
+    user_has_treasury_role_over,
+    user_has_unit_role,
+)
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 
 TOKEN_PREFIX = "tp_"  # noqa: S105 - a public prefix that marks portal tokens, not a secret
@@ -69,14 +76,86 @@ def organisation_get_or_create(*, kind: str, code: str, **fields: object) -> Org
     return existing or organisation_create(kind=kind, code=code, **fields)  # type: ignore[arg-type]
 
 
-def membership_grant(*, user: User, organisation: Organisation, role: str) -> Membership:
+def _signer_limit_check(organisation: Organisation, role: str) -> None:
+    """The legal maximum of people in a signing role per unit (domain.md: the
+    account holder and 3 delegates, the chief accountant and 2). Called with the
+    unit's row locked, so the count cannot change under it: two grants for the
+    last place queue on the lock and the second one counts the first."""
+    limit = MAX_SIGNERS.get(Role(role)) if role in SIGNER_ROLES else None
+    if limit is None:
+        return
+    held = Membership.objects.filter(organisation=organisation, role=role, is_active=True).count()
+    if held >= limit:
+        raise ApplicationError(
+            "signer_limit_reached",
+            _("Đơn vị đã có đủ %(limit)s người giữ vai trò %(role)s; hãy thu hồi vai trò của một người trước.")
+            % {"limit": limit, "role": Role(role).label},
+            fields={"role": [role]},
+        )
+
+
+def membership_grant(*, user: User, organisation: Organisation, role: str, actor: User | None = None) -> Membership:
+    """Give `user` the `role` in `organisation`, in one transaction with the
+    organisation's row locked (parent before child: the same order as
+    membership_revoke and signing_key_approve), the signer limits checked under
+    that lock, and a MembershipEvent. With an `actor` (a person, not the demo
+    seeding): a treasury administrator whose office is at or above the
+    organisation, and the user one they may manage; anyone else gets 404.
+    Granting a role someone already holds returns it unchanged."""
     if role not in ROLES_BY_KIND[OrgKind(organisation.kind)]:
         raise ValidationFailed(_("Vai trò này không áp dụng cho loại tổ chức này."), fields={"role": [role]})
-    membership, _created = Membership.objects.get_or_create(user=user, organisation=organisation, role=role)
-    if not membership.is_active:
-        membership.is_active = True
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if actor is not None and not (
+            can_manage_memberships(actor, organisation) and can_manage_user(actor, user)
+        ):
+            raise NotFound()
+        membership = Membership.objects.select_for_update().filter(
+            user=user, organisation=organisation, role=role
+        ).first()
+        if membership is not None and membership.is_active:
+            return membership
+        _signer_limit_check(organisation, role)
+        if membership is None:
+            membership = Membership.objects.create(user=user, organisation=organisation, role=role)
+        else:
+            membership.is_active = True
+            membership.save(update_fields=["is_active"])
+        MembershipEvent.objects.create(membership=membership, action=MembershipAction.GRANT, actor=actor)
+        return membership
+
+
+def membership_revoke(*, actor: User, membership_id: int) -> Membership:
+    """Take a role away (the row stays, inactive, for the record). A signer's
+    keys for that unit and role are revoked with it, so nobody signs in a role
+    they no longer hold. An administrator cannot take away their own
+    administrator role (someone else of their office or above does)."""
+    with transaction.atomic():
+        found = Membership.objects.filter(pk=membership_id).values_list("organisation_id", flat=True).first()
+        if found is None:
+            raise NotFound()
+        organisation = Organisation.objects.select_for_update().get(pk=found)
+        if not can_manage_memberships(actor, organisation):
+            raise NotFound()
+        membership = Membership.objects.select_for_update().select_related("user").get(pk=membership_id)
+        if not membership.is_active:
+            return membership
+        if membership.user_id == actor.pk and membership.role == Role.ADMINISTRATOR:
+            raise ApplicationError(
+                "own_administrator_role",
+                _("Bạn không thể tự thu hồi vai trò quản trị của mình; hãy nhờ một quản trị viên khác."),
+            )
+        membership.is_active = False
         membership.save(update_fields=["is_active"])
-    return membership
+        if membership.role in SIGNER_ROLES:
+            SigningKey.objects.filter(
+                user_id=membership.user_id,
+                unit=organisation,
+                role=membership.role,
+                status__in=[SigningKeyStatus.APPROVED, SigningKeyStatus.PENDING],
+            ).update(status=SigningKeyStatus.REVOKED, revoked_at=timezone.now())
+        MembershipEvent.objects.create(membership=membership, action=MembershipAction.REVOKE, actor=actor)
+        return membership
 
 
 # --- signing keys ---------------------------------------------------------

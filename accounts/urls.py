@@ -10,5 +10,8 @@ urlpatterns = [
     path("account/tokens/", views.api_tokens, name="api-tokens"),
     path("account/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("treasury/signing-keys/", views.signing_key_approvals, name="signing-key-approvals"),
+    path("treasury/memberships/", views.memberships, name="memberships"),
+    path("treasury/memberships/grant/", views.membership_grant, name="membership-grant"),
+    path("treasury/memberships/<int:pk>/revoke/", views.membership_revoke, name="membership-revoke"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,4 +1,7 @@
-"""Pages of the accounts app: home, account, signing keys, API tokens, health."""
+"""Pages of the accounts app: home, account, signing keys, API tokens,
+memberships (treasury administrators), health."""
+
+from urllib.parse import urlencode
 
 import redis
 from allauth.account.decorators import reauthentication_required
@@ -9,14 +12,15 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors, services
-from accounts.forms import ApiTokenForm, SigningKeyForm
-from accounts.models import SIGNER_ROLES, Role, SigningKeyStatus
-from treasury_portal.errors import ApplicationError
-from treasury_portal.pages import home_sections, treasury_admin_required
+from accounts.forms import ApiTokenForm, MembershipGrantForm, SigningKeyForm
+from accounts.models import ROLES_BY_KIND, SIGNER_ROLES, Organisation, OrgKind, Role, SigningKeyStatus
+from treasury_portal.errors import ApplicationError, NotFound
+from treasury_portal.pages import home_sections, redirect_next, treasury_admin_required
 
 
 @login_required
@@ -69,7 +73,7 @@ def signing_keys(request: HttpRequest) -> HttpResponse:
 def signing_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.signing_key_revoke(actor=request.user, key_id=pk)
     messages.success(request, _("Đã thu hồi khóa."))
-    return redirect(request.POST.get("next") or "signing-keys")
+    return redirect_next(request, "signing-keys")
 
 
 @login_required
@@ -117,6 +121,97 @@ def signing_key_approvals(request: HttpRequest) -> HttpResponse:
             "approved": keys.filter(status=SigningKeyStatus.APPROVED),
         },
     )
+
+
+# --- memberships (treasury administrators) -----------------------------------------
+
+
+def _memberships_context(request: HttpRequest, org: Organisation | None, form: MembershipGrantForm | None = None,
+                         error: str = "") -> dict:
+    if org is None:
+        return {"org": None}
+    roles = sorted(ROLES_BY_KIND[OrgKind(org.kind)], key=list(Role).index)
+    return {
+        "org": org,
+        "members": selectors.memberships_managed(request.user).filter(organisation=org),
+        "places": selectors.signer_places(org),
+        "events": selectors.membership_events_of(org),
+        "form": form or MembershipGrantForm(initial={"org": org.code}, roles=roles),
+        "error": error,
+    }
+
+
+def _memberships_response(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    """htmx swaps the panel (always with 200: htmx does not swap an error
+    status); a plain form post gets the whole page."""
+    if request.htmx:
+        return render(request, "accounts/_memberships_panel.html", context)
+    return render(request, "accounts/memberships.html", context, status=status)
+
+
+@treasury_admin_required
+@require_GET
+def memberships(request: HttpRequest) -> HttpResponse:
+    """Find an office or unit by its code, then see and change who holds which role there."""
+    code = request.GET.get("org", "").strip()
+    org = selectors.access_manageable_organisation(request.user, code) if code else None
+    context = _memberships_context(request, org)
+    context["code"] = code
+    return render(request, "accounts/memberships.html", context)
+
+
+@treasury_admin_required
+@require_POST
+def membership_grant(request: HttpRequest) -> HttpResponse:
+    org = selectors.access_manageable_organisation(request.user, request.POST.get("org", "").strip())
+    roles = ROLES_BY_KIND[OrgKind(org.kind)]
+    form = MembershipGrantForm(request.POST, roles=roles)
+    status = 400
+    if form.is_valid():
+        person = selectors.manageable_users(request.user).filter(username=form.cleaned_data["username"]).first()
+        if person is None:
+            form.add_error("username", _("Không tìm thấy người dùng này trong phạm vi bạn quản lý."))
+        else:
+            try:
+                services.membership_grant(
+                    actor=request.user, user=person, organisation=org, role=form.cleaned_data["role"]
+                )
+            except ApplicationError as exc:
+                if isinstance(exc, NotFound):
+                    raise
+                form.add_error(None, exc.message)
+                status = exc.http_status
+            else:
+                name = person.get_full_name() or person.username
+                role_label = Role(form.cleaned_data["role"]).label
+                done = _("Đã giao vai trò %(role)s cho %(name)s.") % {"role": role_label, "name": name}
+                messages.success(request, done)
+                if not request.htmx:
+                    return redirect(f"{reverse('memberships')}?{urlencode({'org': org.code})}")
+                form = None
+                status = 200
+    return _memberships_response(request, _memberships_context(request, org, form), status)
+
+
+@treasury_admin_required
+@require_POST
+def membership_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = selectors.access_membership(request.user, pk)
+    org = membership.organisation
+    status, error = 200, ""
+    try:
+        services.membership_revoke(actor=request.user, membership_id=membership.pk)
+    except ApplicationError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        status, error = exc.http_status, exc.message
+    else:
+        name = membership.user.get_full_name() or membership.user.username
+        role_label = membership.get_role_display()
+        messages.success(request, _("Đã thu hồi vai trò %(role)s của %(name)s.") % {"role": role_label, "name": name})
+        if not request.htmx:
+            return redirect(f"{reverse('memberships')}?{urlencode({'org': org.code})}")
+    return _memberships_response(request, _memberships_context(request, org, error=error), status)
 
 
 @require_GET

@@ -4,12 +4,35 @@ pay task, deposits), which keep the ledger balanced. Banks are reference data.""
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from payments.models import Account, Bank, BankFile, Notification, PaymentIntent, Transfer
-from treasury_portal.admin_site import TreasuryAdminMixin, portal_admin_site
+from payments.models import (
+    Account,
+    Bank,
+    BankFile,
+    Notification,
+    PaymentIntent,
+    SupplierCollectionAccount,
+    Transfer,
+)
+from treasury_portal.admin_site import TreasuryAdminMixin, as_code, portal_admin_site
 
 
 class ReadOnlyAdmin(TreasuryAdminMixin, admin.ModelAdmin):
+    # Fields shown through a display method instead (a code as code, a text in the reader's language).
+    shown_as: dict[str, str] = {}
+
+    def get_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        fields: list[str] = []
+        for name in super().get_fields(request, obj):
+            name = self.shown_as.get(name, name)
+            if name not in fields:
+                fields.append(name)
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [*super().get_readonly_fields(request, obj), *self.shown_as.values()]
+
     def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
         return False
 
@@ -19,8 +42,8 @@ class ReadOnlyAdmin(TreasuryAdminMixin, admin.ModelAdmin):
 
 @admin.register(Bank, site=portal_admin_site)
 class BankAdmin(TreasuryAdminMixin, admin.ModelAdmin):
-    list_display = ["code", "bic", "name"]
-    search_fields = ["code", "bic", "name"]
+    list_display = ["code", "bin", "bic", "name"]
+    search_fields = ["code", "bin", "bic", "name"]
 
 
 @admin.register(Account, site=portal_admin_site)
@@ -33,19 +56,33 @@ class AccountAdmin(ReadOnlyAdmin):
 
 @admin.register(Transfer, site=portal_admin_site)
 class TransferAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "key", "kind", "debit_account", "credit_account", "amount", "voucher"]
+    list_display = ["created_at", "key_code", "kind", "debit_account", "credit_account", "amount", "voucher"]
     list_filter = ["kind"]
+    shown_as = {"key": "key_code", "description": "description_text"}
     search_fields = ["key", "debit_account__number", "credit_account__number", "voucher__number"]
     list_select_related = ["debit_account", "credit_account", "voucher"]
     date_hierarchy = "created_at"
 
+    @admin.display(description=_("khóa chống trùng"), ordering="key")
+    def key_code(self, obj: Transfer) -> str:
+        return as_code(obj.key)
+
+    @admin.display(description=_("diễn giải"))
+    def description_text(self, obj: Transfer) -> str:
+        return obj.description_text
+
 
 @admin.register(PaymentIntent, site=portal_admin_site)
 class PaymentIntentAdmin(ReadOnlyAdmin):
-    list_display = ["voucher", "status", "attempts", "failure_code", "clearing_bank", "bank_file", "updated_at"]
-    list_filter = ["status", "failure_code"]
-    search_fields = ["voucher__number"]
+    list_display = ["voucher", "status", "attempts", "failure_code_code", "clearing_bank", "bank_file", "updated_at"]
+    list_filter = ["status"]  # the failure codes are codes: searched, not listed as filter labels
+    search_fields = ["voucher__number", "failure_code"]
     list_select_related = ["voucher", "clearing_bank", "bank_file"]
+    shown_as = {"failure_code": "failure_code_code"}
+
+    @admin.display(description=_("mã lỗi"), ordering="failure_code")
+    def failure_code_code(self, obj: PaymentIntent) -> str:
+        return as_code(obj.failure_code)
 
 
 @admin.register(BankFile, site=portal_admin_site)
@@ -56,9 +93,36 @@ class BankFileAdmin(ReadOnlyAdmin):
     exclude = ["file"]  # downloaded through the permission-checked page, never by URL
 
 
+@admin.register(SupplierCollectionAccount, site=portal_admin_site)
+class SupplierCollectionAccountAdmin(TreasuryAdminMixin, admin.ModelAdmin):
+    """Where a supplier's autopay money goes (reference data the treasury keeps)."""
+
+    list_display = ["supplier", "bank", "account_number", "account_name", "updated_at"]
+    list_filter = ["bank"]
+    search_fields = ["supplier__code", "supplier__name", "account_number", "account_name"]
+    list_select_related = ["supplier", "bank"]
+
+
 @admin.register(Notification, site=portal_admin_site)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "user", "kind", "title", "read_at"]
+    """The stored title and body are the Vietnamese texts sent by e-mail and SMS:
+    shown here, like on the portal's page, in the reader's language."""
+
+    list_display = ["created_at", "user", "kind", "title_text", "read_at"]
     list_filter = ["kind"]
     search_fields = ["user__username", "title"]
     list_select_related = ["user"]
+    fields = ["user", "kind", "title_text", "body_text", "unit", "voucher", "created_at", "read_at"]
+    readonly_fields = ["title_text", "body_text"]
+
+    @admin.display(description=_("tiêu đề"))
+    def title_text(self, obj: Notification) -> str:
+        from payments.selectors.notifications import notification_text
+
+        return notification_text(obj)["title"]
+
+    @admin.display(description=_("nội dung"))
+    def body_text(self, obj: Notification) -> str:
+        from payments.selectors.notifications import notification_text
+
+        return notification_text(obj)["body"]

@@ -16,6 +16,7 @@ urlpatterns = [
     *api_path("notifications/<int:pk>/read", apis.NotificationReadApi.as_view(), "api-notification-read"),
     *api_path("payment-intents", apis.PaymentIntentListApi.as_view(), "api-payment-intents"),
     *api_path("bank-files", apis.BankFileListApi.as_view(), "api-bank-files"),
+    *api_path("bank-status-reports", apis.BankStatusReportListApi.as_view(), "api-bank-status-reports"),
     *api_path("bank-files/<int:pk>/download", apis.BankFileDownloadApi.as_view(), "api-bank-file-download"),
     # automatic utility payments (autopay)
     *api_path("authorizations", autopay.AuthorizationListApi.as_view(), "api-authorizations"),
@@ -32,6 +33,11 @@ urlpatterns = [
     *api_path("autopay/invoices", autopay.AutopayInvoiceListApi.as_view(), "api-autopay-invoices"),
     *api_path("autopay/exceptions", autopay.AutopayExceptionListApi.as_view(), "api-autopay-exceptions"),
     *api_path("autopay/invoices/<int:pk>/retry", autopay.AutopayInvoiceRetryApi.as_view(), "api-autopay-invoice-retry"),
+    *api_path(
+        "autopay/invoices/<int:pk>/confirm-amount",
+        autopay.AutopayInvoiceConfirmAmountApi.as_view(),
+        "api-autopay-invoice-confirm-amount",
+    ),
     *api_path("autopay/invoices/<int:pk>/close", autopay.AutopayInvoiceCloseApi.as_view(), "api-autopay-invoice-close"),
     *api_path("autopay/runs", autopay.AutopayRunListApi.as_view(), "api-autopay-runs"),
 ]

@@ -5,9 +5,10 @@ retries and bank files. Thin: validate → one selector/service → serialize.""
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,12 +22,15 @@ from payments.selectors import ledger as ledger_selectors
 from payments.selectors import notifications as notification_selectors
 from payments.selectors import payment as payment_selectors
 from payments.services import bank_files as bank_file_services
+from payments.services import bank_status as bank_status_services
 from payments.services import ledger as ledger_services
 from payments.services import notifications as notification_services
 from payments.services import payment as payment_services
 from payments.services.documents import debit_advice_render, result_document_render
+from treasury_portal import query as q
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, PortalPagination, created, paginated
 from treasury_portal.errors import NotFound, PermissionDenied
+from treasury_portal.parsers import PortalMultiPartParser
 
 # --- serializers -----------------------------------------------------------------
 
@@ -104,12 +108,45 @@ class PaymentIntentSerializer(serializers.ModelSerializer):
 class BankFileSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     bank = serializers.CharField(source="bank.code")
+    bank_bic = serializers.CharField(source="bank.bic")
     office = serializers.CharField(source="office.code", allow_null=True, default=None)
     cycle = serializers.CharField()
     message_id = serializers.CharField()
     transfer_count = serializers.IntegerField()
     control_sum = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+
+
+class BankRejectionSerializer(serializers.Serializer):
+    end_to_end_id = serializers.CharField(help_text="The transfer's end-to-end id (the voucher number).")
+    reason_code = serializers.CharField(help_text="The bank's ISO status reason code, e.g. AC04.")
+    reason = serializers.CharField()
+    voucher_id = serializers.IntegerField(allow_null=True)
+    amount = serializers.IntegerField(help_text="What came back to the unit's accounts, in đồng.")
+    reversed = serializers.BooleanField()
+    outcome = serializers.ChoiceField(
+        choices=["reversed", "not_in_file", "unknown_transaction", "autopay_not_handled"],
+        help_text="reversed: the payment came back and the voucher is payment_failed; not_in_file: "
+        "not (or no longer) a payment of this file, nothing moved; autopay_not_handled: left to the treasury.",
+    )
+    created_at = serializers.DateTimeField()
+
+
+class BankStatusReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    message_id = serializers.CharField(help_text="The report's own message id (GrpHdr/MsgId).")
+    bank_file_id = serializers.IntegerField()
+    bank_file_message_id = serializers.CharField(source="bank_file.message_id")
+    bank = serializers.CharField(source="bank_file.bank.code")
+    group_status = serializers.CharField()
+    transactions = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    rejections = BankRejectionSerializer(many=True, source="rejections.all")
+    created_at = serializers.DateTimeField()
+
+
+class BankStatusReportInSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The bank's pain.002 status report (XML).")
 
 
 class FileDownloadNegotiation(BaseContentNegotiation):
@@ -145,10 +182,16 @@ def _paginate(view: PortalAPIView, request: Request, queryset, serializer_class)
 
 
 PDF_RESPONSE = {(200, "application/pdf"): OpenApiTypes.BINARY}
-PERIOD = [
-    OpenApiParameter("from", OpenApiTypes.DATE, description="first day (default: the 1st of this month)"),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="last day (default: today)"),
-]
+PERIOD_FROM = q.day("from", "first day (default: the 1st of this month)")
+PERIOD_TO = q.day("to", "last day (default: today; at most a year after `from`)")
+PERIOD = [PERIOD_FROM.schema(), PERIOD_TO.schema()]
+ACCOUNT_KIND = q.choice("kind", AccountKind.values)
+UNREAD = q.boolean("unread", "1: only unread ones")
+INTENT_STATUS = q.choice("status", PaymentIntentStatus.values)
+
+
+def _period(request: Request) -> tuple:
+    return ledger_selectors.parse_period(PERIOD_FROM.read(request), PERIOD_TO.read(request))
 
 
 # --- accounts ---------------------------------------------------------------------
@@ -158,14 +201,11 @@ class AccountListApi(PortalAPIView):
     @extend_schema(
         operation_id="accounts_list", responses=paginated(AccountSerializer),
         parameters=[
-            OpenApiParameter("unit", str), OpenApiParameter("kind", str, enum=AccountKind.values),
-            *NUMBERED_PAGE_PARAMETERS,
+            q.UNIT.schema(), ACCOUNT_KIND.schema(), *NUMBERED_PAGE_PARAMETERS,
         ],
     )
     def get(self, request: Request) -> Response:
-        qs = ledger_selectors.accounts_visible(
-            request.user, unit=request.query_params.get("unit"), kind=request.query_params.get("kind")
-        )
+        qs = ledger_selectors.accounts_visible(request.user, unit=q.UNIT.read(request), kind=ACCOUNT_KIND.read(request))
         return _paginate(self, request, qs, AccountSerializer)
 
 
@@ -185,7 +225,7 @@ class AccountStatementCsvApi(FileDownloadApi):
                    responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int) -> HttpResponse:
         account = ledger_selectors.access_account(request.user, pk)
-        start, end = ledger_selectors.parse_period(request.query_params.get("from"), request.query_params.get("to"))
+        start, end = _period(request)
         context = document_selectors.statement_context(account, ledger_selectors.account_statement(account, start, end))
         return file_response(
             pdf.statement_csv(context), filename=f"sao-ke-{account.number}-{start}-{end}.csv",
@@ -198,7 +238,7 @@ class AccountStatementPdfApi(FileDownloadApi):
     @extend_schema(operation_id="account_statement_pdf", parameters=PERIOD, responses=PDF_RESPONSE)
     def get(self, request: Request, pk: int) -> HttpResponse:
         account = ledger_selectors.access_account(request.user, pk)
-        start, end = ledger_selectors.parse_period(request.query_params.get("from"), request.query_params.get("to"))
+        start, end = _period(request)
         context = document_selectors.statement_context(account, ledger_selectors.account_statement(account, start, end))
         return file_response(
             pdf.render_statement(context), filename=f"sao-ke-{account.number}-{start}-{end}.pdf",
@@ -256,11 +296,11 @@ class NotificationListApi(PortalAPIView):
     @extend_schema(
         operation_id="notifications_list", responses=paginated(NotificationSerializer),
         parameters=[
-            OpenApiParameter("unread", OpenApiTypes.BOOL, description="1: only unread ones"), *NUMBERED_PAGE_PARAMETERS,
+            UNREAD.schema(), *NUMBERED_PAGE_PARAMETERS,
         ],
     )
     def get(self, request: Request) -> Response:
-        unread = request.query_params.get("unread", "") in {"1", "true", "yes"}
+        unread = bool(UNREAD.read(request))
         qs = notification_selectors.notifications_of(request.user, unread=unread).select_related("unit")
         return _paginate(self, request, qs, NotificationSerializer)
 
@@ -290,11 +330,11 @@ def _require_treasury(request: Request) -> None:
 class PaymentIntentListApi(PortalAPIView):
     @extend_schema(
         operation_id="payment_intents_list", responses=paginated(PaymentIntentSerializer),
-        parameters=[OpenApiParameter("status", str, enum=PaymentIntentStatus.values), *NUMBERED_PAGE_PARAMETERS],
+        parameters=[INTENT_STATUS.schema(), *NUMBERED_PAGE_PARAMETERS],
     )
     def get(self, request: Request) -> Response:
         _require_treasury(request)
-        qs = payment_selectors.intents_visible(request.user, status=request.query_params.get("status"))
+        qs = payment_selectors.intents_visible(request.user, status=INTENT_STATUS.read(request))
         return _paginate(self, request, qs, PaymentIntentSerializer)
 
 
@@ -318,6 +358,40 @@ class BankFileListApi(PortalAPIView):
     def post(self, request: Request) -> Response:
         files = bank_file_services.bank_files_generate(actor=request.user)
         return created(BankFileSerializer(files, many=True).data)
+
+
+class BankStatusReportListApi(PortalAPIView):
+    parser_classes = [PortalMultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="bank_status_reports_list", responses=paginated(BankStatusReportSerializer),
+        parameters=NUMBERED_PAGE_PARAMETERS,
+    )
+    def get(self, request: Request) -> Response:
+        _require_treasury(request)
+        return _paginate(
+            self, request, payment_selectors.bank_status_reports_visible(request.user), BankStatusReportSerializer
+        )
+
+    @extend_schema(
+        operation_id="bank_status_reports_import",
+        request={"multipart/form-data": BankStatusReportInSerializer},
+        responses={201: BankStatusReportSerializer, 200: BankStatusReportSerializer},
+        description="Import a bank's pain.002 status report (treasury administrators of the file's office). "
+        "It is checked against the official ISO 20022 XSD of the version it declares (validation_error "
+        "otherwise, field `file`); every transfer it rejects is reversed in the ledger and its voucher "
+        "reopens as payment_failed. Importing the same report again changes nothing (200).",
+    )
+    def post(self, request: Request) -> Response:
+        _require_treasury(request)  # before the body is read
+        data = BankStatusReportInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = bank_status_services.bank_status_report_import(
+            actor=request.user, content=data.validated_data["file"].read(),
+        )
+        report = payment_selectors.bank_status_reports_visible(request.user).get(pk=result.report.pk)
+        body = BankStatusReportSerializer(report).data
+        return created(body) if result.created else Response(body)
 
 
 class BankFileDownloadApi(FileDownloadApi):

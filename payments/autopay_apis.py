@@ -4,16 +4,24 @@ supplier invoices, the exception list and the runs. Thin: validate → one
 selector/service → serialize."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import access_unit
 from payments.apis import _paginate
-from payments.models import AuthorizationStatus, AutopayAuthorization, ExceptionCode, InvoiceStatus, SupplierInvoice
+from payments.models import (
+    AuthorizationStatus,
+    AutopayAuthorization,
+    ExceptionCode,
+    InvoiceStatus,
+    RunStatus,
+    SupplierInvoice,
+)
 from payments.selectors import autopay as selectors
 from payments.services import autopay as services
+from treasury_portal import query as q
 from treasury_portal.access_policy import ADMIN, EXCEPTION_HANDLERS, SIGNERS, SUPPLIER, TREASURY, UNIT
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, created, paginated
 from treasury_portal.errors import ValidationFailed
@@ -26,12 +34,17 @@ HOLDER = frozenset({"account_holder"})
 # --- serializers -----------------------------------------------------------------------
 
 
+def customer_code_field() -> serializers.RegexField:
+    """A supplier's customer code, as services.autopay.CUSTOMER_CODE reads it (no padding)."""
+    return serializers.RegexField(
+        r"^[0-9A-Za-z._\-]{1,40}\Z", trim_whitespace=False, help_text="letters, digits, . _ - (at most 40)"
+    )
+
+
 class AuthorizationInSerializer(serializers.Serializer):
     unit = serializers.CharField(max_length=20, help_text="unit code (ĐVQHNS), e.g. 1012345")
     supplier = serializers.CharField(max_length=20, help_text="supplier code (tax code)")
-    customer_codes = serializers.ListField(
-        child=serializers.CharField(max_length=40), min_length=1, max_length=100
-    )
+    customer_codes = serializers.ListField(child=customer_code_field(), min_length=1, max_length=100)
     budget_line = serializers.IntegerField(required=False, allow_null=True, help_text="budget line id to charge")
     deposit_account = serializers.IntegerField(
         required=False, allow_null=True, help_text="deposit account id to charge (instead of a budget line)"
@@ -43,9 +56,7 @@ class AuthorizationInSerializer(serializers.Serializer):
 
 
 class AuthorizationPatchSerializer(serializers.Serializer):
-    customer_codes = serializers.ListField(
-        child=serializers.CharField(max_length=40), min_length=1, max_length=100, required=False
-    )
+    customer_codes = serializers.ListField(child=customer_code_field(), min_length=1, max_length=100, required=False)
     budget_line = serializers.IntegerField(required=False, allow_null=True)
     deposit_account = serializers.IntegerField(required=False, allow_null=True)
     cap_per_invoice = serializers.IntegerField(min_value=1, max_value=MAX_AMOUNT, required=False)
@@ -124,9 +135,11 @@ class AutopayEventSerializer(serializers.Serializer):
 
 
 class InvoiceInSerializer(serializers.Serializer):
-    invoice_number = serializers.CharField(max_length=60)
-    customer_code = serializers.CharField(max_length=40)
-    period = serializers.RegexField(r"^[0-9]{4}-(0[1-9]|1[0-2])$", max_length=7, help_text="YYYY-MM")
+    invoice_number = serializers.RegexField(
+        r"^[0-9A-Za-z._/\-]{1,60}\Z", trim_whitespace=False, help_text="letters, digits, . _ / - (at most 60)"
+    )
+    customer_code = customer_code_field()
+    period = serializers.RegexField(r"^[0-9]{4}-(0[1-9]|1[0-2])\Z", trim_whitespace=False, help_text="YYYY-MM")
     amount = serializers.IntegerField(min_value=1, max_value=MAX_AMOUNT, help_text="đồng")
     issued_at = serializers.DateTimeField(help_text="ISO 8601 with offset")
     supplier = serializers.CharField(max_length=20, required=False,
@@ -143,7 +156,7 @@ class SupplierInvoiceSerializer(serializers.Serializer):
     issued_at = serializers.DateTimeField()
     status = serializers.ChoiceField(choices=InvoiceStatus.choices)
     exception_code = serializers.ChoiceField(choices=ExceptionCode.choices, allow_null=True)
-    exception_reason = serializers.CharField()
+    exception_reason = serializers.CharField(source="exception_reason_text", help_text="in the request's language")
     unit = serializers.CharField(source="unit.code", allow_null=True, default=None)
     authorization = serializers.IntegerField(source="authorization_id", allow_null=True)
     transfer = serializers.IntegerField(source="transfer_id", allow_null=True,
@@ -178,6 +191,10 @@ class InvoiceCloseInSerializer(serializers.Serializer):
 class AutopayRunSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     trigger = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=RunStatus.choices,
+        help_text="running; finished; abandoned: its worker died (no heartbeat within the lease), a new run took over",
+    )
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     total = serializers.IntegerField()
@@ -199,7 +216,10 @@ def _detail(authorization: AutopayAuthorization, request: Request) -> dict:
     return AuthorizationDetailSerializer(fresh).data
 
 
-STATUS_FILTER = [OpenApiParameter("status", str, enum=AuthorizationStatus.values)]
+AUTHORIZATION_STATUS = q.choice("status", AuthorizationStatus.values)
+INVOICE_STATUS = q.choice("status", InvoiceStatus.values)
+EXCEPTION_CODE = q.choice("code", ExceptionCode.values)
+CLOSED = q.boolean("closed", "true: the closed exceptions instead of the open ones")
 
 
 # --- authorizations ------------------------------------------------------------------------
@@ -210,13 +230,12 @@ class AuthorizationListApi(PortalAPIView):
 
     @extend_schema(
         operation_id="authorizations_list", responses=paginated(AuthorizationSerializer),
-        parameters=[OpenApiParameter("unit", str), OpenApiParameter("supplier", str), *STATUS_FILTER,
-                    *NUMBERED_PAGE_PARAMETERS],
+        parameters=[q.UNIT.schema(), q.SUPPLIER.schema(), AUTHORIZATION_STATUS.schema(), *NUMBERED_PAGE_PARAMETERS],
     )
     def get(self, request: Request) -> Response:
         qs = selectors.authorizations_visible(
-            request.user, unit=request.query_params.get("unit"), status=request.query_params.get("status"),
-            supplier=request.query_params.get("supplier"),
+            request.user, unit=q.UNIT.read(request), status=AUTHORIZATION_STATUS.read(request),
+            supplier=q.SUPPLIER.read(request),
         )
         return _paginate(self, request, qs, AuthorizationSerializer)
 
@@ -337,16 +356,15 @@ class AuthorizationEventsApi(PortalAPIView):
 
 # --- supplier invoices ---------------------------------------------------------------------
 
-INVOICE_STATUS = OpenApiParameter("status", str, enum=InvoiceStatus.values)
 
 
 class SupplierInvoiceListApi(PortalAPIView):
     permission_classes = _perms(SUPPLIER)
 
     @extend_schema(operation_id="supplier_invoices_list", responses=paginated(SupplierInvoiceSerializer),
-                   parameters=[INVOICE_STATUS, *NUMBERED_PAGE_PARAMETERS])
+                   parameters=[INVOICE_STATUS.schema(), *NUMBERED_PAGE_PARAMETERS])
     def get(self, request: Request) -> Response:
-        qs = selectors.supplier_invoices(request.user, status=request.query_params.get("status"))
+        qs = selectors.supplier_invoices(request.user, status=INVOICE_STATUS.read(request))
         return _paginate(self, request, qs, SupplierInvoiceSerializer)
 
     @extend_schema(
@@ -379,12 +397,12 @@ class AutopayInvoiceListApi(PortalAPIView):
     permission_classes = _perms(UNIT | TREASURY)
 
     @extend_schema(operation_id="autopay_invoices_list", responses=paginated(AutopayInvoiceSerializer),
-                   parameters=[INVOICE_STATUS, OpenApiParameter("unit", str), OpenApiParameter("supplier", str),
+                   parameters=[INVOICE_STATUS.schema(), q.UNIT.schema(), q.SUPPLIER.schema(),
                                *NUMBERED_PAGE_PARAMETERS])
     def get(self, request: Request) -> Response:
         qs = selectors.invoices_visible(
-            request.user, status=request.query_params.get("status"), unit=request.query_params.get("unit"),
-            supplier=request.query_params.get("supplier"),
+            request.user, status=INVOICE_STATUS.read(request), unit=q.UNIT.read(request),
+            supplier=q.SUPPLIER.read(request),
         ).exclude(unit__isnull=True)
         return _paginate(self, request, qs, AutopayInvoiceSerializer)
 
@@ -396,16 +414,11 @@ class AutopayExceptionListApi(PortalAPIView):
     permission_classes = _perms(UNIT | TREASURY)
 
     @extend_schema(operation_id="autopay_exceptions_list", responses=paginated(AutopayInvoiceSerializer),
-                   parameters=[OpenApiParameter("unit", str),
-                               OpenApiParameter("code", str, enum=ExceptionCode.values),
-                               OpenApiParameter("closed", bool, description="true: the closed exceptions "
-                                                "instead of the open ones"),
-                               *NUMBERED_PAGE_PARAMETERS])
+                   parameters=[q.UNIT.schema(), EXCEPTION_CODE.schema(), CLOSED.schema(), *NUMBERED_PAGE_PARAMETERS])
     def get(self, request: Request) -> Response:
-        closed = request.query_params.get("closed", "").lower() in {"true", "1"}
         qs = selectors.exceptions_visible(
-            request.user, unit=request.query_params.get("unit"), code=request.query_params.get("code"),
-            closed=closed,
+            request.user, unit=q.UNIT.read(request), code=EXCEPTION_CODE.read(request),
+            closed=bool(CLOSED.read(request)),
         )
         return _paginate(self, request, qs, AutopayInvoiceSerializer)
 
@@ -433,13 +446,32 @@ class AutopayInvoiceRetryApi(_InvoiceActionApi):
         operation_id="autopay_invoices_retry", request=InvoiceRetryInSerializer, responses=AutopayInvoiceSerializer,
         description="An open exception goes back to `pending`; the next run (queued now, at the latest the "
         "scheduled one within 10 minutes) decides it again. 409 `invoice_not_in_exception` (already retried or "
-        "paid), `exception_closed`, `period_already_paid` (a `duplicate_period` exception).",
+        "paid), `exception_closed`, `period_already_paid` (a `duplicate_period` exception), "
+        "`amount_needs_confirmation` (an `amount_anomaly` exception: the account holder confirms it).",
     )
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
 
     def perform(self, request: Request, invoice: SupplierInvoice, data: dict) -> None:
         services.autopay_invoice_retry(actor=request.user, invoice=invoice, note=data["note"])
+
+
+class AutopayInvoiceConfirmAmountApi(_InvoiceActionApi):
+    input_serializer = InvoiceRetryInSerializer
+
+    @extend_schema(
+        operation_id="autopay_invoices_confirm_amount", request=InvoiceRetryInSerializer,
+        responses=AutopayInvoiceSerializer,
+        description="The unit's account holder confirms an amount held as unusual (`amount_anomaly`): the "
+        "invoice goes back to `pending` and the next run pays it without the anomaly check (authorization, caps, "
+        "budget and balance still apply). 403 for anyone but the account holder; 409 `amount_not_held`, "
+        "`invoice_not_in_exception`, `exception_closed`.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request: Request, invoice: SupplierInvoice, data: dict) -> None:
+        services.autopay_invoice_confirm_amount(actor=request.user, invoice=invoice, note=data["note"])
 
 
 class AutopayInvoiceCloseApi(_InvoiceActionApi):

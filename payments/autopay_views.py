@@ -42,7 +42,7 @@ from payments.autopay_forms import (
     InvoiceFilterForm,
     InvoiceRetryForm,
 )
-from payments.models import AccountKind, AuthorizationStatus, AutopayAuthorization, InvoiceStatus
+from payments.models import AccountKind, AuthorizationStatus, AutopayAuthorization, InvoiceStatus, RunStatus
 from payments.selectors import autopay as selectors
 from payments.selectors import autopay_pages as page_selectors
 from payments.selectors.budget import budget_lines_visible
@@ -51,7 +51,7 @@ from payments.services import autopay as services
 from treasury_portal import charts
 from treasury_portal.errors import ApplicationError, NotFound
 from treasury_portal.errors import PermissionDenied as AppPermissionDenied
-from treasury_portal.pages import role_required, treasury_admin_required
+from treasury_portal.pages import next_url, role_required, treasury_admin_required
 from vouchers.templatetags.money import format_money
 
 PAGE_SIZE = 50
@@ -139,12 +139,17 @@ def _form_choices(user: Any, unit: Any) -> dict:
         "budget_lines": [
             (
                 bl.pk,
-                f"{bl.fiscal_year} · {bl.classification} · {bl.name or bl.ndkt} "
-                f"({_('khả dụng')} {format_money(bl.available)})",
+                _("%(line)s (khả dụng %(available)s)") % {
+                    "line": f"{bl.fiscal_year} · {bl.classification} · {bl.name or bl.ndkt}",
+                    "available": format_money(bl.available),
+                },
             )
             for bl in lines.order_by("fiscal_year", "ndkt", "id")
         ],
-        "deposit_accounts": [(a.pk, f"{a.number} ({_('số dư')} {format_money(a.balance)})") for a in accounts],
+        "deposit_accounts": [
+            (a.pk, _("%(account)s (số dư %(balance)s)") % {"account": a.number, "balance": format_money(a.balance)})
+            for a in accounts
+        ],
     }
 
 
@@ -340,11 +345,6 @@ ACTIONS: dict[str, tuple[type, frozenset[str], Callable[..., Any], Any]] = {
 }
 
 
-def _next_url(request: HttpRequest) -> str:
-    target = request.POST.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else ""
-
-
 @role_required(*UNIT_ROLES, *TREASURY_ROLES)
 @require_POST
 def authorization_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -365,7 +365,7 @@ def authorization_action(request: HttpRequest, pk: int, action: str) -> HttpResp
             status = 409 if exc.http_status == 409 else 400
         else:
             messages.success(request, str(done))
-            return redirect(_next_url(request) or reverse("autopay-authorization", args=[authorization.pk]))
+            return redirect(next_url(request) or reverse("autopay-authorization", args=[authorization.pk]))
     authorization = selectors.access_authorization(request.user, pk)
     context = _detail_context(request, authorization, {action: form})
     if action not in context["forms"]:  # no longer offered: say why on top
@@ -448,6 +448,7 @@ def _with_exception_actions(user: Any, rows: list) -> list:
     """What each row offers this user (selectors.exception_actions)."""
     for row in rows:
         row.can_retry, row.can_close = selectors.exception_actions(user, row)
+        row.can_confirm = selectors.can_confirm_amount(user, row)
     return rows
 
 
@@ -507,17 +508,21 @@ def _invoice_list_url(user: Any, invoice: Any) -> str:
 @role_required(*selectors.EXCEPTION_ROLES)
 @require_POST
 def invoice_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Retry or close one exception (one POST, one service), back to the list
-    it was posted from with the outcome as a message."""
+    """Retry, confirm (an unusual amount) or close one exception (one POST, one
+    service), back to the list it was posted from with the outcome as a message."""
     invoice = selectors.access_unit_invoice(request.user, pk)  # 404 before any rule
-    back = _next_url(request) or _invoice_list_url(request.user, invoice)
-    form = (InvoiceRetryForm if action == "retry" else InvoiceCloseForm)(request.POST)
+    back = next_url(request) or _invoice_list_url(request.user, invoice)
+    form = (InvoiceCloseForm if action == "close" else InvoiceRetryForm)(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(back)
     try:
         if action == "retry":
             services.autopay_invoice_retry(actor=request.user, invoice=invoice, note=form.cleaned_data["note"])
+        elif action == "confirm":
+            services.autopay_invoice_confirm_amount(
+                actor=request.user, invoice=invoice, note=form.cleaned_data["note"]
+            )
         else:
             services.autopay_invoice_close(actor=request.user, invoice=invoice, note=form.cleaned_data["note"])
     except (NotFound, AppPermissionDenied):
@@ -531,6 +536,12 @@ def invoice_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             _("Hóa đơn %(number)s đã trở lại hàng chờ thanh toán. Lần chạy thanh toán tự động tiếp theo (chậm nhất "
               "trong 10 phút) sẽ xét lại theo ủy quyền, hạn mức và dự toán lúc đó; nếu vẫn không thanh toán được, "
               "hóa đơn trở lại danh sách ngoại lệ với lý do mới.") % {"number": invoice.invoice_number},
+        )
+    elif action == "confirm":
+        messages.success(
+            request,
+            _("Đã xác nhận số tiền hóa đơn %(number)s. Lần chạy thanh toán tự động tiếp theo (chậm nhất trong 10 "
+              "phút) sẽ thanh toán nếu ủy quyền, hạn mức và dự toán cho phép.") % {"number": invoice.invoice_number},
         )
     else:
         messages.success(
@@ -566,7 +577,7 @@ def supplier_invoices(request: HttpRequest) -> HttpResponse:
 
 def _runs_context() -> dict:
     runs = [selectors.autopay_run_progress(r) for r in selectors.autopay_runs(limit=20)]
-    return {"runs": runs, "running": any(r["finished_at"] is None for r in runs)}
+    return {"runs": runs, "running": any(r["status"] == RunStatus.RUNNING for r in runs)}
 
 
 def _settled_chart(user: Any) -> charts.BarChart:

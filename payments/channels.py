@@ -35,6 +35,7 @@ class SmsMessage:
     kind: str
     title: str
     text: str
+    url: str = ""  # the page the message is about, absolute on settings.SITE_URL ("" if none)
 
 
 class BaseSmsBackend:

@@ -49,7 +49,7 @@ def seed(world) -> None:  # noqa: ANN001 - accounts.demo.DemoWorld
         deposit = ledger.account_open(actor=None, unit=unit, kind=AccountKind.DEPOSIT, level=levels[0])
         ledger.deposit_credit(
             actor=None, account=deposit, amount=OPENING_DEPOSIT, reference=f"demo-opening:{unit.code}",
-            description="Số dư đầu kỳ (demo)", depositor="Kho bạc Nhà nước (demo)",
+            depositor="Kho bạc Nhà nước (demo)",
         )
 
 

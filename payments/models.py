@@ -2,20 +2,40 @@
 notifications (the outbox). Counters and balances are caches of event rows
 (budget movements, transfers) and CHECK constraints are the last line."""
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class Bank(models.Model):
-    code = models.CharField(max_length=20, unique=True)
-    bic = models.CharField(max_length=11, blank=True)
-    name = models.CharField(max_length=255)
+    """A bank of the directory, known by three identifiers: its short code
+    (`CTG`, as the portal has always named it), its NAPAS BIN (six digits, as in
+    VietQR) and its BIC (ISO 9362, written into pain.001's BICFI). Any of them
+    names the bank in the API and the forms (payments.selectors.banks.bank_find)."""
+
+    code = models.CharField(_("mã ngân hàng"), max_length=20, unique=True)
+    bin = models.CharField(_("mã BIN NAPAS"), max_length=6, blank=True, default="")
+    bic = models.CharField(_("mã BIC"), max_length=11, blank=True)
+    name = models.CharField(_("tên ngân hàng"), max_length=255)
 
     class Meta:
+        verbose_name = _("ngân hàng")
+        verbose_name_plural = pgettext_lazy("plural", "ngân hàng")
         ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["bin"], condition=~Q(bin=""), name="bank_bin_unique"),
+            models.UniqueConstraint(fields=["bic"], condition=~Q(bic=""), name="bank_bic_unique"),
+            models.CheckConstraint(condition=Q(bin="") | Q(bin__regex=r"^[0-9]{6}$"), name="bank_bin_six_digits"),
+            models.CheckConstraint(
+                condition=Q(bic="") | Q(bic__regex=r"^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$"),
+                name="bank_bic_format",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
@@ -36,20 +56,24 @@ class BudgetLine(models.Model):
     constraints make an overspend impossible even for raw SQL.
     """
 
-    unit = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="budget_lines")
-    fiscal_year = models.PositiveSmallIntegerField()
+    unit = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="budget_lines", verbose_name=_("đơn vị"),
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("năm ngân sách"))
     chapter = models.CharField(_("chương"), max_length=3)
     sector = models.CharField(_("loại-khoản"), max_length=3)
     ndkt = models.CharField(_("nội dung kinh tế"), max_length=4)
     funding_source = models.CharField(_("nguồn"), max_length=2)
     programme = models.CharField(_("CTMT/dự án"), max_length=5, default="00000")
     budget_level = models.CharField(_("cấp ngân sách"), max_length=1, choices=BudgetLevel.choices)
-    name = models.CharField(max_length=255, blank=True)
-    allocated = models.BigIntegerField(default=0)
-    reserved = models.BigIntegerField(default=0)
-    spent = models.BigIntegerField(default=0)
+    name = models.CharField(_("tên dòng dự toán"), max_length=255, blank=True)
+    allocated = models.BigIntegerField(_("dự toán được giao"), default=0)
+    reserved = models.BigIntegerField(_("đã giữ chỗ"), default=0)
+    spent = models.BigIntegerField(_("đã chi"), default=0)
 
     class Meta:
+        verbose_name = _("dòng dự toán")
+        verbose_name_plural = pgettext_lazy("plural", "dòng dự toán")
         ordering = ["unit", "fiscal_year", "ndkt", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -93,6 +117,8 @@ class BudgetMovementKind(models.TextChoices):
     RESERVE = "reserve", _("Giữ chỗ")
     RELEASE = "release", _("Giải phóng")
     SPEND = "spend", _("Chi")
+    # The bank rejected the payment (pain.002): the spending is a reservation again.
+    UNSPEND = "unspend", _("Hoàn chi do ngân hàng từ chối")
     # An autopay invoice paid straight from the line: no reservation before it.
     AUTOPAY = "autopay", _("Chi thanh toán tự động")
 
@@ -100,18 +126,26 @@ class BudgetMovementKind(models.TextChoices):
 class BudgetMovement(models.Model):
     """The event row of every counter change; counters must equal their sums."""
 
-    budget_line = models.ForeignKey(BudgetLine, on_delete=models.PROTECT, related_name="movements")
-    kind = models.CharField(max_length=20, choices=BudgetMovementKind.choices)
-    amount = models.BigIntegerField()
-    voucher = models.ForeignKey("vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    key = models.CharField(max_length=200, unique=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    budget_line = models.ForeignKey(
+        BudgetLine, on_delete=models.PROTECT, related_name="movements", verbose_name=_("dòng dự toán"),
     )
-    note = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(_("loại biến động"), max_length=20, choices=BudgetMovementKind.choices)
+    amount = models.BigIntegerField(_("số tiền"))
+    voucher = models.ForeignKey(
+        "vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("chứng từ"),
+    )
+    key = models.CharField(_("khóa chống trùng"), max_length=200, unique=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người thực hiện"),
+    )
+    note = models.CharField(_("ghi chú"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("biến động dự toán")
+        verbose_name_plural = pgettext_lazy("plural", "biến động dự toán")
         ordering = ["budget_line", "created_at", "id"]
         indexes = [
             # Allocations of given lines (the ledger's lazy posting, every autopay
@@ -133,21 +167,26 @@ class Account(models.Model):
     transfers; unit accounts may never go below zero."""
 
     number = models.CharField(_("số tài khoản"), max_length=40, unique=True)
-    name = models.CharField(max_length=255)
-    kind = models.CharField(max_length=20, choices=AccountKind.choices)
+    name = models.CharField(_("tên tài khoản"), max_length=255)
+    kind = models.CharField(_("loại tài khoản"), max_length=20, choices=AccountKind.choices)
     unit = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts",
+        verbose_name=_("đơn vị"),
     )
     # Unit accounts: the budget level (estimate and deposit) and the programme
     # (deposit); treasury accounts kept per bank name the bank.
-    budget_level = models.CharField(max_length=1, blank=True, choices=BudgetLevel.choices)
-    programme = models.CharField(max_length=5, blank=True)
-    bank = models.ForeignKey(Bank, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    allow_negative = models.BooleanField(default=False)
-    balance = models.BigIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    budget_level = models.CharField(_("cấp ngân sách"), max_length=1, blank=True, choices=BudgetLevel.choices)
+    programme = models.CharField(_("CTMT/dự án"), max_length=5, blank=True)
+    bank = models.ForeignKey(
+        Bank, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("ngân hàng"),
+    )
+    allow_negative = models.BooleanField(_("cho phép số dư âm"), default=False)
+    balance = models.BigIntegerField(_("số dư"), default=0)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("tài khoản")
+        verbose_name_plural = pgettext_lazy("plural", "tài khoản")
         ordering = ["number"]
         constraints = [
             models.CheckConstraint(
@@ -172,6 +211,17 @@ class TransferKind(models.TextChoices):
     PAYMENT = "payment", _("Thanh toán chứng từ")
     BANK_SETTLEMENT = "bank_settlement", _("Chuyển tiền qua ngân hàng")
     AUTOPAY = "autopay", _("Thanh toán tự động hóa đơn")
+    # A payment the bank rejected (pain.002) comes back to the account it left.
+    REVERSAL = "reversal", _("Hoàn tiền do ngân hàng từ chối")
+
+
+# Descriptions the portal writes itself: stored as their Vietnamese source text
+# (the official documents are Vietnamese) and shown in the reader's language.
+DEPOSIT_DESCRIPTION = gettext_noop("Nộp tiền vào tài khoản tiền gửi")
+SYSTEM_DESCRIPTIONS = frozenset({DEPOSIT_DESCRIPTION})
+# An allocation's description: its fiscal year and budget-line classification.
+ALLOCATION_DESCRIPTION = gettext_noop("Giao dự toán %(year)s %(line)s")
+_ALLOCATION = re.compile(r"Giao dự toán (?P<year>\d{4}) (?P<line>\S+)")
 
 
 class Transfer(models.Model):
@@ -179,26 +229,34 @@ class Transfer(models.Model):
     same positive amount, at most once per key. The balances each account had
     right after it are kept, so statements and balance notices need no sums."""
 
-    key = models.CharField(max_length=200, unique=True)
-    debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="debits")
-    credit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credits")
-    amount = models.BigIntegerField()
-    kind = models.CharField(max_length=30, choices=TransferKind.choices)
+    key = models.CharField(_("khóa chống trùng"), max_length=200, unique=True)
+    debit_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="debits", verbose_name=_("tài khoản ghi nợ"),
+    )
+    credit_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="credits", verbose_name=_("tài khoản ghi có"),
+    )
+    amount = models.BigIntegerField(_("số tiền"))
+    kind = models.CharField(_("loại bút toán"), max_length=30, choices=TransferKind.choices)
     voucher = models.ForeignKey(
-        "vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="transfers"
+        "vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="transfers",
+        verbose_name=_("chứng từ"),
     )
-    description = models.CharField(max_length=500, blank=True)
+    description = models.CharField(_("diễn giải"), max_length=500, blank=True)
     # The party outside the ledger (a payee at a bank, a depositor), if any.
-    counterparty_name = models.CharField(max_length=255, blank=True)
-    counterparty_account = models.CharField(max_length=40, blank=True)
-    debit_balance_after = models.BigIntegerField(default=0)
-    credit_balance_after = models.BigIntegerField(default=0)
+    counterparty_name = models.CharField(_("tên bên đối ứng"), max_length=255, blank=True)
+    counterparty_account = models.CharField(_("tài khoản bên đối ứng"), max_length=40, blank=True)
+    debit_balance_after = models.BigIntegerField(_("số dư bên nợ sau bút toán"), default=0)
+    credit_balance_after = models.BigIntegerField(_("số dư bên có sau bút toán"), default=0)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người thực hiện"),
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("bút toán chuyển tiền")
+        verbose_name_plural = pgettext_lazy("plural", "bút toán chuyển tiền")
         ordering = ["-created_at", "-id"]
         indexes = [
             # An account's statement and recent movements, newest first.
@@ -209,6 +267,15 @@ class Transfer(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
             models.CheckConstraint(condition=~Q(debit_account=F("credit_account")), name="transfer_two_accounts"),
         ]
+
+    @property
+    def description_text(self) -> str:
+        """The description in the reader's language when the portal wrote it; as typed otherwise."""
+        if self.description in SYSTEM_DESCRIPTIONS:
+            return gettext(self.description)
+        if self.kind == TransferKind.ALLOCATION and (m := _ALLOCATION.fullmatch(self.description)):
+            return gettext(ALLOCATION_DESCRIPTION) % m.groupdict()
+        return self.description
 
 
 class PaymentIntentStatus(models.TextChoices):
@@ -222,24 +289,34 @@ class PaymentIntent(models.Model):
     """Written with the approval, in its transaction; a worker claims it with a
     conditional update. One per voucher: a second payment cannot exist."""
 
-    voucher = models.OneToOneField("vouchers.Voucher", on_delete=models.PROTECT, related_name="payment_intent")
-    status = models.CharField(max_length=20, choices=PaymentIntentStatus.choices, default=PaymentIntentStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    claimed_by = models.CharField(max_length=100, blank=True)
-    failure_code = models.CharField(max_length=40, blank=True)
-    last_error = models.TextField(blank=True)
+    voucher = models.OneToOneField(
+        "vouchers.Voucher", on_delete=models.PROTECT, related_name="payment_intent", verbose_name=_("chứng từ"),
+    )
+    status = models.CharField(
+        _("trạng thái"), max_length=20, choices=PaymentIntentStatus.choices, default=PaymentIntentStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("số lần thử"), default=0)
+    claimed_at = models.DateTimeField(_("thời điểm nhận xử lý"), null=True, blank=True)
+    claimed_by = models.CharField(_("tiến trình xử lý"), max_length=100, blank=True)
+    failure_code = models.CharField(_("mã lỗi"), max_length=40, blank=True)
+    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
     # Set when the payment credited a bank's clearing account: the transfer goes
     # out in that bank's next pain.001 file.
-    clearing_bank = models.ForeignKey(Bank, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    bank_file = models.ForeignKey(
-        "payments.BankFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="intents"
+    clearing_bank = models.ForeignKey(
+        Bank, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("ngân hàng thanh toán bù trừ"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    bank_file = models.ForeignKey(
+        "payments.BankFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="intents",
+        verbose_name=_("tệp gửi ngân hàng"),
+    )
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("thời điểm cập nhật"), auto_now=True)
+    completed_at = models.DateTimeField(_("thời điểm hoàn tất"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("lệnh thanh toán")
+        verbose_name_plural = pgettext_lazy("plural", "lệnh thanh toán")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "updated_at"]),
@@ -250,24 +327,84 @@ class PaymentIntent(models.Model):
 class BankFile(models.Model):
     """A pain.001 credit-transfer file for one bank and one cycle."""
 
-    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="files")
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="files", verbose_name=_("ngân hàng"))
     # The treasury office whose units' payments the file carries (its staff may download it).
     office = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("kho bạc"),
     )
-    cycle = models.CharField(max_length=30)
-    message_id = models.CharField(max_length=35, unique=True)
-    file = models.FileField(upload_to="bank-files/", max_length=255)
-    transfer_count = models.PositiveIntegerField(default=0)
-    control_sum = models.BigIntegerField(default=0)
+    cycle = models.CharField(_("phiên"), max_length=30)
+    message_id = models.CharField(_("mã thông điệp"), max_length=35, unique=True)
+    file = models.FileField(_("tệp"), upload_to="bank-files/", max_length=255)
+    transfer_count = models.PositiveIntegerField(_("số lệnh chuyển tiền"), default=0)
+    control_sum = models.BigIntegerField(_("tổng kiểm soát"), default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người tạo"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("tệp gửi ngân hàng")
+        verbose_name_plural = pgettext_lazy("plural", "tệp gửi ngân hàng")
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["office", "bank", "cycle"], name="bank_file_per_office_cycle")]
+
+
+class BankStatusReport(models.Model):
+    """A bank's status report (pain.002) on one of our pain.001 files, as imported."""
+
+    message_id = models.CharField(_("mã thông điệp"), max_length=35, unique=True)
+    bank_file = models.ForeignKey(
+        BankFile, on_delete=models.PROTECT, related_name="status_reports", verbose_name=_("tệp lệnh chuyển tiền")
+    )
+    group_status = models.CharField(_("trạng thái cả tệp"), max_length=4, blank=True)
+    file = models.FileField(_("tệp báo cáo"), upload_to="bank-status-reports/", max_length=255)
+    transactions = models.PositiveIntegerField(_("số giao dịch"), default=0)
+    rejected = models.PositiveIntegerField(_("số giao dịch bị từ chối"), default=0)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người nhập"),
+    )
+    created_at = models.DateTimeField(_("nhập lúc"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("báo cáo trạng thái của ngân hàng")
+        verbose_name_plural = pgettext_lazy("plural", "báo cáo trạng thái của ngân hàng")
+        ordering = ["-created_at", "-id"]
+
+
+class BankRejection(models.Model):
+    """One transfer a status report rejected, and what was done about it: the
+    event row of the reversal. Unique per report message id and transaction
+    (its end-to-end id), so importing a report twice reverses nothing twice."""
+
+    report = models.ForeignKey(
+        BankStatusReport, on_delete=models.PROTECT, related_name="rejections", verbose_name=_("báo cáo trạng thái")
+    )
+    report_message_id = models.CharField(_("mã thông điệp của báo cáo"), max_length=35)
+    end_to_end_id = models.CharField(_("mã giao dịch đầu cuối"), max_length=35)
+    reason_code = models.CharField(_("mã lý do"), max_length=35, blank=True)
+    reason = models.CharField(_("lý do"), max_length=500, blank=True)
+    voucher = models.ForeignKey(
+        "vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="bank_rejections",
+        verbose_name=_("chứng từ"),
+    )
+    amount = models.BigIntegerField(_("số tiền"), default=0)
+    # False when nothing could be reversed (already reversed, unknown or not a voucher's payment).
+    reversed = models.BooleanField(_("đã hoàn"), default=False)
+    outcome = models.CharField(_("kết quả xử lý"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("nhập lúc"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("giao dịch bị ngân hàng từ chối")
+        verbose_name_plural = pgettext_lazy("plural", "giao dịch bị ngân hàng từ chối")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report_message_id", "end_to_end_id"], name="bank_rejection_once_per_report"
+            ),
+        ]
 
 
 class DocumentKind(models.TextChoices):
@@ -278,17 +415,23 @@ class DocumentKind(models.TextChoices):
 class Document(models.Model):
     """A rendered PDF kept in private storage and served through checked views."""
 
-    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    kind = models.CharField(_("loại tài liệu"), max_length=20, choices=DocumentKind.choices)
     voucher = models.ForeignKey(
-        "vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+        "vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="documents",
+        verbose_name=_("chứng từ"),
     )
-    transfer = models.ForeignKey(Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="documents")
-    file = models.FileField(upload_to="documents/", max_length=255, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    rendered_at = models.DateTimeField(null=True, blank=True)
+    transfer = models.ForeignKey(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="documents",
+        verbose_name=_("bút toán chuyển tiền"),
+    )
+    file = models.FileField(_("tệp"), upload_to="documents/", max_length=255, blank=True)
+    sha256 = models.CharField(_("mã băm SHA-256"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
+    rendered_at = models.DateTimeField(_("thời điểm lập"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("tài liệu")
+        verbose_name_plural = pgettext_lazy("plural", "tài liệu")
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "voucher"], condition=Q(kind="result"), name="one_result_per_voucher"
@@ -314,17 +457,27 @@ class Channel(models.TextChoices):
 class Notification(models.Model):
     """Written in the same transaction as its cause; the portal channel is this row."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
-    title = models.CharField(max_length=255)
-    body = models.TextField()
-    data = models.JSONField(default=dict, blank=True)
-    unit = models.ForeignKey("accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    voucher = models.ForeignKey("vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("người dùng"),
+    )
+    kind = models.CharField(_("loại thông báo"), max_length=30, choices=NotificationKind.choices)
+    title = models.CharField(_("tiêu đề"), max_length=255)
+    body = models.TextField(_("nội dung"))
+    data = models.JSONField(_("dữ liệu"), default=dict, blank=True)
+    unit = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("đơn vị"),
+    )
+    voucher = models.ForeignKey(
+        "vouchers.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("chứng từ"),
+    )
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
+    read_at = models.DateTimeField(_("thời điểm đọc"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("thông báo")
+        verbose_name_plural = pgettext_lazy("plural", "thông báo")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
 
@@ -338,17 +491,28 @@ class DeliveryStatus(models.TextChoices):
 class NotificationDelivery(models.Model):
     """The outbox row for one external channel of one notification."""
 
-    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("thông báo"),
+    )
+    channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices)
+    status = models.CharField(
+        _("trạng thái gửi"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("số lần thử"), default=0)
+    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
+    next_attempt_at = models.DateTimeField(_("lần thử tiếp theo"), null=True, blank=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("thời điểm gửi"), null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"])]
+        verbose_name = _("lượt gửi thông báo")
+        verbose_name_plural = pgettext_lazy("plural", "lượt gửi thông báo")
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The delivery claim (status = 'pending' ORDER BY id): the pending rows
+            # only, however many were delivered before (tests/test_outbox_scale.py).
+            models.Index(fields=["id"], condition=Q(status="pending"), name="delivery_pending"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["notification", "channel"], name="one_delivery_per_channel")
         ]
@@ -356,13 +520,16 @@ class NotificationDelivery(models.Model):
 
 class NotificationPreference(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences",
+        verbose_name=_("người dùng"),
     )
-    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    enabled = models.BooleanField(default=True)
+    kind = models.CharField(_("loại thông báo"), max_length=30, choices=NotificationKind.choices)
+    channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices)
+    enabled = models.BooleanField(_("bật"), default=True)
 
     class Meta:
+        verbose_name = _("tùy chọn thông báo")
+        verbose_name_plural = pgettext_lazy("plural", "tùy chọn thông báo")
         constraints = [
             models.UniqueConstraint(fields=["user", "kind", "channel"], name="one_preference_per_kind_channel")
         ]
@@ -387,13 +554,16 @@ class SupplierCollectionAccount(models.Model):
     supplier = models.OneToOneField(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="collection_account",
         limit_choices_to={"kind": "supplier"},
+        verbose_name=_("nhà cung cấp"),
     )
-    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="+")
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="+", verbose_name=_("ngân hàng"))
     account_number = models.CharField(_("số tài khoản"), max_length=34)
     account_name = models.CharField(_("tên tài khoản"), max_length=255)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("thời điểm cập nhật"), auto_now=True)
 
     class Meta:
+        verbose_name = _("tài khoản thu của nhà cung cấp")
+        verbose_name_plural = pgettext_lazy("plural", "tài khoản thu của nhà cung cấp")
         constraints = [
             models.CheckConstraint(
                 condition=Q(account_number__regex=r"^[0-9A-Za-z.\-]{4,34}$"), name="collection_account_number_format"
@@ -416,36 +586,53 @@ class AutopayAuthorization(models.Model):
     """A unit's standing order to pay a supplier's invoices for some customer codes."""
 
     unit = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, related_name="autopay_authorizations"
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="autopay_authorizations",
+        verbose_name=_("đơn vị"),
     )
-    supplier = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    supplier = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("nhà cung cấp"),
+    )
     # Exactly one of the two is charged.
-    budget_line = models.ForeignKey(BudgetLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    deposit_account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    cap_per_invoice = models.BigIntegerField()
-    cap_per_month = models.BigIntegerField()
-    valid_from = models.DateField()
-    valid_to = models.DateField()
-    status = models.CharField(max_length=20, choices=AuthorizationStatus.choices, default=AuthorizationStatus.DRAFT)
-    content_hash = models.CharField(max_length=64, blank=True)
-    content_version = models.PositiveIntegerField(default=1)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    budget_line = models.ForeignKey(
+        BudgetLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("dòng dự toán"),
+    )
+    deposit_account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("tài khoản tiền gửi"),
+    )
+    cap_per_invoice = models.BigIntegerField(_("hạn mức mỗi hóa đơn"))
+    cap_per_month = models.BigIntegerField(_("hạn mức mỗi tháng"))
+    valid_from = models.DateField(_("hiệu lực từ"))
+    valid_to = models.DateField(_("hiệu lực đến"))
+    status = models.CharField(
+        _("trạng thái"), max_length=20, choices=AuthorizationStatus.choices, default=AuthorizationStatus.DRAFT,
+    )
+    content_hash = models.CharField(_("mã băm nội dung"), max_length=64, blank=True)
+    content_version = models.PositiveIntegerField(_("phiên bản nội dung"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("người tạo"),
+    )
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("thời điểm cập nhật"), auto_now=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người trình"),
     )
-    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(_("thời điểm trình"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người xác nhận"),
     )
-    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("thời điểm xác nhận"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người thu hồi"),
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("thời điểm thu hồi"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("ủy quyền thanh toán tự động")
+        verbose_name_plural = pgettext_lazy("plural", "ủy quyền thanh toán tự động")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["unit", "-created_at", "-id"], name="autopay_auth_unit_recent"),
@@ -480,12 +667,18 @@ class AuthorizationCustomerCode(models.Model):
     transaction) so that a partial unique index can forbid two active
     authorizations for one (supplier, customer code)."""
 
-    authorization = models.ForeignKey(AutopayAuthorization, on_delete=models.CASCADE, related_name="customer_codes")
-    supplier = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
-    customer_code = models.CharField(max_length=40)
-    active = models.BooleanField(default=False)
+    authorization = models.ForeignKey(
+        AutopayAuthorization, on_delete=models.CASCADE, related_name="customer_codes", verbose_name=_("ủy quyền"),
+    )
+    supplier = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("nhà cung cấp"),
+    )
+    customer_code = models.CharField(_("mã khách hàng"), max_length=40)
+    active = models.BooleanField(_("đang hiệu lực"), default=False)
 
     class Meta:
+        verbose_name = _("mã khách hàng được ủy quyền")
+        verbose_name_plural = pgettext_lazy("plural", "mã khách hàng được ủy quyền")
         ordering = ["authorization", "customer_code"]
         indexes = [models.Index(fields=["supplier", "customer_code"], name="autopay_code_lookup")]
         constraints = [
@@ -502,16 +695,24 @@ class AuthorizationCustomerCode(models.Model):
 class AuthorizationSignature(models.Model):
     """One signer, in one registered role, bound to the authorization's content hash."""
 
-    authorization = models.ForeignKey(AutopayAuthorization, on_delete=models.CASCADE, related_name="signatures")
-    key = models.ForeignKey("accounts.SigningKey", on_delete=models.PROTECT, related_name="+")
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    role = models.CharField(max_length=30)
-    content_hash = models.CharField(max_length=64)
-    signature = models.CharField(max_length=100)
-    signed_at = models.DateTimeField()
-    voided_at = models.DateTimeField(null=True, blank=True)
+    authorization = models.ForeignKey(
+        AutopayAuthorization, on_delete=models.CASCADE, related_name="signatures", verbose_name=_("ủy quyền"),
+    )
+    key = models.ForeignKey(
+        "accounts.SigningKey", on_delete=models.PROTECT, related_name="+", verbose_name=_("khóa ký"),
+    )
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("người ký"),
+    )
+    role = models.CharField(_("vai trò"), max_length=30)
+    content_hash = models.CharField(_("mã băm nội dung"), max_length=64)
+    signature = models.CharField(_("chữ ký"), max_length=100)
+    signed_at = models.DateTimeField(_("thời điểm ký"))
+    voided_at = models.DateTimeField(_("thời điểm hủy hiệu lực"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("chữ ký ủy quyền")
+        verbose_name_plural = pgettext_lazy("plural", "chữ ký ủy quyền")
         ordering = ["authorization", "signed_at"]
         constraints = [
             models.UniqueConstraint(
@@ -538,69 +739,110 @@ class ExceptionCode(models.TextChoices):
     PROCESSING_ERROR = "processing_error", _("Lỗi xử lý, kho bạc kiểm tra")
 
 
-class AutopayRun(models.Model):
-    """One autopay run (the command or the schedule): its progress."""
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Đang chạy")
+    FINISHED = "finished", _("Đã xong")
+    # Its process died (no heartbeat within the lease): the next run took over.
+    ABANDONED = "abandoned", _("Bị bỏ dở")
 
-    trigger = models.CharField(max_length=20, default="schedule")
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    total = models.PositiveIntegerField(default=0, help_text="pending invoices when the run started")
-    processed = models.PositiveIntegerField(default=0)
-    paid = models.PositiveIntegerField(default=0)
-    excepted = models.PositiveIntegerField(default=0)
-    paid_amount = models.BigIntegerField(default=0)
+
+class AutopayRun(models.Model):
+    """One autopay run (the command or the schedule): its progress. A running
+    run's batches refresh `heartbeat_at`; one whose heartbeat is older than
+    settings.AUTOPAY_RUN_LEASE is finished as `abandoned` by the next start."""
+
+    trigger = models.CharField(_("cách khởi chạy"), max_length=20, default="schedule")
+    status = models.CharField(_("trạng thái"), max_length=20, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    started_at = models.DateTimeField(_("thời điểm bắt đầu"), auto_now_add=True)
+    heartbeat_at = models.DateTimeField(_("tín hiệu gần nhất"), default=timezone.now)
+    finished_at = models.DateTimeField(_("thời điểm kết thúc"), null=True, blank=True)
+    total = models.PositiveIntegerField(
+        _("tổng số hóa đơn"), default=0, help_text=_("số hóa đơn chờ thanh toán khi lượt chạy bắt đầu"),
+    )
+    processed = models.PositiveIntegerField(_("đã xử lý"), default=0)
+    paid = models.PositiveIntegerField(_("đã thanh toán"), default=0)
+    excepted = models.PositiveIntegerField(_("ngoại lệ"), default=0)
+    paid_amount = models.BigIntegerField(_("số tiền đã thanh toán"), default=0)
 
     class Meta:
+        verbose_name = _("lượt chạy thanh toán tự động")
+        verbose_name_plural = pgettext_lazy("plural", "lượt chạy thanh toán tự động")
         ordering = ["-started_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(processed=F("paid") + F("excepted")), name="autopay_run_counts_add_up")
+            models.CheckConstraint(condition=Q(processed=F("paid") + F("excepted")), name="autopay_run_counts_add_up"),
+            models.CheckConstraint(
+                condition=Q(status=RunStatus.RUNNING, finished_at__isnull=True)
+                | Q(status__in=[RunStatus.FINISHED, RunStatus.ABANDONED], finished_at__isnull=False),
+                name="autopay_run_finished_with_its_status",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["heartbeat_at"], condition=Q(status="running"), name="autopay_run_running"),
         ]
 
 
 class SupplierInvoice(models.Model):
     """An invoice a supplier sent for automatic payment."""
 
-    supplier = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
-    invoice_number = models.CharField(max_length=60)
-    customer_code = models.CharField(max_length=40)
-    period = models.CharField(max_length=7)
-    amount = models.BigIntegerField()
-    issued_at = models.DateTimeField()
-    status = models.CharField(max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING)
-    exception_code = models.CharField(max_length=30, blank=True, choices=ExceptionCode.choices)
-    exception_reason = models.TextField(blank=True)
+    supplier = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("nhà cung cấp"),
+    )
+    invoice_number = models.CharField(_("số hóa đơn"), max_length=60)
+    customer_code = models.CharField(_("mã khách hàng"), max_length=40)
+    period = models.CharField(_("kỳ cước"), max_length=7)
+    amount = models.BigIntegerField(_("số tiền"))
+    issued_at = models.DateTimeField(_("ngày phát hành"))
+    status = models.CharField(
+        _("trạng thái"), max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING,
+    )
+    exception_code = models.CharField(_("mã ngoại lệ"), max_length=30, blank=True, choices=ExceptionCode.choices)
+    exception_reason = models.TextField(_("lý do ngoại lệ"), blank=True)
+    # What the reason was made from ({"key", "values"}: payments.autopay_reasons),
+    # so that every reader sees it in their own language (exception_reason_text).
+    exception_params = models.JSONField(_("tham số lý do ngoại lệ"), default=dict, blank=True)
     # The unit the invoice was decided for (the covering authorization's, or the
     # last unit that authorized this customer code): who sees its exception.
     unit = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("đơn vị"),
     )
     authorization = models.ForeignKey(
-        AutopayAuthorization, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+        AutopayAuthorization, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices",
+        verbose_name=_("ủy quyền"),
     )
     transfer = models.OneToOneField(
-        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="autopay_invoice"
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="autopay_invoice",
+        verbose_name=_("bút toán chuyển tiền"),
     )
-    run = models.ForeignKey(AutopayRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
+    run = models.ForeignKey(
+        AutopayRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices",
+        verbose_name=_("lượt chạy"),
+    )
     # The pain.001 file that carried the payment out of the clearing account to the supplier's bank.
     bank_file = models.ForeignKey(
-        BankFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="autopay_invoices"
+        BankFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="autopay_invoices",
+        verbose_name=_("tệp gửi ngân hàng"),
     )
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người nhận"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
+    settled_at = models.DateTimeField(_("thời điểm xử lý xong"), null=True, blank=True)
     # An exception handled outside autopay (paid by a voucher, disputed with the
     # supplier): closed with a note, its status stays `exception` (the API's
     # status names do not change), it leaves the open exception list and is
     # never retried (autopay_invoice_close).
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(_("thời điểm đóng"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người đóng"),
     )
-    close_note = models.TextField(blank=True)
+    close_note = models.TextField(_("ghi chú khi đóng"), blank=True)
 
     class Meta:
+        verbose_name = _("hóa đơn nhà cung cấp")
+        verbose_name_plural = pgettext_lazy("plural", "hóa đơn nhà cung cấp")
         ordering = ["-created_at", "-id"]
         indexes = [
             # The runs claim pending invoices oldest first.
@@ -654,29 +896,47 @@ class SupplierInvoice(models.Model):
     def __str__(self) -> str:
         return self.invoice_number
 
+    @property
+    def exception_reason_text(self) -> str:
+        """The exception's sentence in the reader's language (the stored one for older rows)."""
+        from payments.autopay_reasons import render
+
+        return render(self.exception_params) or self.exception_reason
+
 
 class AutopayEvent(models.Model):
     """The timeline of authorizations and invoices: who, when, from which
     state to which, and why."""
 
     authorization = models.ForeignKey(
-        AutopayAuthorization, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        AutopayAuthorization, null=True, blank=True, on_delete=models.CASCADE, related_name="events",
+        verbose_name=_("ủy quyền"),
     )
-    invoice = models.ForeignKey(SupplierInvoice, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    invoice = models.ForeignKey(
+        SupplierInvoice, null=True, blank=True, on_delete=models.CASCADE, related_name="events",
+        verbose_name=_("hóa đơn"),
+    )
+    run = models.ForeignKey(
+        AutopayRun, null=True, blank=True, on_delete=models.CASCADE, related_name="events", verbose_name=_("lượt chạy"),
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người thực hiện"),
     )
-    action = models.CharField(max_length=30)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    note = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(_("thao tác"), max_length=30)
+    from_status = models.CharField(_("từ trạng thái"), max_length=20, blank=True)
+    to_status = models.CharField(_("sang trạng thái"), max_length=20, blank=True)
+    note = models.TextField(_("ghi chú"), blank=True)
+    data = models.JSONField(_("dữ liệu"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("sự kiện thanh toán tự động")
+        verbose_name_plural = pgettext_lazy("plural", "sự kiện thanh toán tự động")
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(authorization__isnull=False) | Q(invoice__isnull=False), name="autopay_event_has_subject"
+                condition=Q(authorization__isnull=False) | Q(invoice__isnull=False) | Q(run__isnull=False),
+                name="autopay_event_has_subject",
             )
         ]

@@ -19,6 +19,7 @@ urlpatterns = [
     path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
     path("notifications/preferences/", views.notification_preferences, name="notification-preferences"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),
+    path("verify/treasury-root-ca.crt", views.treasury_root_certificate, name="treasury-root-ca"),
     path("verify/<str:content_hash>", views.verify, name="verify"),
     # automatic utility payments (payments/autopay_views.py)
     path("autopay/", autopay_views.authorization_list, name="autopay-authorizations"),
@@ -29,6 +30,12 @@ urlpatterns = [
         autopay_views.invoice_action,
         {"action": "retry"},
         name="autopay-invoice-retry",
+    ),
+    path(
+        "autopay/invoices/<int:pk>/confirm/",
+        autopay_views.invoice_action,
+        {"action": "confirm"},
+        name="autopay-invoice-confirm",
     ),
     path(
         "autopay/invoices/<int:pk>/close/",

@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,7 +28,7 @@ from payments.services import payment as payment_services
 from payments.services.documents import debit_advice_render, result_document_render
 from treasury_portal import charts
 from treasury_portal.errors import ApplicationError
-from treasury_portal.pages import role_required, treasury_admin_required
+from treasury_portal.pages import redirect_next, role_required, treasury_admin_required, url_is_local
 from vouchers.templatetags.money import format_money
 
 PAGE_SIZE = 50
@@ -139,6 +138,18 @@ def verify(request: HttpRequest, content_hash: str) -> HttpResponse:
     )
 
 
+@require_GET
+def treasury_root_certificate(request: HttpRequest) -> HttpResponse:
+    """Public: the treasury root CA's certificate, which a PDF reader trusts to
+    show the result PDFs' signatures as valid (docs/signing.md)."""
+    from accounts.pki import root_certificate_pem
+
+    pem = root_certificate_pem()
+    if pem is None:
+        raise Http404
+    return file_response(pem, filename="kho-bac-nha-nuoc-root-ca.crt", content_type="application/x-x509-ca-cert")
+
+
 # --- notifications --------------------------------------------------------------------
 
 
@@ -157,7 +168,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark read, then go where the notification points (a local URL only)."""
     notification = notification_services.notification_mark_read(actor=request.user, notification_id=pk)
     target = (notification.data or {}).get("url") if isinstance(notification.data, dict) else ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if target and url_is_local(request, target):
         return redirect(target)
     return redirect("notifications")
 
@@ -233,7 +244,7 @@ def payments_overview(request: HttpRequest) -> HttpResponse:
 def payment_retry(request: HttpRequest, pk: int) -> HttpResponse:
     payment_services.payment_retry(actor=request.user, voucher_id=pk)
     messages.success(request, _("Đã đưa khoản thanh toán vào hàng chờ để thanh toán lại."))
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else "payments-overview")
+    return redirect_next(request, "payments-overview")
 
 
 @treasury_admin_required

@@ -48,19 +48,29 @@ def make_api_token(world: DemoWorld) -> object:
     return token
 
 
+def make_membership(world: DemoWorld) -> object:
+    """Unit B's preparer's role there: managed by the administrator of B's province."""
+    from accounts.models import Membership
+
+    return Membership.objects.get(user=world.users["b_preparer"], organisation=world.units["b"])
+
+
 MAKERS: dict[str, Callable[[DemoWorld], Any]] = {
     "signing_key": make_signing_key,
     "api_token": make_api_token,
+    "membership": make_membership,
 }
 
 OWNERS: dict[str, tuple[str, ...]] = {
     # A personal token: only its holder may see or revoke it.
     "api_token": ("b_holder",),
+    "membership": ("tadmin_b",),
 }
 
 LIST_ROUTES: dict[str, str] = {
     "api-my-signing-keys": "signing_key",
     "api-signing-keys": "signing_key",
+    "api-memberships": "membership",
 }
 
 LIST_ROUTES_EXEMPT: dict[str, str] = {
@@ -156,6 +166,17 @@ def make_bank_file(world: DemoWorld) -> object:
     return bank_file
 
 
+def make_bank_status_report(world: DemoWorld) -> object:
+    """A pain.002 of unit B's office rejecting the one transfer of its bank file."""
+    from payments.services.bank_status import bank_status_report_import
+    from payments.tests.pain002_kit import build_pain002
+
+    bank_file = make_bank_file(world)
+    number = bank_file.intents.get().voucher.number
+    content = build_pain002(bank_file.message_id, [(number, "AC04", "")], message_id=f"STS-{bank_file.pk}")
+    return bank_status_report_import(actor=world.users["tadmin_b"], content=content).report
+
+
 def make_notification(world: DemoWorld) -> object:
     """A balance notification of B's account holder."""
     from payments.models import Notification
@@ -174,16 +195,21 @@ MAKERS.update(
         "debit_transfer": make_debit_transfer,
         "payment_intent": make_payment_intent,
         "bank_file": make_bank_file,
+        "bank_status_report": make_bank_status_report,
         "notification": make_notification,
     }
 )
-OWNERS.update({"notification": ("b_holder",), "bank_file": TREASURY_B, "payment_intent": TREASURY_B})
+OWNERS.update(
+    {"notification": ("b_holder",), "bank_file": TREASURY_B, "bank_status_report": TREASURY_B,
+     "payment_intent": TREASURY_B}
+)
 LIST_ROUTES.update(
     {
         "api-accounts": "account",
         "api-notifications": "notification",
         "api-payment-intents": "payment_intent",
         "api-bank-files": "bank_file",
+        "api-bank-status-reports": "bank_status_report",
     }
 )
 
@@ -256,3 +282,26 @@ LIST_ROUTES.update(
     }
 )
 LIST_ROUTES_EXEMPT.update({"api-autopay-runs": "the runs' counts, the same for every treasury user: no unit's data"})
+
+
+# --- risk monitoring (monitoring/urls.py, monitoring/api_urls.py) ---------------------------
+
+
+def make_alert(world: DemoWorld) -> object:
+    """A possible duplicate payment of unit B: two submitted vouchers paying the
+    same account the same amount, evaluated by the monitoring task's service
+    (B's unit and B's treasury see the alert; everyone else gets 404)."""
+    from monitoring.models import Alert
+    from monitoring.services import evaluate_voucher
+    from vouchers.tests.kit import Kit, seed
+
+    seed(world)
+    kit = Kit(world, prefix="b")
+    kit.submitted(1_234_000)
+    voucher = kit.submitted(1_234_000)
+    evaluate_voucher(voucher.pk)
+    return Alert.objects.filter(voucher=voucher, rule__code="duplicate_payment").get()
+
+
+MAKERS.update({"alert": make_alert})
+LIST_ROUTES.update({"api-alerts": "alert"})

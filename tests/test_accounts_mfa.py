@@ -246,3 +246,32 @@ def test_the_second_factor_page_is_the_portals(world, client):
     names = [t.name for t in response.templates]
     assert "mfa/authenticate.html" in names and "base.html" in names
     assert 'autocomplete="one-time-code"' in response.content.decode()
+
+
+def test_the_activation_page_keeps_its_secret_across_reloads(world, client):
+    """Reloading the page after scanning the QR code used to make a new secret,
+    and the code from the phone then failed with "Incorrect code"."""
+    officer = world.users["officer"]
+    _login(client, "officer")
+    first = client.get(ENROL)
+    secret = first.context["form"].secret
+    second = client.get(ENROL)
+    assert second.context["form"].secret == secret
+    groups = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    assert groups in " ".join(second.content.decode().replace("</span>", "").replace("<span>", "").split())
+    response = client.post(ENROL, {"code": totp_code(secret)})
+    assert response.status_code == 302
+    assert officer.authenticator_set.filter(type="totp").exists()
+    assert "mfa.totp.secret" not in client.session  # activated: the pending secret is gone
+
+
+def test_a_wrong_activation_code_is_explained(world, client):
+    _login(client, "officer")
+    client.get(ENROL)
+    wrong = client.post(ENROL, {"code": "000000"})
+    assert wrong.status_code == 200
+    page = wrong.content.decode()
+    assert "30 giây" in page and "đồng hồ của điện thoại" in page
+    client.post(reverse("set_language"), {"language": "en", "next": ENROL})
+    wrong = client.post(ENROL, {"code": "000000"})
+    assert "changes every 30 seconds" in wrong.content.decode()

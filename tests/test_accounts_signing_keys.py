@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts import crypto, services
 from accounts.models import SigningKey, SigningKeyStatus
 from conftest import api_client_for, enrol_totp
-from tests.factories import UserFactory
+from tests.factories import MembershipFactory, UserFactory
 from tests.postgres import needs_postgres
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +34,11 @@ def _register(client, *, unit: str = "1023456", role: str = "account_holder", pu
 
 
 def _extra_signer(world, role: str):  # noqa: ANN001, ANN202
+    """One more signer of unit B. Written as a row, not through membership_grant:
+    these tests need more signers than the legal maximum (memberships loaded
+    before accounts.services enforced it), to show the key slots hold on their own."""
     user = UserFactory()
-    services.membership_grant(user=user, organisation=world.units["b"], role=role)
+    MembershipFactory(user=user, organisation=world.units["b"], role=role)
     return user
 
 

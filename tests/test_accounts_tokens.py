@@ -5,12 +5,14 @@ import io
 import re
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from accounts.services import api_token_create, api_token_revoke
+from tests import language_check
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +138,16 @@ def test_there_is_no_password_for_token_endpoint(settings):
     modules = {getattr(r.callback, "__module__", "") for r in ALL_ROUTES}
     assert not [m for m in modules if "authtoken" in m or "simplejwt" in m]
     assert not [r.route for r in ALL_ROUTES if r.is_api and "token" in r.route]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_token_prefix_that_looks_like_a_code_is_shown_as_code(world, client, lang):
+    """A prefix such as `tp_215zhup` is a token's name, shown as code, never read as a raw code."""
+    token, _ = api_token_create(user=world.users["a_preparer"], name="Kế toán")
+    ApiToken.objects.filter(pk=token.pk).update(prefix="tp_215zhup")
+    client.force_login(world.users["a_preparer"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    page = client.get(reverse("api-tokens")).content.decode()
+    assert "tp_215zhup" in page
+    found = language_check.findings(page, lang, language_check.Allowed({"Kế toán"}))  # the prefix not allowed
+    assert [f for f in found if "tp_215zhup" in f] == []

@@ -113,7 +113,8 @@ def test_pages_draw_their_charts_with_data_tables(kit):  # noqa: ANN001
     pay(kit.approved(2_000_000))
     holder = browser(kit.user("a_holder"))
     html = holder.get(reverse("account-detail", args=[kit.estimate.pk])).content.decode()
-    assert '<svg class="chart-svg"' in html and 'role="img"' in html and "<polyline" in html
+    assert '<svg class="chart-svg chart-wide"' in html and 'role="img"' in html and "<polyline" in html
+    assert html.count("<polyline") == 2  # the wide drawing and the phone's
     cells = _table_cells(html, "balance-30d")
     assert cells[-1] == f"{kit.estimate.balance:,}".replace(",", ".") + " ₫"
 
@@ -136,3 +137,22 @@ def test_coordinates_use_a_dot_whatever_the_language():
     with translation.override("vi"):
         html = render_to_string("includes/chart_bars.html", {"chart": chart})
     assert 'y="17.7"' in html and "17,7" not in html
+
+
+def test_every_chart_has_a_narrow_drawing_for_phones_within_its_width():
+    """A phone shows the NARROW_WIDTH drawing (its text then stays near its
+    nominal size): bars fit across it, under their label line; the line chart's
+    points stay inside it."""
+    bars = charts.bar_chart("c", "t", "s", [charts.Bar("Quá hạn", 10), charts.Bar("Còn hạn", 40)])
+    narrow = bars.narrow
+    assert narrow["width"] == charts.NARROW_WIDTH
+    assert [r["w"] for r in narrow["rows"]] == ["80", str(charts.NARROW_WIDTH)]
+    for row in narrow["rows"]:
+        assert float(row["text_y"]) < float(row["bar_y"])  # the label line, then the bar
+        assert float(row["bar_y"]) + narrow["bar_height"] <= narrow["height"]
+    d0 = date(2026, 11, 1)
+    line = charts.line_chart("c", "t", "s", [(d0 + timedelta(days=i), v) for i, v in enumerate([5, 9, 2])])
+    small = line.narrow
+    assert small.width == charts.NARROW_WIDTH and small.narrow is None
+    xs = [float(p.split(",")[0]) for p in small.points.split()]
+    assert min(xs) >= 0 and max(xs) <= charts.NARROW_WIDTH

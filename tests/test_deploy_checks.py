@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://portal:secret@db.internal:5432/treasury",
     "REDIS_URL": "redis://redis.internal:6379/0",
     "ALLOWED_HOSTS": "dichvucong.kbnn.example",
+    "SITE_URL": "https://dichvucong.kbnn.example",
 }
 
 
@@ -46,7 +47,7 @@ def test_check_deploy_with_production_settings_prints_no_warning():
     assert "WARNING" not in output.upper(), output
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "SITE_URL"])
 def test_production_refuses_to_start_without_its_secrets(missing):
     if _dotenv_defines(missing):
         pytest.skip(f".env defines {missing}; production reads it as a default")

@@ -8,8 +8,8 @@ the sum of its transfers, no account that may not go negative below zero,
 budget counters = their movements = the vouchers behind them, each voucher paid
 at most once) and the database agrees with the model.
 
-Examples: PAYMENT_STATEFUL_EXAMPLES (default 20; each example is its own
-savepoint, rolled back at the end).
+Examples: PAYMENT_STATEFUL_EXAMPLES and _STEPS (500 of 12 steps under CI=true,
+20 of 40 otherwise; each example is its own savepoint, rolled back at the end).
 """
 
 import os
@@ -210,6 +210,18 @@ class MoneyMachine(RuleBasedStateMachine):
             assert paid == (1 if v["status"] == VoucherStatus.PAID else 0)
 
 
+def _profile() -> tuple[int, int]:
+    """(examples, steps): 500 short examples in CI (reliability.md: ≥ 500; 12
+    steps keep each one cheap, ~0.5 s here), 20 of 40 steps on a developer's
+    machine; PAYMENT_STATEFUL_EXAMPLES / _STEPS override both."""
+    ci = os.environ.get("CI") == "true"
+    return (
+        int(os.environ.get("PAYMENT_STATEFUL_EXAMPLES", "500" if ci else "20")),
+        int(os.environ.get("PAYMENT_STATEFUL_STEPS", "12" if ci else "40")),
+    )
+
+
+@pytest.mark.slow
 def test_money_state_machine(world):
     seed_money(world)
     kit = Kit(world, "a")
@@ -218,8 +230,8 @@ def test_money_state_machine(world):
     run_state_machine_as_test(
         MoneyMachine,
         settings=settings(
-            max_examples=int(os.environ.get("PAYMENT_STATEFUL_EXAMPLES", "20")),
-            stateful_step_count=40,
+            max_examples=_profile()[0],
+            stateful_step_count=_profile()[1],
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             database=None,

@@ -1,6 +1,6 @@
 """The voucher workflow against its one transition table, and a Hypothesis
-state machine of submit / withdraw / claim / return / resubmit / refuse / pass /
-approve / pay against a model of the budget counters, checking the invariants
+state machine of submit / withdraw / claim / release / return / resubmit /
+refuse / pass / approve / pay against a model of the budget counters, checking the invariants
 after every step."""
 
 import os
@@ -84,9 +84,15 @@ def perform(kit: Kit, action: str, voucher, *, allowed: bool):  # noqa: ANN001, 
                                                     voucher=voucher),
         "send_back": lambda: services.voucher_send_back(actor=u("approver") if allowed else u("approver2"),
                                                         voucher=voucher, note="Xem lại chứng từ"),
+        "release": lambda: services.voucher_release(actor=officer, voucher=voucher, note="Bàn giao"),
+        # The leader hands it to the officer who does not hold it (officer2 when
+        # "officer" claimed it); refused moves name officer2 too.
+        "reassign": lambda: services.voucher_reassign(actor=u("approver") if allowed else u("approver2"),
+                                                      voucher=voucher, officer=u("officer2")),
         "pay": lambda: services.voucher_mark_paid(voucher=voucher),
         "fail_payment": lambda: services.voucher_mark_payment_failed(voucher=voucher, error="timeout"),
         "retry_payment": lambda: services.voucher_retry_payment(voucher=voucher),
+        "bank_reject": lambda: services.voucher_mark_payment_rejected(voucher=voucher, reason="AC04"),
     }
     return calls[action]()
 
@@ -111,8 +117,8 @@ def test_each_allowed_transition_works_and_every_other_is_invalid(kit, action): 
             result.refresh_from_db()
             assert result.status == target, (action, state)
             event = VoucherEvent.objects.filter(voucher=voucher).latest("id")
-            assert (event.from_status, event.to_status) == (state, target)
-        elif state == target and action in {"pay", "fail_payment", "retry_payment"}:
+            assert (event.action, event.from_status, event.to_status) == (action, state, target)
+        elif state == target and action in {"pay", "fail_payment", "retry_payment", "bank_reject"}:
             # The payment worker's outcomes are idempotent: a repeat changes nothing.
             perform(kit, action, voucher, allowed=True)
             assert VoucherEvent.objects.filter(voucher=voucher).count() == events_before
@@ -215,6 +221,14 @@ class VoucherBudgetMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self._with("in_control"))
     @rule(data=st.data())
+    def release(self, data) -> None:  # noqa: ANN001
+        """Back to the office's queue: the reservation stays, nobody holds it."""
+        pk, v = self._pick(data, "in_control")
+        services.voucher_release(actor=self.kit.user("officer"), voucher=pk, note="Bàn giao")
+        v["status"] = "submitted"
+
+    @precondition(lambda self: self._with("in_control"))
+    @rule(data=st.data())
     def return_for_supplement(self, data) -> None:  # noqa: ANN001
         pk, v = self._pick(data, "in_control")
         call = lambda: services.voucher_return_for_supplement(  # noqa: E731
@@ -312,8 +326,12 @@ class VoucherBudgetMachine(RuleBasedStateMachine):
             return
         from vouchers.models import Voucher
 
-        actual = dict(Voucher.objects.filter(pk__in=self.vouchers).values_list("pk", "status"))
-        assert actual == {pk: v["status"] for pk, v in self.vouchers.items()}
+        rows = Voucher.objects.filter(pk__in=self.vouchers).values_list("pk", "status", "controller_id")
+        assert {pk: status for pk, status, _c in rows} == {pk: v["status"] for pk, v in self.vouchers.items()}
+        # A voucher in control has its officer (a release clears it, a claim sets it again).
+        for _pk, status, controller in rows:
+            if status == "in_control":
+                assert controller is not None
 
 
 def _examples() -> int:

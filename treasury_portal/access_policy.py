@@ -22,6 +22,8 @@ SUPPLIER = frozenset({"supplier_clerk"})
 # Who retries or closes an autopay exception: the unit's signers, the treasury's
 # administrators and control officers (payments.selectors.autopay.EXCEPTION_ROLES).
 EXCEPTION_HANDLERS = SIGNERS | frozenset({"administrator", "control_officer"})
+# Who confirms an amount autopay held as unusual (payments.selectors.autopay.can_confirm_amount).
+HOLDER = frozenset({"account_holder"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ POLICY: dict[str, Policy] = {
     "api-tokens": SIGNED_IN,
     "api-token-revoke": Policy(obj="api_token"),
     "signing-key-approvals": Policy(roles=ADMIN),
+    "memberships": Policy(roles=ADMIN),
+    "membership-grant": Policy(roles=ADMIN),
+    "membership-revoke": Policy(roles=ADMIN, obj="membership"),
     "healthz": PUBLIC,
     "api-me": SIGNED_IN,
     "api-my-signing-keys": SIGNED_IN,
@@ -50,6 +55,8 @@ POLICY: dict[str, Policy] = {
     "api-signing-key-approve": Policy(roles=ADMIN, obj="signing_key"),
     "api-signing-key-reject": Policy(roles=ADMIN, obj="signing_key"),
     "api-signing-key-revoke": Policy(obj="signing_key"),
+    "api-memberships": Policy(roles=ADMIN),
+    "api-membership-revoke": Policy(roles=ADMIN, obj="membership"),
     # voucher pages (vouchers/urls.py)
     "procedure-catalogue": PUBLIC,
     "budget": Policy(roles=UNIT | TREASURY),
@@ -71,6 +78,8 @@ POLICY: dict[str, Policy] = {
     "voucher-refuse": Policy(roles=frozenset({"control_officer"}), obj="voucher"),
     "voucher-approve": Policy(roles=frozenset({"approver"}), obj="voucher"),
     "voucher-send-back": Policy(roles=frozenset({"approver"}), obj="voucher"),
+    "voucher-release": Policy(roles=frozenset({"control_officer"}), obj="voucher"),
+    "voucher-reassign": Policy(roles=frozenset({"approver"}), obj="voucher"),
     "voucher-return-exception": Policy(roles=frozenset({"approver"}), obj="voucher"),
     "voucher-rate": Policy(roles=UNIT, obj="voucher"),
     "review-queue": Policy(roles=REVIEWERS),
@@ -92,6 +101,8 @@ POLICY: dict[str, Policy] = {
     "api-voucher-refuse": Policy(roles=frozenset({"control_officer"}), obj="voucher"),
     "api-voucher-approve": Policy(roles=frozenset({"approver"}), obj="voucher"),
     "api-voucher-send-back": Policy(roles=frozenset({"approver"}), obj="voucher"),
+    "api-voucher-release": Policy(roles=frozenset({"control_officer"}), obj="voucher"),
+    "api-voucher-reassign": Policy(roles=frozenset({"approver"}), obj="voucher"),
     "api-voucher-return-exception": Policy(roles=frozenset({"approver"}), obj="voucher"),
     "api-voucher-rating": Policy(roles=UNIT, obj="voucher"),
     "api-voucher-events": Policy(roles=UNIT | TREASURY, obj="voucher"),
@@ -117,6 +128,7 @@ POLICY: dict[str, Policy] = {
     "notification-preferences": SIGNED_IN,
     "notification-open": Policy(obj="notification"),
     "verify": PUBLIC,  # the QR code of a result PDF: genuine or not and its status, nothing confidential
+    "treasury-root-ca": PUBLIC,  # the root CA certificate readers trust to check the PDFs' signatures
     # autopay pages (payments/urls.py, payments/autopay_views.py)
     "autopay-authorizations": Policy(roles=UNIT | TREASURY),
     "autopay-authorization-create": Policy(roles=UNIT),
@@ -134,6 +146,7 @@ POLICY: dict[str, Policy] = {
     "autopay-runs-progress": Policy(roles=TREASURY),
     "autopay-supplier-invoices": Policy(roles=SUPPLIER),
     "autopay-invoice-retry": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),
+    "autopay-invoice-confirm": Policy(roles=HOLDER, obj="autopay_exception"),
     "autopay-invoice-close": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),
     # payments API (payments/api_urls.py)
     "api-accounts": SIGNED_IN,
@@ -150,6 +163,8 @@ POLICY: dict[str, Policy] = {
     "api-payment-intents": Policy(roles=TREASURY),
     "api-bank-files": Policy(roles=TREASURY),
     "api-bank-file-download": Policy(roles=TREASURY, obj="bank_file"),
+    # GET: treasury staff of the file's office; POST (import a pain.002): its administrators (the service checks).
+    "api-bank-status-reports": Policy(roles=TREASURY),
     # autopay API (payments/api_urls.py)
     "api-authorizations": Policy(roles=UNIT | TREASURY),
     "api-authorization": Policy(roles=UNIT | TREASURY, obj="autopay_authorization"),
@@ -165,7 +180,22 @@ POLICY: dict[str, Policy] = {
     "api-autopay-exceptions": Policy(roles=UNIT | TREASURY),
     "api-autopay-runs": Policy(roles=TREASURY),
     "api-autopay-invoice-retry": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),
+    "api-autopay-invoice-confirm-amount": Policy(roles=HOLDER, obj="autopay_exception"),
     "api-autopay-invoice-close": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),
+    # risk monitoring (monitoring/urls.py, monitoring/api_urls.py): scoped by the selectors,
+    # the actions' roles checked by monitoring.services.can_*
+    "monitoring-alerts": Policy(roles=UNIT | TREASURY),
+    "monitoring-alert": Policy(roles=UNIT | TREASURY, obj="alert"),
+    "monitoring-alert-acknowledge": Policy(roles=UNIT | TREASURY, obj="alert"),
+    "monitoring-alert-explain": Policy(roles=UNIT | TREASURY, obj="alert"),
+    "monitoring-alert-resolve": Policy(roles=UNIT | TREASURY, obj="alert"),
+    "monitoring-alert-dismiss": Policy(roles=UNIT | TREASURY, obj="alert"),
+    "api-alerts": Policy(roles=UNIT | TREASURY),
+    "api-alert": Policy(roles=UNIT | TREASURY, obj="alert"),
+    "api-alert-acknowledge": Policy(roles=UNIT | TREASURY, obj="alert"),
+    "api-alert-explain": Policy(roles=UNIT | TREASURY, obj="alert"),
+    "api-alert-resolve": Policy(roles=UNIT | TREASURY, obj="alert"),
+    "api-alert-dismiss": Policy(roles=UNIT | TREASURY, obj="alert"),
     # framework
     "api-schema": PUBLIC,
     "api-docs": PUBLIC,

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 
@@ -41,6 +43,20 @@ class TreasuryAdminMixin:
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # history is kept: deactivate instead
 
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):  # noqa: ANN001, ANN201
+        """A tabular inline's inputs sit under column headings, with no <label>:
+        each is named by its field's verbose name (axe-core's `label` rule)."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(self, admin.options.InlineModelAdmin):
+            widget = getattr(formfield.widget, "widget", formfield.widget)  # inside RelatedFieldWidgetWrapper
+            widget.attrs.setdefault("aria-label", capfirst(db_field.verbose_name))
+        return formfield
+
+
+def as_code(value: str) -> str:
+    """A machine code (an idempotency key, a failure code) shown as code, not as a sentence."""
+    return format_html("<code>{}</code>", value) if value else "-"
+
 
 def _login_through_allauth(request: HttpRequest, extra_context: object = None):  # noqa: ANN201
     """The admin has no sign-in of its own: allauth's, with its second factor.
@@ -51,11 +67,10 @@ def _login_through_allauth(request: HttpRequest, extra_context: object = None): 
     from django.core.exceptions import PermissionDenied
     from django.shortcuts import redirect
     from django.urls import reverse
-    from django.utils.http import url_has_allowed_host_and_scheme
 
-    next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("admin:index")
+    from treasury_portal.pages import next_url as safe_next_url
+
+    next_url = safe_next_url(request) or reverse("admin:index")
     if request.user.is_authenticated:
         if portal_admin_site.has_permission(request):
             return redirect(next_url)

@@ -2,23 +2,22 @@
 contract's body, pagination, and the base view that makes any POST idempotent
 when it carries an Idempotency-Key header."""
 
-import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.db import transaction
 from django.db.models import F, OrderBy, Q
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
@@ -28,6 +27,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from treasury_portal.errors import ApplicationError
+from treasury_portal.query import CURSOR, PAGE, PAGE_SIZE
 
 _DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -35,8 +35,8 @@ _DRF_CODES = {
     exceptions.PermissionDenied: "permission_denied",
     exceptions.NotFound: "not_found",
     exceptions.ValidationError: "validation_error",
-    exceptions.ParseError: "validation_error",
-    exceptions.UnsupportedMediaType: "validation_error",
+    exceptions.ParseError: "malformed_json",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.MethodNotAllowed: "method_not_allowed",
     exceptions.NotAcceptable: "not_acceptable",
     exceptions.Throttled: "throttled",
@@ -50,8 +50,20 @@ def error_response(code: str, detail: str, http_status: int, fields: dict | None
     return Response(body, status=http_status)
 
 
+def _suspicious_request_error(exc: SuspiciousOperation) -> tuple[str, str, int]:
+    """The code, sentence and status of a request Django refused to read."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return "request_too_large", _("Nội dung gửi lên quá lớn (tối đa %(mb)s MB).") % {"mb": limit}, 413
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return "too_many_fields", _("Yêu cầu có quá nhiều trường hoặc tệp."), 400
+    return "bad_request", _("Yêu cầu không hợp lệ."), 400
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Every error leaves as {"code", "detail", "fields"?}."""
+    if isinstance(exc, SuspiciousOperation):
+        return error_response(*_suspicious_request_error(exc))
     if isinstance(exc, ApplicationError):
         return error_response(exc.code, exc.message, exc.http_status, exc.fields or None)
     if isinstance(exc, Http404):
@@ -69,14 +81,39 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             response = error_response(code, str(exc.detail), 401)
             response["WWW-Authenticate"] = 'Bearer realm="api"'
             return response
-        return error_response(code, str(exc.detail), exc.status_code)
+        if isinstance(exc, exceptions.ParseError):
+            return error_response(code, _("Nội dung gửi lên không phải JSON hợp lệ."), 400)
+        response = error_response(code, str(exc.detail), exc.status_code)
+        if getattr(exc, "wait", None):
+            response["Retry-After"] = str(int(exc.wait))
+        return response
     return None
 
 
 class PortalPagination(PageNumberPagination):
+    """Numbered pages. `?page=` and `?page_size=` are checked like every query
+    parameter (400 validation_error, not a silent default); a page_size over
+    200 gives 200 rows; a page past the last is 404."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        size = PAGE_SIZE.read(request)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def get_page_number(self, request: Request, paginator: Any) -> int:
+        number = PAGE.read(request)
+        return 1 if number is None else number
+
+
+# The cursor's format (see KeysetPagination._decode); CURSOR, its query
+# parameter, carries the same pattern into the schema.
+CURSOR_FORMAT = re.compile(r"([np])(~|-?[0-9]{1,16})\.([0-9]{1,12})")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_INTEGER_FIELDS = {"IntegerField", "BigIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
+                   "SmallIntegerField", "PositiveSmallIntegerField", "AutoField", "BigAutoField"}
 
 
 def _order_name(term: Any) -> str:
@@ -115,34 +152,36 @@ class KeysetPagination:
         model_field = queryset.model._meta.get_field(self.field)
         self.nullable = model_field.null
         self.is_datetime = model_field.get_internal_type() == "DateTimeField"
+        if not self.is_datetime and model_field.get_internal_type() not in _INTEGER_FIELDS:
+            raise ValueError(f"keyset pagination orders by a time or an integer, not {self.field}")
 
     def page_size_of(self, request: Request) -> int:
-        raw = request.query_params.get("page_size", "")
-        if raw.isascii() and raw.isdigit() and int(raw) > 0:
-            return min(int(raw), self.max_page_size)
-        return self.page_size
+        size = PAGE_SIZE.read(request)
+        return self.page_size if size is None else min(size, self.max_page_size)
 
     def _decode(self, raw: str) -> tuple[Any, int, bool]:
-        try:
-            data = json.loads(base64.urlsafe_b64decode(raw.encode() + b"=" * (-len(raw) % 4)))
-            value, pk, backwards = data["k"], int(data["i"]), bool(data.get("p"))
-            if value is not None and self.is_datetime:
-                value = parse_datetime(value)
-                if value is None:
-                    raise ValueError(raw)
-            elif value is not None and not isinstance(value, int | str):
-                raise ValueError(raw)
-        except (ValueError, TypeError, KeyError, json.JSONDecodeError, UnicodeError):
-            raise ApplicationError("validation_error", _("Tham số cursor không hợp lệ."), status=400) from None
-        return value, pk, backwards
+        """`n`/`p` (next/previous), the ordering value (µs since the epoch for
+        a time, the number for an integer, `~` for NULL), `.`, the id: every
+        string of CURSOR's pattern decodes (the schema says which are valid)."""
+        match = CURSOR_FORMAT.fullmatch(raw)
+        if match is None:
+            raise ApplicationError("validation_error", _("Tham số cursor không hợp lệ."), status=400)
+        direction, text, pk = match.groups()
+        value: Any = None if text == "~" else int(text)
+        if value is not None and self.is_datetime:
+            value = _EPOCH + timedelta(microseconds=value)
+        return value, int(pk), direction == "p"
 
     def _encode(self, row: Any, *, backwards: bool) -> str:
         value = row[self.field] if isinstance(row, dict) else getattr(row, self.field)
         pk = row["id"] if isinstance(row, dict) else row.pk
-        if value is not None and self.is_datetime:
-            value = value.isoformat()
-        payload = {"k": value, "i": pk, **({"p": 1} if backwards else {})}
-        return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+        if value is None:
+            text = "~"
+        elif self.is_datetime:
+            text = str((value - _EPOCH) // timedelta(microseconds=1))
+        else:
+            text = str(int(value))
+        return f"{'p' if backwards else 'n'}{text}.{pk}"
 
     def ordering(self, *, backwards: bool = False) -> list[Any]:
         """The walk's ORDER BY with NULLs placed explicitly where `_after` expects
@@ -176,7 +215,7 @@ class KeysetPagination:
         cursor, walking backwards) and the (value, id) the walk starts after.
         For a caller that reads the window itself (vouchers.selectors.review_queue_rows)."""
         size = self.page_size_of(request)
-        raw = request.query_params.get(self.cursor_query_param, "")
+        raw = CURSOR.read(request) or ""
         if not raw:
             return (size, raw, False), None
         value, pk, backwards = self._decode(raw)
@@ -232,6 +271,9 @@ class PortalAPIView(APIView):
         return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Django refuses an oversized body only when it reads it whole (a form,
+        # request.body); DRF's JSON parser streams it. One limit for every body:
+        _refuse_oversized_body(request)
         # Runs after authentication and permission checks, before DRF looks up
         # the handler: an instance attribute shadows the class's `post`.
         super().initial(request, *args, **kwargs)
@@ -286,6 +328,16 @@ class PortalAPIView(APIView):
             return response
 
 
+def _refuse_oversized_body(request: Request) -> None:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and length > limit:
+        raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+
+
 def _insert_idempotency_record(record: Any) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING: the new row's id, or None when the user
     already has a record with this key (bulk_create's ignore_conflicts says
@@ -334,7 +386,7 @@ ERROR_SCHEMA = {
     "required": ["code", "detail"],
 }
 _ERRORS = {
-    "400": "validation_error",
+    "400": "validation_error, malformed_json",
     "401": "not_authenticated",
     "403": "permission_denied, mfa_required",
     "404": "not_found (also another organisation's object)",
@@ -349,7 +401,8 @@ IDEMPOTENCY_KEY_PARAMETER = {
 }
 _UNSAFE_ERRORS = {
     "409": "a business rule refused it (invalid_transition, idempotency_conflict, …)",
-    "415": "validation_error (unsupported media type)",
+    "413": "request_too_large (the body is over the upload limit)",
+    "415": "unsupported_media_type",
 }
 
 
@@ -385,10 +438,7 @@ def lib_doc_excludes() -> list:
 
 # The query parameters of a numbered page (PortalPagination), for the schema:
 # `@extend_schema(parameters=[..., *NUMBERED_PAGE_PARAMETERS])`.
-NUMBERED_PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1"),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Rows per page (default 50, at most 200)"),
-]
+NUMBERED_PAGE_PARAMETERS = [PAGE.schema(), PAGE_SIZE.schema()]
 
 
 def paginated(serializer_class: type) -> type:
@@ -438,6 +488,31 @@ def handler404(request, exception=None):  # noqa: ANN001, ANN201 - Django's hand
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def handler400(request, exception=None):  # noqa: ANN001, ANN201
+    """A request refused before any API view ran (a host not allowed, a body too
+    big for a middleware that read it) answers JSON under /api/ too."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        code, detail, http_status = (
+            _suspicious_request_error(exception)
+            if isinstance(exception, SuspiciousOperation)
+            else ("bad_request", _("Yêu cầu không hợp lệ."), 400)
+        )
+        return JsonResponse({"code": code, "detail": detail}, status=http_status)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request, exception=None):  # noqa: ANN001, ANN201
+    if request.path.startswith("/api/"):
+        return _json_error("permission_denied", _("Bạn không có quyền thực hiện thao tác này."), 403)
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
 
 
 def handler500(request):  # noqa: ANN001, ANN201

@@ -5,6 +5,11 @@ The geometry is computed here, in plain Python, and drawn by
 `templates/includes/chart_bars.html` and `chart_line.html`: no JavaScript, no
 build step, a <title>/<desc> for screen readers and the same figures in a data
 table beside every chart.
+
+Each chart is drawn twice: for wide screens, and `narrow` (NARROW_WIDTH units
+wide, about a phone's width, so its text stays near its nominal size instead of
+shrinking with a 640-unit drawing; a bar's label and value sit on a line of
+their own above it). The stylesheet shows one of the two.
 """
 
 from collections.abc import Sequence
@@ -26,6 +31,9 @@ class Bar:
     href: str = ""  # where a click on the row leads (a filtered list), optional
 
 
+NARROW_WIDTH = 320
+
+
 @dataclass
 class BarChart:
     id: str
@@ -37,6 +45,23 @@ class BarChart:
     label_width: int
     bar_height: int
     rows: list[dict] = field(default_factory=list)
+    narrow: dict = field(default_factory=dict)  # {"width", "height", "bar_height", "rows"}
+
+
+def _narrow_bars(bars: Sequence[Bar], top: int, *, width: int = NARROW_WIDTH, bar_height: int = 14,
+                 text: int = 18, gap: int = 14) -> dict:
+    """Label (left) and value (right) on one line, the bar under them across the width."""
+    rows = []
+    pitch = text + 4 + bar_height + gap
+    for i, b in enumerate(bars):
+        y = i * pitch
+        length = round(width * b.value / top) if top > 0 else 0
+        rows.append({
+            "label": b.label, "value": b.value, "tone": b.tone,
+            "text_y": _n(y + text - 4), "bar_y": _n(y + text + 4), "w": _n(max(length, 2)),
+        })
+    height = max(len(bars) * pitch - gap, text + 4 + bar_height)
+    return {"width": width, "height": height, "bar_height": bar_height, "rows": rows}
 
 
 def bar_chart(
@@ -57,7 +82,9 @@ def bar_chart(
             "value_x": _n(label_width + max(length, 2) + 8),
         })
     height = max(len(bars) * (bar_height + gap) - gap, bar_height)
-    return BarChart(chart_id, title, summary, money, width, height, label_width, bar_height, rows)
+    return BarChart(
+        chart_id, title, summary, money, width, height, label_width, bar_height, rows, _narrow_bars(bars, top)
+    )
 
 
 @dataclass
@@ -74,11 +101,13 @@ class LineChart:
     y_ticks: list[dict]
     x_ticks: list[dict]
     rows: list[dict]
+    narrow: "LineChart | None" = None  # the same line NARROW_WIDTH wide, value labels inside the plot
 
 
 def line_chart(
     chart_id: str, title: str, summary: str, series: Sequence[tuple[date, int]], *,
     width: int = 640, height: int = 220, left: int = 130, right: int = 16, top: int = 12, bottom: int = 28,
+    narrow: bool = True,
 ) -> LineChart:
     """A step line of daily values (e.g. closing balances), zero included on the
     axis so a small change does not look like a collapse."""
@@ -107,6 +136,11 @@ def line_chart(
     picks = sorted({0, n // 2, n - 1}) if n else []
     x_ticks = [{"x": _n(x(i)), "day": series[i][0]} for i in picks]
     rows = [{"day": d, "value": v} for d, v in series]
+    small = (
+        line_chart(chart_id, title, summary, series, width=NARROW_WIDTH, height=200, left=8, right=8, top=24,
+                   bottom=26, narrow=False)
+        if narrow else None
+    )
     return LineChart(
-        chart_id, title, summary, width, height, left - 6, height - 6, points, area, y_ticks, x_ticks, rows
+        chart_id, title, summary, width, height, left - 6, height - 6, points, area, y_ticks, x_ticks, rows, small
     )

@@ -84,6 +84,23 @@ class ApplicationErrorMiddleware:
 
 
 def url_is_local(request: HttpRequest, url: str) -> bool:
+    """`url` stays on this site (no other host, no `//host`, `/\\host`, `javascript:`…;
+    https only when the request came over https). The one check of every
+    redirect target read from a request: `next`, the Referer, a notification's link."""
     from django.utils.http import url_has_allowed_host_and_scheme
 
     return url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+
+
+def next_url(request: HttpRequest) -> str:
+    """The request's `next` (form field, else query parameter) when it stays on
+    this site (url_is_local), else ""."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    return target if url_is_local(request, target) else ""
+
+
+def redirect_next(request: HttpRequest, fallback: str, *args: Any) -> HttpResponse:
+    """Back to the request's safe `next`, else to the URL named `fallback`."""
+    from django.urls import reverse
+
+    return redirect(next_url(request) or reverse(fallback, args=args))

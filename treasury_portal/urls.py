@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from treasury_portal.admin_site import portal_admin_site
 
@@ -9,18 +9,20 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("vouchers.api_urls")),
     path("", include("payments.api_urls")),
+    path("", include("monitoring.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("vouchers.urls")),
     path("", include("payments.urls")),
+    path("", include("monitoring.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", portal_admin_site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 if settings.BENCHMARK_ENDPOINTS:
@@ -29,5 +31,7 @@ if settings.BENCHMARK_ENDPOINTS:
 admin.site = portal_admin_site
 
 # The API answers with its JSON error body even when no API view runs.
+handler400 = "treasury_portal.api.handler400"
+handler403 = "treasury_portal.api.handler403"
 handler404 = "treasury_portal.api.handler404"
 handler500 = "treasury_portal.api.handler500"

@@ -4,6 +4,7 @@ deficiency / refusal codes. Vouchers themselves change only through services."""
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from treasury_portal.admin_site import TreasuryAdminMixin, portal_admin_site
 from vouchers.models import (
@@ -14,7 +15,7 @@ from vouchers.models import (
     ProcedureVersion,
     ReasonCode,
 )
-from vouchers.selectors import work_calendar_invalidate
+from vouchers.selectors import localized, work_calendar_invalidate
 
 
 class ProcedureVersionInline(TreasuryAdminMixin, admin.TabularInline):
@@ -26,10 +27,14 @@ class ProcedureVersionInline(TreasuryAdminMixin, admin.TabularInline):
 
 @admin.register(Procedure, site=portal_admin_site)
 class ProcedureAdmin(TreasuryAdminMixin, admin.ModelAdmin):
-    list_display = ["code", "mode", "name_vi", "files_voucher", "position"]
+    list_display = ["code", "mode", "name", "files_voucher", "position"]
     list_filter = ["files_voucher"]
     search_fields = ["code", "name_vi", "name_en"]
     inlines = [ProcedureVersionInline]
+
+    @admin.display(description=_("tên"), ordering="name_vi")
+    def name(self, obj: Procedure) -> str:
+        return localized(obj, "name")
 
 
 class DocumentRequirementInline(TreasuryAdminMixin, admin.TabularInline):
@@ -95,9 +100,13 @@ class CalendarDayAdmin(TreasuryAdminMixin, admin.ModelAdmin):
 
 @admin.register(ReasonCode, site=portal_admin_site)
 class ReasonCodeAdmin(TreasuryAdminMixin, admin.ModelAdmin):
-    list_display = ["kind", "code", "text_vi", "is_active"]
+    list_display = ["kind", "code", "text", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "text_vi", "text_en"]
+
+    @admin.display(description=_("nội dung"), ordering="text_vi")
+    def text(self, obj: ReasonCode) -> str:
+        return localized(obj, "text")
 
     def get_readonly_fields(self, request: HttpRequest, obj: ReasonCode | None = None) -> list[str]:
         # Codes are counted in statistics: deactivate instead of renaming.

@@ -104,3 +104,12 @@ def _check_amount(amount: int) -> None:
         raise TypeError(f"amount must be an integer number of đồng, got {amount!r}")
     if amount < 0:
         raise ValueError(f"amount must not be negative, got {amount}")
+
+
+def amount_in_words_for_reader(amount: int) -> str:
+    """The amount in words in the active language (pages): Vietnamese or English."""
+    from django.utils.translation import get_language
+
+    if (get_language() or "vi").lower().startswith("en"):
+        return amount_in_words_en(amount)
+    return amount_in_words(amount)

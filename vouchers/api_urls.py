@@ -21,6 +21,8 @@ urlpatterns = [
     *api_path(f"{V}/refuse", apis.VoucherRefuseApi.as_view(), "api-voucher-refuse"),
     *api_path(f"{V}/approve", apis.VoucherApproveApi.as_view(), "api-voucher-approve"),
     *api_path(f"{V}/send-back", apis.VoucherSendBackApi.as_view(), "api-voucher-send-back"),
+    *api_path(f"{V}/release", apis.VoucherReleaseApi.as_view(), "api-voucher-release"),
+    *api_path(f"{V}/reassign", apis.VoucherReassignApi.as_view(), "api-voucher-reassign"),
     *api_path(f"{V}/return-exception", apis.VoucherReturnExceptionApi.as_view(), "api-voucher-return-exception"),
     *api_path(f"{V}/rating", apis.VoucherRatingApi.as_view(), "api-voucher-rating"),
     *api_path(f"{V}/events", apis.VoucherEventListApi.as_view(), "api-voucher-events"),

@@ -2,14 +2,12 @@
 shape → one selector or service → serialize. Every POST is idempotent with an
 Idempotency-Key (PortalAPIView)."""
 
-from datetime import date
 
 from django.http import FileResponse
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +15,7 @@ from rest_framework.response import Response
 from accounts.permissions import MFAEnrolled
 from accounts.selectors import access_unit, roles_of
 from payments.selectors.budget import budget_lines_visible
+from treasury_portal import query as q
 from treasury_portal.access_policy import REVIEWERS, SIGNERS, TREASURY, UNIT
 from treasury_portal.api import (
     NUMBERED_PAGE_PARAMETERS,
@@ -27,9 +26,10 @@ from treasury_portal.api import (
     paginated,
 )
 from treasury_portal.errors import NotFound, ValidationFailed
+from treasury_portal.parsers import PortalJSONParser, PortalMultiPartParser
 from vouchers import selectors, services
 from vouchers import serializers as s
-from vouchers.models import ProcedureVersion, ReasonKind, Voucher
+from vouchers.models import ProcedureVersion, ReasonKind, Voucher, VoucherStatus
 
 # --- permissions ------------------------------------------------------------------
 
@@ -57,35 +57,14 @@ APPROVER = frozenset({"approver"})
 HOLDER = frozenset({"account_holder"})
 
 
-def _str_param(request: Request, name: str, max_length: int = 100) -> str | None:
-    value = request.query_params.get(name)
-    if value in (None, ""):
-        return None
-    if len(value) > max_length or "\x00" in value:
-        raise ValidationFailed(_("Tham số %(name)s không hợp lệ.") % {"name": name}, fields={name: [value[:100]]})
-    return value
-
-
-def _int_param(request: Request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value in (None, ""):
-        return None
-    if not (value.isascii() and value.isdigit()) or len(value) > 9:
-        raise ValidationFailed(_("Tham số %(name)s phải là số.") % {"name": name}, fields={name: [value]})
-    return int(value)
-
-
-def _date_param(request: Request, name: str) -> date | None:
-    value = request.query_params.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        parsed = parse_date(value) if len(value) == 10 else None
-    except ValueError:  # well formed but not a calendar day (2026-02-30)
-        parsed = None
-    if parsed is None:
-        raise ValidationFailed(_("Tham số %(name)s phải là ngày YYYY-MM-DD.") % {"name": name}, fields={name: [value]})
-    return parsed
+STATUSES = q.choice("status", VoucherStatus.values, "One status or several, comma-separated", many=True)
+PROCEDURE = q.text("procedure", "Procedure code", pattern=r"^[0-9A-Za-z./_\-]{1,30}$", max_length=30)
+FISCAL_YEAR = q.integer("fiscal_year", minimum=2000, maximum=2100)
+CATALOGUE_DAY = q.day("date", "Catalogue in force on this day")
+REASON_KIND = q.choice("kind", ReasonKind.values)
+DUE_BEFORE = q.day("due_before")
+MINE = q.boolean("mine", "Only what I control (and what awaits approval)")
+INCLUDE_VOIDED = q.boolean("all", "Include voided signatures")
 
 
 def _paginate(view: PortalAPIView, request: Request, queryset, serializer_class) -> Response:  # noqa: ANN001
@@ -107,11 +86,9 @@ def _voucher_page(request: Request, queryset) -> Response:  # noqa: ANN001
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque cursor of the next/previous link (the default "
-                     "paging: no count, every page as fast as the first)"),
-    OpenApiParameter("page", OpenApiTypes.INT, description="Numbered pages instead of cursors; the body then has "
-                     "`count`"),
-    NUMBERED_PAGE_PARAMETERS[1],
+    q.CURSOR.schema(),
+    q.integer("page", "Numbered pages instead of cursors; the body then has `count`", minimum=1).schema(),
+    q.PAGE_SIZE.schema(),
 ]
 
 
@@ -138,10 +115,10 @@ class ProcedureListApi(PortalAPIView):
 
     @extend_schema(
         operation_id="procedures_list", responses=s.ProcedureSerializer(many=True), auth=[],
-        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Catalogue in force on this day")],
+        parameters=[CATALOGUE_DAY.schema()],
     )
     def get(self, request: Request) -> Response:
-        day = _date_param(request, "date") or selectors.local_today()
+        day = CATALOGUE_DAY.read(request) or selectors.local_today()
         upcoming: dict[int, ProcedureVersion] = {}
         for procedure, version in selectors.procedures_upcoming(day, with_documents=False):
             upcoming.setdefault(procedure.pk, version)  # the earliest one
@@ -161,7 +138,11 @@ class BankListApi(PortalAPIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="banks_list", responses=s.BankSerializer(many=True), auth=[])
+    @extend_schema(
+        operation_id="banks_list", responses=s.BankSerializer(many=True), auth=[],
+        description="The bank directory: each bank's short code, NAPAS BIN, BIC and name. Any of the first "
+        "three names a payee's bank (`payee.bank_code`).",
+    )
     def get(self, request: Request) -> Response:
         return Response(s.BankSerializer(selectors.banks(), many=True).data)
 
@@ -169,10 +150,10 @@ class BankListApi(PortalAPIView):
 class ReasonCodeListApi(PortalAPIView):
     @extend_schema(
         operation_id="reason_codes_list", responses=s.ReasonCodeSerializer(many=True),
-        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=ReasonKind.values)],
+        parameters=[REASON_KIND.schema()],
     )
     def get(self, request: Request) -> Response:
-        kind = _str_param(request, "kind")
+        kind = REASON_KIND.read(request)
         from vouchers.models import ReasonCode
 
         qs = ReasonCode.objects.filter(is_active=True).order_by("kind", "code")
@@ -189,15 +170,11 @@ class BudgetLineListApi(PortalAPIView):
 
     @extend_schema(
         operation_id="budget_lines_list", responses=paginated(s.BudgetLineSerializer),
-        parameters=[
-            OpenApiParameter("unit", OpenApiTypes.STR, description="7-digit unit code"),
-            OpenApiParameter("fiscal_year", OpenApiTypes.INT),
-            *NUMBERED_PAGE_PARAMETERS,
-        ],
+        parameters=[q.UNIT.schema(), FISCAL_YEAR.schema(), *NUMBERED_PAGE_PARAMETERS],
     )
     def get(self, request: Request) -> Response:
         qs = budget_lines_visible(
-            request.user, unit=_str_param(request, "unit"), fiscal_year=_int_param(request, "fiscal_year")
+            request.user, unit=q.UNIT.read(request), fiscal_year=FISCAL_YEAR.read(request)
         ).order_by("unit__code", "fiscal_year", "ndkt", "id")
         return _paginate(self, request, qs, s.BudgetLineSerializer)
 
@@ -211,20 +188,16 @@ class VoucherListApi(PortalAPIView):
     @extend_schema(
         operation_id="vouchers_list", responses=paginated(s.VoucherListSerializer),
         parameters=[
-            *PAGE_PARAMETERS,
-            OpenApiParameter("status", OpenApiTypes.STR, description="One status or several, comma-separated"),
-            OpenApiParameter("unit", OpenApiTypes.STR),
-            OpenApiParameter("procedure", OpenApiTypes.STR),
-            OpenApiParameter("fiscal_year", OpenApiTypes.INT),
+            *PAGE_PARAMETERS, STATUSES.schema(), q.UNIT.schema(), PROCEDURE.schema(), FISCAL_YEAR.schema(),
         ],
     )
     def get(self, request: Request) -> Response:
         qs = selectors.voucher_list(
             request.user,
-            status=_str_param(request, "status"),
-            unit=_str_param(request, "unit"),
-            procedure=_str_param(request, "procedure"),
-            fiscal_year=_int_param(request, "fiscal_year"),
+            status=STATUSES.read(request),
+            unit=q.UNIT.read(request),
+            procedure=PROCEDURE.read(request),
+            fiscal_year=FISCAL_YEAR.read(request),
         )
         return _voucher_page(request, qs)
 
@@ -271,7 +244,7 @@ class VoucherDetailApi(PortalAPIView):
 
 class VoucherAttachmentListApi(PortalAPIView):
     permission_classes = _perms(UNIT_OR_TREASURY)
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [PortalMultiPartParser, FormParser, PortalJSONParser]
 
     @extend_schema(operation_id="voucher_attachments_list", responses=s.AttachmentSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
@@ -286,7 +259,7 @@ class VoucherAttachmentListApi(PortalAPIView):
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         attachment = services.attachment_add(
-            actor=request.user, voucher=voucher, file=upload, kind=data.validated_data["kind"], name=upload.name
+            actor=request.user, voucher=voucher, file=upload, kind=data.validated_data["kind"]
         )
         return created(s.AttachmentSerializer(attachment).data)
 
@@ -464,6 +437,32 @@ class VoucherSendBackApi(_VoucherActionApi):
         )
 
 
+class VoucherReleaseApi(_VoucherActionApi):
+    permission_classes = _perms(OFFICER)
+    input_serializer = s.ReleaseInSerializer
+
+    @_action_schema("vouchers_release", s.ReleaseInSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        return services.voucher_release(actor=request.user, voucher=voucher, note=data["note"])
+
+
+class VoucherReassignApi(_VoucherActionApi):
+    permission_classes = _perms(APPROVER)
+    input_serializer = s.ReassignInSerializer
+
+    @_action_schema("vouchers_reassign", s.ReassignInSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, request, voucher, data):  # noqa: ANN001, ANN201
+        return services.voucher_reassign(
+            actor=request.user, voucher=voucher, officer=data["officer"], note=data.get("note", "")
+        )
+
+
 class VoucherReturnExceptionApi(_VoucherActionApi):
     permission_classes = _perms(APPROVER)
     input_serializer = s.ReturnExceptionInSerializer
@@ -529,10 +528,10 @@ class VoucherSignatureChecksApi(PortalAPIView):
     permission_classes = _perms(UNIT_OR_TREASURY)
 
     @extend_schema(operation_id="voucher_signatures_verify", responses=s.SignatureCheckSerializer(many=True),
-                   parameters=[OpenApiParameter("all", OpenApiTypes.BOOL, description="Include voided signatures")])
+                   parameters=[INCLUDE_VOIDED.schema()])
     def get(self, request: Request, pk: int) -> Response:
+        include_voided = bool(INCLUDE_VOIDED.read(request))
         voucher = selectors.access_voucher(request.user, pk)
-        include_voided = request.query_params.get("all") in ("1", "true")
         checks = selectors.signature_checks(voucher, include_voided=include_voided)
         return Response(s.SignatureCheckSerializer(checks, many=True).data)
 
@@ -543,21 +542,17 @@ class ReviewQueueApi(PortalAPIView):
     @extend_schema(
         operation_id="review_queue", responses=paginated(s.VoucherListSerializer),
         parameters=[
-            *PAGE_PARAMETERS,
-            OpenApiParameter("unit", OpenApiTypes.STR),
-            OpenApiParameter("procedure", OpenApiTypes.STR),
-            OpenApiParameter("status", OpenApiTypes.STR),
-            OpenApiParameter("due_before", OpenApiTypes.DATE),
-            OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only what I control (and what awaits approval)"),
+            *PAGE_PARAMETERS, q.UNIT.schema(), PROCEDURE.schema(), STATUSES.schema(), DUE_BEFORE.schema(),
+            MINE.schema(),
         ],
     )
     def get(self, request: Request) -> Response:
         filters = {
-            "unit": _str_param(request, "unit"),
-            "procedure": _str_param(request, "procedure"),
-            "status": _str_param(request, "status"),
-            "due_before": _date_param(request, "due_before"),
-            "mine": request.query_params.get("mine") in ("1", "true"),
+            "unit": q.UNIT.read(request),
+            "procedure": PROCEDURE.read(request),
+            "status": STATUSES.read(request),
+            "due_before": DUE_BEFORE.read(request),
+            "mine": bool(MINE.read(request)),
         }
         if "page" in request.query_params:
             return _voucher_page(request, selectors.review_queue(request.user, **filters))

@@ -51,9 +51,9 @@ PROCEDURES = [
      True, 1, True, [_CONTRACT]),
     ("C2-12/NS", "", "Cam kết chi theo hợp đồng", "Spending commitment against a contract",
      False, 1, True, [_CONTRACT_ALWAYS]),
-    ("signers", "", "Đăng ký, thay đổi người ký và khóa ký của đơn vị", "Register or change signers and signing keys",
+    ("DK-KY", "", "Đăng ký, thay đổi người ký và khóa ký của đơn vị", "Register or change signers and signing keys",
      False, 1, False, []),
-    ("balance", "", "Xác nhận số dư tài khoản", "Confirmation of account balances", False, 1, False, []),
+    ("XN-SD", "", "Xác nhận số dư tài khoản", "Confirmation of account balances", False, 1, False, []),
 ]
 
 CHECKLIST = [
@@ -80,26 +80,26 @@ REASONS = [
     (ReasonKind.REFUSAL, "TC99", "Lý do khác (ghi rõ)", "Other reason (see note)"),
 ]
 
-# code, BIC, name
+# short code, NAPAS BIN (as in VietQR), BIC, name
 BANKS = [
-    ("VCB", "BFTVVNVX", "Ngân hàng TMCP Ngoại thương Việt Nam (Vietcombank)"),
-    ("BIDV", "BIDVVNVX", "Ngân hàng TMCP Đầu tư và Phát triển Việt Nam (BIDV)"),
-    ("CTG", "ICBVVNVX", "Ngân hàng TMCP Công thương Việt Nam (VietinBank)"),
-    ("AGRIBANK", "VBAAVNVX", "Ngân hàng Nông nghiệp và Phát triển Nông thôn Việt Nam (Agribank)"),
-    ("TCB", "VTCBVNVX", "Ngân hàng TMCP Kỹ thương Việt Nam (Techcombank)"),
-    ("MB", "MSCBVNVX", "Ngân hàng TMCP Quân đội (MB)"),
-    ("ACB", "ASCBVNVX", "Ngân hàng TMCP Á Châu (ACB)"),
-    ("VPB", "VPBKVNVX", "Ngân hàng TMCP Việt Nam Thịnh Vượng (VPBank)"),
-    ("STB", "SGTTVNVX", "Ngân hàng TMCP Sài Gòn Thương Tín (Sacombank)"),
-    ("SHB", "SHBAVNVX", "Ngân hàng TMCP Sài Gòn – Hà Nội (SHB)"),
-    ("TPB", "TPBVVNVX", "Ngân hàng TMCP Tiên Phong (TPBank)"),
-    ("HDB", "HDBCVNVX", "Ngân hàng TMCP Phát triển TP Hồ Chí Minh (HDBank)"),
-    ("VIB", "VNIBVNVX", "Ngân hàng TMCP Quốc tế Việt Nam (VIB)"),
-    ("MSB", "MCOBVNVX", "Ngân hàng TMCP Hàng Hải Việt Nam (MSB)"),
-    ("OCB", "ORCOVNVX", "Ngân hàng TMCP Phương Đông (OCB)"),
-    ("EIB", "EBVIVNVX", "Ngân hàng TMCP Xuất Nhập khẩu Việt Nam (Eximbank)"),
-    ("SEAB", "SEAVVNVX", "Ngân hàng TMCP Đông Nam Á (SeABank)"),
-    ("LPB", "LVBKVNVX", "Ngân hàng TMCP Lộc Phát Việt Nam (LPBank)"),
+    ("VCB", "970436", "BFTVVNVX", "Ngân hàng TMCP Ngoại thương Việt Nam (Vietcombank)"),
+    ("BIDV", "970418", "BIDVVNVX", "Ngân hàng TMCP Đầu tư và Phát triển Việt Nam (BIDV)"),
+    ("CTG", "970415", "ICBVVNVX", "Ngân hàng TMCP Công thương Việt Nam (VietinBank)"),
+    ("AGRIBANK", "970405", "VBAAVNVX", "Ngân hàng Nông nghiệp và Phát triển Nông thôn Việt Nam (Agribank)"),
+    ("TCB", "970407", "VTCBVNVX", "Ngân hàng TMCP Kỹ thương Việt Nam (Techcombank)"),
+    ("MB", "970422", "MSCBVNVX", "Ngân hàng TMCP Quân đội (MB)"),
+    ("ACB", "970416", "ASCBVNVX", "Ngân hàng TMCP Á Châu (ACB)"),
+    ("VPB", "970432", "VPBKVNVX", "Ngân hàng TMCP Việt Nam Thịnh Vượng (VPBank)"),
+    ("STB", "970403", "SGTTVNVX", "Ngân hàng TMCP Sài Gòn Thương Tín (Sacombank)"),
+    ("SHB", "970443", "SHBAVNVX", "Ngân hàng TMCP Sài Gòn – Hà Nội (SHB)"),
+    ("TPB", "970423", "TPBVVNVX", "Ngân hàng TMCP Tiên Phong (TPBank)"),
+    ("HDB", "970437", "HDBCVNVX", "Ngân hàng TMCP Phát triển TP Hồ Chí Minh (HDBank)"),
+    ("VIB", "970441", "VNIBVNVX", "Ngân hàng TMCP Quốc tế Việt Nam (VIB)"),
+    ("MSB", "970426", "MCOBVNVX", "Ngân hàng TMCP Hàng Hải Việt Nam (MSB)"),
+    ("OCB", "970448", "ORCOVNVX", "Ngân hàng TMCP Phương Đông (OCB)"),
+    ("EIB", "970431", "EBVIVNVX", "Ngân hàng TMCP Xuất Nhập khẩu Việt Nam (Eximbank)"),
+    ("SEAB", "970440", "SEAVVNVX", "Ngân hàng TMCP Đông Nam Á (SeABank)"),
+    ("LPB", "970449", "LVBKVNVX", "Ngân hàng TMCP Lộc Phát Việt Nam (LPBank)"),
 ]
 
 # NDKT, name, allocation in đồng
@@ -167,8 +167,11 @@ def seed_calendar(years: list[int]) -> int:
 def seed_banks() -> None:
     from payments.models import Bank
 
-    for code, bic, name in BANKS:
-        Bank.objects.get_or_create(code=code, defaults={"bic": bic, "name": name})
+    for code, bin_, bic, name in BANKS:
+        bank, created = Bank.objects.get_or_create(code=code, defaults={"bin": bin_, "bic": bic, "name": name})
+        if not created and not (bank.bin and bank.bic):  # seeded before the directory had BINs
+            bank.bin, bank.bic = bank.bin or bin_, bank.bic or bic
+            bank.save(update_fields=["bin", "bic"])
 
 
 def seed_budget_lines(world, fiscal_year: int) -> None:  # noqa: ANN001

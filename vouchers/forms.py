@@ -139,6 +139,22 @@ class AllocationLineForm(forms.Form):
             self.fields[name].widget.attrs.setdefault("inputmode", "numeric")
 
 
+class BankChoiceField(forms.ChoiceField):
+    """The bank list, by short code; a BIN or BIC posted instead (any case)
+    names the same bank: `aliases` (identifier in upper case → short code) is
+    built by the view from the banks it read (vouchers.views.DraftingChoices)."""
+
+    aliases: dict[str, str] = {}  # noqa: RUF012 - replaced per form, never mutated
+
+    default_error_messages = {  # noqa: RUF012
+        "invalid_choice": _("Không có ngân hàng nào có mã BIN, BIC hoặc mã viết tắt này trong danh mục ngân hàng."),
+    }
+
+    def to_python(self, value: Any) -> str:
+        value = super().to_python(value)
+        return self.aliases.get(value.strip().upper(), value)
+
+
 class VoucherForm(forms.Form):
     """The voucher's header; its lines are a formset beside it."""
 
@@ -152,7 +168,7 @@ class VoucherForm(forms.Form):
         max_length=34,
         error_messages={"invalid": _("Số tài khoản gồm 4–34 chữ số hoặc chữ cái.")},
     )
-    payee_bank = forms.ChoiceField(label=_("Ngân hàng nhận"))
+    payee_bank = BankChoiceField(label=_("Ngân hàng nhận"))
     contract_number = forms.CharField(
         label=_("Số hợp đồng"), max_length=100, required=False,
         help_text=_("Bắt buộc khi tạm ứng hoặc khi thủ tục yêu cầu hợp đồng."),
@@ -170,6 +186,7 @@ class VoucherForm(forms.Form):
         *args: Any,
         procedures: Choices = (),
         banks: Choices = (),
+        bank_aliases: dict[str, str] | None = None,
         deposit_accounts: Choices = (),
         advances: Choices = (),
         **kwargs: Any,
@@ -177,6 +194,7 @@ class VoucherForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["procedure"].choices = _blank(_("— Chọn thủ tục —")) + list(procedures)
         self.fields["payee_bank"].choices = _blank(_("— Chọn ngân hàng —")) + list(banks)
+        self.fields["payee_bank"].aliases = bank_aliases or {}
         self.fields["deposit_account"].choices = _blank(_("— Không —")) + list(deposit_accounts)
         self.fields["settles"].choices = _blank(_("— Không —")) + list(advances)
         for name in ("fiscal_year", "contract_value"):
@@ -322,6 +340,27 @@ class SendBackForm(ExplanationMixin):
     note = forms.CharField(
         label=_("Lý do trả lại cán bộ kiểm soát"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ReleaseForm(forms.Form):
+    """The controller gives the voucher back to the office's queue, with a reason."""
+
+    note = forms.CharField(
+        label=_("Lý do trả về hàng chờ"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReassignForm(forms.Form):
+    """A leader gives a voucher in control to another control officer."""
+
+    officer = forms.ChoiceField(label=_("Giao cho cán bộ kiểm soát"))
+    note = forms.CharField(
+        label=_("Ghi chú"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, officers: Choices = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["officer"].choices = [("", _("— Chọn cán bộ —")), *officers]
 
 
 class ReasonsForm(ExplanationMixin):

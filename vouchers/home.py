@@ -15,9 +15,8 @@ from django.utils.translation import gettext as _
 from accounts import selectors as account_selectors
 from accounts.models import UNIT_ROLES, Role
 from vouchers import selectors
-from vouchers.models import Signature, VoucherStatus
+from vouchers.models import EDITABLE_STATUSES, Signature, VoucherStatus
 
-EDITABLE = [VoucherStatus.DRAFT, VoucherStatus.RETURNED]
 LISTED = 5
 
 
@@ -54,7 +53,9 @@ def _unit_items(request: HttpRequest) -> tuple[int, list[dict]]:
         if not role_units:
             continue
         live = Signature.objects.filter(voucher=OuterRef("pk"), voided_at__isnull=True)
-        waiting = mine.filter(unit_id__in=role_units, status__in=EDITABLE).exclude(Exists(live.filter(role=role)))
+        waiting = mine.filter(unit_id__in=role_units, status__in=EDITABLE_STATUSES).exclude(
+            Exists(live.filter(role=role))
+        )
         if role == Role.ACCOUNT_HOLDER:  # the chief accountant signs first
             waiting = waiting.filter(Exists(live.filter(role=Role.CHIEF_ACCOUNTANT)))
         rows = list(waiting.order_by("created_at", "id")[: LISTED + 1])
@@ -79,12 +80,23 @@ def _treasury_items(request: HttpRequest) -> tuple[int, list[dict]]:
         items.append(_item(f"{queue}?status=submitted", _("Chờ nhận kiểm soát: %(n)s") % {"n": counts["submitted"]}))
         items.append(_item(f"{queue}?status=in_control", _("Bạn đang kiểm soát: %(n)s") % {"n": counts["mine"]}))
     if account_selectors.has_role(user, Role.APPROVER):
-        items.append(
-            _item(f"{queue}?status=pending_approval", _("Chờ phê duyệt: %(n)s") % {"n": counts["pending"]})
-        )
+        items.append(_item(f"{queue}?status=pending_approval", _("Chờ phê duyệt: %(n)s") % {"n": counts["pending"]}))
+        escalated = list(selectors.escalated_vouchers(user)[: LISTED + 1])
+        if escalated:
+            shown = str(len(escalated)) if len(escalated) <= LISTED else f"{LISTED}+"
+            items.append(_item(f"{queue}?escalated=1", _("Cần lãnh đạo đôn đốc: %(n)s") % {"n": shown}))
+            items += [
+                _item(reverse("voucher-detail", args=[v.pk]), v.receipt_number or v.number, v.description[:60])
+                for v in escalated[:LISTED]
+            ]
     today = timezone.localdate().isoformat()
-    items.append(_item(f"{queue}?due_before={today}", _("Quá hạn: %(n)s") % {"n": counts["overdue"]},
-                       _("cần giải trình khi xử lý") if counts["overdue"] else ""))
+    items.append(
+        _item(
+            f"{queue}?due_before={today}",
+            _("Quá hạn: %(n)s") % {"n": counts["overdue"]},
+            _("cần giải trình khi xử lý") if counts["overdue"] else "",
+        )
+    )
     items.append(_item(queue, _("Sắp đến hạn (trong 8 giờ): %(n)s") % {"n": counts["soon"]}))
     return counts["submitted"] + counts["mine"] + counts["pending"], items
 

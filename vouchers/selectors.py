@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db import connections, router
-from django.db.models import Count, F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -19,13 +19,15 @@ from accounts.selectors import (
     memberships_of,
     office_scope_q,
     offices_in_scope,
+    treasury_staff_over,
     unit_scope_q,
     user_has_treasury_role_over,
     user_has_unit_role,
 )
-from treasury_portal.errors import NotFound
+from treasury_portal.errors import ApplicationError, NotFound, ValidationFailed
 from vouchers.canonical import content_hash
 from vouchers.models import (
+    EDITABLE_STATUSES,
     TRANSITIONS,
     Attachment,
     CalendarDay,
@@ -42,6 +44,7 @@ from vouchers.models import (
     VoucherLine,
     VoucherStatus,
 )
+from vouchers.templatetags.money import format_number
 from vouchers.working_days import (
     TZ,
     WorkCalendar,
@@ -153,7 +156,7 @@ def localized(obj: object, field: str) -> str:
 def requirement_condition(req: DocumentRequirement) -> str:
     if req.min_total is None:
         return _("Luôn bắt buộc")
-    return _("Bắt buộc khi tổng số tiền trên %(amount)s đồng") % {"amount": f"{req.min_total:,}".replace(",", ".")}
+    return _("Bắt buộc khi tổng số tiền trên %(amount)s đồng") % {"amount": format_number(req.min_total)}
 
 
 def requirement_applies(req: DocumentRequirement, total: int) -> bool:
@@ -176,9 +179,9 @@ def reason_codes(kind: str) -> QuerySet[ReasonCode]:
 
 
 def banks():  # noqa: ANN201
-    from payments.models import Bank
+    from payments.selectors.banks import banks_list
 
-    return Bank.objects.order_by("code")
+    return banks_list()
 
 
 # --- the calendar -----------------------------------------------------------
@@ -600,7 +603,7 @@ def voucher_timeline(voucher: Voucher) -> QuerySet[VoucherEvent]:
 def voucher_holder(voucher: Voucher) -> dict:
     """Who holds the voucher now (the "no hassles" promise): a side and a person."""
     status = voucher.status
-    if status in (VoucherStatus.DRAFT, VoucherStatus.RETURNED):
+    if status in EDITABLE_STATUSES:
         return {"side": "unit", "user": None}
     if status == VoucherStatus.SUBMITTED:
         return {"side": "treasury", "user": None}
@@ -813,7 +816,7 @@ def voucher_preflight(voucher: Voucher) -> dict:
             }
         )
     terms = receipt_terms(voucher.procedure, now) if voucher.status != VoucherStatus.RETURNED else None
-    if voucher.status in (VoucherStatus.DRAFT, VoucherStatus.RETURNED):
+    if voucher.status in EDITABLE_STATUSES:
         expected = voucher_expected_due_at(voucher, now)
     else:
         expected = voucher.due_at
@@ -931,7 +934,7 @@ def voucher_allowed_actions(user: User, voucher: Voucher) -> set[str]:
     unit = voucher.unit
     in_unit = user_has_unit_role(user, unit, Role.PREPARER, Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
     if in_unit:
-        if status in (VoucherStatus.DRAFT, VoucherStatus.RETURNED):
+        if status in EDITABLE_STATUSES:
             actions |= {"update", "attach"}
             if user_has_unit_role(user, unit, Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER):
                 actions.add("sign")
@@ -953,7 +956,98 @@ def voucher_allowed_actions(user: User, voucher: Voucher) -> set[str]:
             actions |= {"approve", "send_back"}
         if status in (VoucherStatus.IN_CONTROL, VoucherStatus.SUBMITTED) and voucher.return_count >= 1:
             actions.add("return_exception")
+    if can_release(user, voucher):
+        actions.add("release")
+    if can_reassign(user, voucher):
+        actions.add("reassign")
     return actions
+
+
+# --- hand-over and escalation -------------------------------------------------
+
+
+def can_release(user: User, voucher: Voucher) -> bool:
+    """The controller of a voucher in control may give it back to the office's queue."""
+    return (
+        voucher.status in TRANSITIONS["release"][0]
+        and voucher.controller_id == user.pk
+        and user_has_treasury_role_over(user, voucher.unit, Role.CONTROL_OFFICER)
+    )
+
+
+def can_reassign(user: User, voucher: Voucher) -> bool:
+    """A leader (approver) of the voucher's office or an office above may give a
+    voucher in control to another control officer."""
+    return voucher.status in TRANSITIONS["reassign"][0] and user_has_treasury_role_over(
+        user, voucher.unit, Role.APPROVER
+    )
+
+
+def _handover_excluded(voucher: Voucher, actor: User) -> set[int]:
+    """Who may not receive the voucher (segregation of duties): the leader handing
+    it over, whoever prepared or signed it, and its approver."""
+    excluded = {actor.pk, voucher.created_by_id}
+    excluded |= set(Signature.objects.filter(voucher=voucher).values_list("signer_id", flat=True))
+    if voucher.approver_id:
+        excluded.add(voucher.approver_id)
+    return excluded
+
+
+def reassign_candidates(voucher: Voucher, actor: User) -> list[User]:
+    """The control officers a leader may hand the voucher to: those of the unit's
+    office or an office above, except its current controller and the excluded."""
+    excluded = _handover_excluded(voucher, actor) | {voucher.controller_id}
+    return [u for u in treasury_staff_over(voucher.unit, Role.CONTROL_OFFICER) if u.pk not in excluded]
+
+
+def reassign_target_check(voucher: Voucher, actor: User, officer: User | None) -> None:
+    """Raise why `officer` may not receive the voucher from `actor` (the service's
+    rule; the form offers only reassign_candidates)."""
+    if officer is None or not officer.is_active or not user_has_treasury_role_over(
+        officer, voucher.unit, Role.CONTROL_OFFICER
+    ):
+        raise ValidationFailed(
+            _("Người nhận phải là cán bộ kiểm soát của kho bạc quản lý đơn vị này."),
+            fields={"officer": [_("Không phải cán bộ kiểm soát của kho bạc này.")]},
+        )
+    if officer.pk in _handover_excluded(voucher, actor):
+        raise ApplicationError(
+            "same_person",
+            _(
+                "Không thể giao chứng từ cho người đã lập, đã ký, sẽ phê duyệt chứng từ này "
+                "hoặc cho chính người giao."
+            ),
+        )
+
+
+ESCALATION_STATES = ("overdue", "near")
+
+
+def escalation_key(voucher: Voucher, state: str) -> str:
+    """One escalation per voucher, due time and state (a resubmission's new due time escalates anew)."""
+    return f"{state}:{voucher.due_at.isoformat() if voucher.due_at else ''}"
+
+
+def escalation_candidates(now: datetime | None = None) -> QuerySet[Voucher]:
+    """Running vouchers overdue or due within NEAR_DUE (due_state "overdue"/"near"),
+    oldest due first: the scheduled escalation's work list."""
+    now = now or timezone.now()
+    return Voucher.objects.filter(status__in=RUNNING, due_at__lte=now + NEAR_DUE).order_by("due_at", "id")
+
+
+def escalated_vouchers(user: User, now: datetime | None = None) -> QuerySet[Voucher]:
+    """For a leader: the running vouchers of their offices that were escalated and
+    are still overdue or due within NEAR_DUE, oldest due first."""
+    now = now or timezone.now()
+    escalated = VoucherEvent.objects.filter(voucher=OuterRef("pk"), action="escalate")
+    return (
+        Voucher.objects.filter(
+            office_scope_q(user, roles={Role.APPROVER}), status__in=RUNNING, due_at__lte=now + NEAR_DUE,
+        )
+        .filter(Exists(escalated))
+        .select_related(*LIST_RELATED)
+        .order_by(*REVIEW_QUEUE_ORDERING)
+    )
 
 
 def hasattr_rating(voucher: Voucher) -> bool:

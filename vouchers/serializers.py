@@ -17,8 +17,13 @@ from vouchers.selectors import due_state, due_state_of, localized, requirement_c
 
 class PayeeInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
-    account_number = serializers.CharField(max_length=34)
-    bank_code = serializers.CharField(max_length=20)
+    account_number = serializers.RegexField(
+        r"^[0-9A-Za-z.\-]{4,34}\Z", trim_whitespace=False, help_text="4 to 34 letters, digits, dots or hyphens"
+    )
+    bank_code = serializers.CharField(
+        max_length=20, help_text="The payee's bank: its NAPAS BIN (970415), BIC (ICBVVNVX) or short code (CTG), "
+        "any case; see GET /api/v1/banks.",
+    )
 
 
 class LineInSerializer(serializers.Serializer):
@@ -28,7 +33,7 @@ class LineInSerializer(serializers.Serializer):
 
 
 class VoucherCreateSerializer(serializers.Serializer):
-    unit = serializers.RegexField(r"^[0-9]{7}$")
+    unit = serializers.RegexField(r"^[0-9]{7}\Z", trim_whitespace=False)
     procedure = serializers.CharField(max_length=30)
     mode = serializers.ChoiceField(choices=VoucherMode.values, required=False, default=VoucherMode.PAYMENT)
     fiscal_year = serializers.IntegerField(min_value=2000, max_value=2100)
@@ -76,6 +81,15 @@ class NoteInSerializer(serializers.Serializer):
 
 class SendBackInSerializer(NoteInSerializer):
     note = serializers.CharField(max_length=4000)
+
+
+class ReleaseInSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=4000, help_text="Why the voucher goes back to the office's queue.")
+
+
+class ReassignInSerializer(serializers.Serializer):
+    officer = serializers.CharField(max_length=150, help_text="Username of the control officer who takes it over.")
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class PassInSerializer(NoteInSerializer):
@@ -226,7 +240,9 @@ def voucher_list_rows(rows: Iterable[dict]) -> list[dict]:
 class PayeeSerializer(serializers.Serializer):
     name = serializers.CharField()
     account_number = serializers.CharField()
-    bank_code = serializers.CharField()
+    bank_code = serializers.CharField(help_text="The bank's short code.")
+    bank_bin = serializers.CharField(help_text="The bank's NAPAS BIN (six digits), empty when unknown.")
+    bank_bic = serializers.CharField(help_text="The bank's BIC, empty when unknown.")
     bank_name = serializers.CharField()
 
 
@@ -331,6 +347,8 @@ class VoucherDetailSerializer(VoucherListSerializer):
         return {
             "name": obj.payee_name, "account_number": obj.payee_account,
             "bank_code": obj.payee_bank.code if obj.payee_bank_id else "",
+            "bank_bin": obj.payee_bank.bin if obj.payee_bank_id else "",
+            "bank_bic": obj.payee_bank.bic if obj.payee_bank_id else "",
             "bank_name": obj.payee_bank.name if obj.payee_bank_id else "",
         }
 
@@ -421,6 +439,8 @@ def voucher_detail_data(voucher) -> dict:  # noqa: ANN001
         "payee": {
             "name": v.payee_name, "account_number": v.payee_account,
             "bank_code": v.payee_bank.code if v.payee_bank_id else "",
+            "bank_bin": v.payee_bank.bin if v.payee_bank_id else "",
+            "bank_bic": v.payee_bank.bic if v.payee_bank_id else "",
             "bank_name": v.payee_bank.name if v.payee_bank_id else "",
         },
         "lines": [
@@ -629,8 +649,10 @@ class BudgetLineSerializer(serializers.Serializer):
 
 
 class BankSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    bic = serializers.CharField()
+    code = serializers.CharField(help_text="The short code (the same as short_code; kept for existing clients).")
+    short_code = serializers.CharField(source="code", help_text="The short code, e.g. CTG.")
+    bin = serializers.CharField(help_text="The NAPAS BIN (six digits, as in VietQR), e.g. 970415; empty when unknown.")
+    bic = serializers.CharField(help_text="The BIC (ISO 9362), e.g. ICBVVNVX; empty when unknown.")
     name = serializers.CharField()
 
 

@@ -19,18 +19,20 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, prefetch_related_objects
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import crypto
 from accounts.models import Organisation, Role, SigningKeyStatus, User
-from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
+from accounts.selectors import treasury_staff_over, user_has_treasury_role_over, user_has_unit_role
 from accounts.services import signature_rules_check, signing_key_for_signature
 from payments.models import Account, AccountKind, Bank, BudgetLine
+from payments.selectors.banks import bank_find
 from payments.services import budget as budget_services
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from vouchers import selectors
 from vouchers.models import (
+    EDITABLE_STATUSES,
     TRANSITIONS,
     Attachment,
     DocumentKind,
@@ -295,9 +297,11 @@ def _clean_payee(payee: Any) -> tuple[str, str, Bank]:
         errors["payee.name"] = [_("Bắt buộc, tối đa 255 ký tự.")]
     if not ACCOUNT_NUMBER.fullmatch(account):
         errors["payee.account_number"] = [_("Số tài khoản gồm 4–34 chữ số hoặc chữ cái.")]
-    bank = Bank.objects.filter(code=bank_code).first() if bank_code else None
+    bank = bank_find(bank_code) if bank_code else None
     if bank is None:
-        errors["payee.bank_code"] = [_("Mã ngân hàng không có trong danh mục.")]
+        errors["payee.bank_code"] = [
+            _("Không có ngân hàng nào có mã BIN, BIC hoặc mã viết tắt này trong danh mục ngân hàng.")
+        ]
     if errors:
         raise ValidationFailed(_("Thông tin đơn vị nhận tiền không hợp lệ."), fields=errors)
     return name, account, bank  # type: ignore[return-value]
@@ -456,7 +460,7 @@ def voucher_update(*, actor: User, voucher: Voucher | int, data: Mapping[str, An
     with transaction.atomic():
         voucher = _lock(voucher)
         _require_unit_role(actor, voucher.unit, *UNIT_ROLES)
-        if voucher.status not in (VoucherStatus.DRAFT, VoucherStatus.RETURNED):
+        if voucher.status not in EDITABLE_STATUSES:
             raise ApplicationError(
                 "invalid_transition", _("Chỉ sửa được chứng từ nháp hoặc chứng từ bị trả lại để bổ sung.")
             )
@@ -531,8 +535,10 @@ def _safe_original_name(name: str) -> str:
         or any(ord(c) < 32 for c in name)
         or re.match(r"^[A-Za-z]:", name)
     ):
-        raise ValidationFailed(
+        raise ApplicationError(
+            "invalid_file_name",
             _("Tên tệp không hợp lệ: không được chứa đường dẫn, “..”, ký tự điều khiển hoặc bắt đầu bằng dấu chấm."),
+            status=400,
             fields={"file": [_("Tên tệp không hợp lệ.")]},
         )
     return name
@@ -565,10 +571,17 @@ def _read_upload(file: Any) -> bytes:
 def attachment_add(*, actor: User, voucher: Voucher | int, file: Any, kind: str, name: str | None = None) -> Attachment:
     """Attach a PDF, JPEG or PNG (recognised by its first bytes) to a draft or
     returned voucher. The file is stored under its SHA-256 in private storage;
-    the user's file name is kept as a label only. Voids live signatures."""
+    the user's file name is kept as a label only, and refused (never trimmed)
+    when it carries a path or control characters: the name as sent
+    (`raw_name`, treasury_portal.parsers), not Django's cleaned one. The same
+    bytes again under the same kind are the attachment already there; under
+    another kind they are refused (one paper cannot count as two documents).
+    Voids live signatures."""
     if kind not in DocumentKind.values:
         raise ValidationFailed(_("Loại tài liệu không hợp lệ."), fields={"kind": [str(kind)]})
-    original = _safe_original_name(name if name is not None else getattr(file, "name", ""))
+    if name is None:
+        name = getattr(file, "raw_name", None) or getattr(file, "name", "")
+    original = _safe_original_name(name)
     data = _read_upload(file)
     content_type = next((ct for magic, ct, _exts in MAGIC if data.startswith(magic)), None)
     if content_type is None:
@@ -588,11 +601,19 @@ def attachment_add(*, actor: User, voucher: Voucher | int, file: Any, kind: str,
     with transaction.atomic():
         voucher = _lock(voucher)
         _require_unit_role(actor, voucher.unit, *UNIT_ROLES)
-        if voucher.status not in (VoucherStatus.DRAFT, VoucherStatus.RETURNED):
+        if voucher.status not in EDITABLE_STATUSES:
             raise ApplicationError("invalid_transition", _("Chỉ đính kèm được vào chứng từ nháp hoặc bị trả lại."))
         existing = voucher.attachments.filter(sha256=sha256).first()
         if existing is not None:
-            return existing
+            if existing.kind == kind:
+                return existing
+            raise ApplicationError(
+                "duplicate_attachment",
+                _("Tệp này đã được đính kèm với loại “%(kind)s” (tệp “%(name)s”). Mỗi tài liệu chỉ đính kèm một "
+                  "lần; nếu loại đó sai, hãy gỡ tệp rồi đính kèm lại với loại đúng.")
+                % {"kind": DocumentKind(existing.kind).label, "name": existing.original_name},
+                fields={"file": [_("Tệp đã được đính kèm với loại khác.")]},
+            )
         attachment = Attachment(
             voucher=voucher, kind=kind, original_name=original, content_type=content_type, size=len(data),
             sha256=sha256, uploaded_by=actor,
@@ -617,7 +638,7 @@ def attachment_remove(*, actor: User, voucher: Voucher | int, attachment_id: int
     with transaction.atomic():
         voucher = _lock(voucher)
         _require_unit_role(actor, voucher.unit, *UNIT_ROLES)
-        if voucher.status not in (VoucherStatus.DRAFT, VoucherStatus.RETURNED):
+        if voucher.status not in EDITABLE_STATUSES:
             raise ApplicationError("invalid_transition", _("Chỉ gỡ được tệp của chứng từ nháp hoặc bị trả lại."))
         attachment = voucher.attachments.filter(pk=attachment_id).first()
         if attachment is None:
@@ -675,7 +696,7 @@ def voucher_sign(*, actor: User, voucher: Voucher | int, key_id: int, signature:
             wrong_unit=_("Khóa ký này không được đăng ký cho đơn vị của chứng từ."),
         )
         _require_unit_role(actor, voucher.unit, key.role)
-        if voucher.status not in (VoucherStatus.DRAFT, VoucherStatus.RETURNED):
+        if voucher.status not in EDITABLE_STATUSES:
             raise ApplicationError("invalid_transition", _("Chỉ ký được chứng từ nháp hoặc chứng từ bị trả lại."))
         _load_content(voucher)
         current = selectors.voucher_content_hash(voucher)
@@ -812,6 +833,124 @@ def voucher_claim(*, actor: User, voucher: Voucher | int, explanation: str = "")
 def _require_controller(actor: User, voucher: Voucher) -> None:
     if voucher.controller_id != actor.pk:
         raise PermissionDenied(_("Chứng từ đang do cán bộ kiểm soát khác xử lý."))
+
+
+def voucher_release(*, actor: User, voucher: Voucher | int, note: str) -> Voucher:
+    """The controller gives the voucher back to the office's queue (away, or the
+    wrong desk), with a reason: it is submitted again, nobody holds it, its due
+    time runs on. A repeat of the same release returns the voucher as it is."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed(_("Phải ghi lý do trả chứng từ về hàng chờ."), fields={"note": [_("Bắt buộc.")]})
+    with transaction.atomic():
+        voucher = _lock(voucher)
+        _require_treasury_role(actor, voucher.unit, Role.CONTROL_OFFICER)
+        if voucher.status == VoucherStatus.SUBMITTED:  # a repeat of this release?
+            last = VoucherEvent.objects.filter(voucher=voucher).order_by("-created_at", "-id").first()
+            if last is not None and last.action == "release" and last.actor_id == actor.pk:
+                return voucher
+        _check_transition(voucher, "release")
+        _require_controller(actor, voucher)
+        _move(voucher, "release", actor=actor, fields={"controller": None}, note=note,
+              data={"from_controller": actor.pk})
+    return voucher
+
+
+def _person(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def voucher_reassign(*, actor: User, voucher: Voucher | int, officer: User | str | None, note: str = "") -> Voucher:
+    """A leader (approver of the unit's office or an office above) gives a voucher
+    in control to another control officer of the office; the status stays. The
+    new holder may not be whoever prepared or signed it, its approver or the
+    leader. The new and the previous holder are told. Reassigning to the officer
+    who already holds it changes nothing (a repeat)."""
+    note = (note or "").strip()
+    if isinstance(officer, str):
+        officer = User.objects.filter(username=officer).first() if officer.strip() else None
+    with transaction.atomic():
+        voucher = _lock(voucher)
+        _require_treasury_role(actor, voucher.unit, Role.APPROVER)
+        if voucher.status == VoucherStatus.IN_CONTROL and officer is not None and voucher.controller_id == officer.pk:
+            return voucher
+        _check_transition(voucher, "reassign")
+        selectors.reassign_target_check(voucher, actor, officer)
+        previous = voucher.controller
+        event = _move(
+            voucher, "reassign", actor=actor, fields={"controller": officer}, note=note,
+            data={
+                "from_controller": previous.pk if previous else None,
+                "from_name": _person(previous) if previous else "",
+                "to_controller": officer.pk, "to_name": _person(officer),
+            },
+        )
+        from payments.services.notifications import notify_voucher_staff
+
+        with translation.override(settings.LANGUAGE_CODE):
+            to_title = _("Chứng từ %(number)s được giao cho bạn kiểm soát") % {"number": voucher.number}
+            from_title = _("Chứng từ %(number)s đã được giao cho %(name)s kiểm soát") % {
+                "number": voucher.number, "name": _person(officer),
+            }
+        notify_voucher_staff(voucher=voucher, event=event, user_ids={officer.pk}, title=to_title)
+        if previous is not None and previous.pk != actor.pk:
+            notify_voucher_staff(voucher=voucher, event=event, user_ids={previous.pk}, title=from_title)
+    return voucher
+
+
+def voucher_escalate(*, voucher: Voucher | int, now: datetime | None = None) -> VoucherEvent | None:
+    """Tell the office's leaders that a running voucher is overdue or due soon:
+    once per voucher, due time and state (the event is the record; a second run
+    finds it). None when there is nothing (more) to escalate."""
+    with transaction.atomic():
+        voucher = _lock(voucher)
+        state = selectors.due_state(voucher, now)
+        if state not in selectors.ESCALATION_STATES:
+            return None
+        key = selectors.escalation_key(voucher, state)
+        if VoucherEvent.objects.filter(voucher=voucher, action="escalate", data__key=key).exists():
+            return None
+        leaders = set(treasury_staff_over(voucher.unit, Role.APPROVER).values_list("pk", flat=True))
+        event = _event(
+            voucher, actor=None, action="escalate", from_status=voucher.status, to_status=voucher.status,
+            data={"key": key, "state": state, "due_at": voucher.due_at.isoformat(), "leaders": sorted(leaders),
+                  "controller": voucher.controller_id},
+            notify=False,
+        )
+        from payments.services.notifications import notify_voucher_staff
+
+        with translation.override(settings.LANGUAGE_CODE):
+            due = voucher.due_at.astimezone(TZ).strftime("%H:%M %d/%m/%Y")
+            args = {"number": voucher.number, "due": due}
+            if state == "overdue":
+                title = _("Chứng từ %(number)s đã quá hạn xử lý (hạn %(due)s)") % args
+            else:
+                title = _("Chứng từ %(number)s sắp đến hạn xử lý (hạn %(due)s)") % args
+        notify_voucher_staff(voucher=voucher, event=event, user_ids=leaders, title=title)
+    return event
+
+
+def vouchers_escalate_due(*, now: datetime | None = None, limit: int = 2000) -> int:
+    """The scheduled escalation: every running voucher overdue or due within
+    NEAR_DUE not yet escalated in that state is escalated (one transaction each).
+    Safe to run twice. Returns how many were escalated."""
+    now = now or timezone.now()
+    rows = list(selectors.escalation_candidates(now).values_list("pk", "status", "due_at")[:limit])
+    done = {
+        (voucher_id, key)
+        for voucher_id, key in VoucherEvent.objects.filter(
+            voucher_id__in=[pk for pk, _s, _d in rows], action="escalate"
+        ).values_list("voucher_id", "data__key")
+    }
+    count = 0
+    for pk, status, due in rows:
+        state = selectors.due_state_of(status, due, now)
+        probe = Voucher(pk=pk, status=status, due_at=due)
+        if state in selectors.ESCALATION_STATES and (pk, selectors.escalation_key(probe, state)) in done:
+            continue
+        if voucher_escalate(voucher=pk, now=now) is not None:
+            count += 1
+    return count
 
 
 def _coded(reasons: Any, kind: str, field: str) -> list[dict]:
@@ -1062,6 +1201,25 @@ def voucher_mark_payment_failed(*, voucher: Voucher | int, actor: User | None = 
             return voucher
         _check_transition(voucher, "fail_payment")
         _move(voucher, "fail_payment", actor=actor, note=error, data={"error": error[:1000]})
+    return voucher
+
+
+def voucher_mark_payment_rejected(
+    *, voucher: Voucher | int, actor: User | None = None, reason: str = "", data: dict | None = None,
+    locked: bool = False,
+) -> Voucher:
+    """The bank rejected the paid voucher's transfer and the payments side has
+    reversed it in the ledger (payments.services.bank_status): the spending
+    becomes a reservation again and the voucher reopens as payment failed, the
+    unit told (the event's notification). Call it inside that transaction."""
+    with transaction.atomic():
+        if not (locked and isinstance(voucher, Voucher)):
+            voucher = _lock(voucher)
+        if voucher.status == VoucherStatus.PAYMENT_FAILED:
+            return voucher
+        _check_transition(voucher, "bank_reject")
+        budget_services.budget_unspend(voucher=voucher, actor=actor)
+        _move(voucher, "bank_reject", actor=actor, fields={"closed_at": None}, note=reason, data=data)
     return voucher
 
 

@@ -21,8 +21,10 @@ urlpatterns = [
     path("vouchers/<int:pk>/return/", views.voucher_action, {"action": "return"}, name="voucher-return"),
     path("vouchers/<int:pk>/pass/", views.voucher_action, {"action": "pass"}, name="voucher-pass"),
     path("vouchers/<int:pk>/refuse/", views.voucher_action, {"action": "refuse"}, name="voucher-refuse"),
-    path("vouchers/<int:pk>/approve/", views.voucher_action, {"action": "approve"}, name="voucher-approve"),
+    path("vouchers/<int:pk>/approve/", views.voucher_approve, name="voucher-approve"),
     path("vouchers/<int:pk>/send-back/", views.voucher_action, {"action": "send_back"}, name="voucher-send-back"),
+    path("vouchers/<int:pk>/release/", views.voucher_action, {"action": "release"}, name="voucher-release"),
+    path("vouchers/<int:pk>/reassign/", views.voucher_action, {"action": "reassign"}, name="voucher-reassign"),
     path(
         "vouchers/<int:pk>/return-exception/",
         views.voucher_action,

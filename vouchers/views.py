@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Sum
@@ -17,9 +18,11 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import TREASURY_ROLES, UNIT_ROLES, Role, SigningKeyStatus
@@ -31,7 +34,7 @@ from treasury_portal.errors import PermissionDenied as AppPermissionDenied
 from treasury_portal.pages import role_required, treasury_admin_required
 from vouchers import selectors
 from vouchers import services as voucher_services
-from vouchers.amount_words import amount_in_words
+from vouchers.amount_words import amount_in_words_for_reader
 from vouchers.forms import (
     MAX_LINES,
     AllocationLineForm,
@@ -43,7 +46,9 @@ from vouchers.forms import (
     PassForm,
     QueueFilterForm,
     RatingForm,
+    ReassignForm,
     RefuseForm,
+    ReleaseForm,
     ReturnExceptionForm,
     ReturnForm,
     SendBackForm,
@@ -53,7 +58,7 @@ from vouchers.forms import (
     VoucherForm,
     VoucherLineFormSet,
 )
-from vouchers.models import DocumentKind, ReasonKind, Voucher, VoucherLine, VoucherStatus
+from vouchers.models import EDITABLE_STATUSES, DocumentKind, ReasonKind, Voucher, VoucherLine, VoucherStatus
 from vouchers.templatetags.money import format_money
 
 PAGE_SIZE = 50
@@ -331,13 +336,19 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         statuses=[(s.value, s.label) for s in statuses],
     )
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    vouchers = selectors.review_queue(
-        user,
-        unit=filters.get("unit") or None,
-        procedure=filters.get("procedure") or None,
-        status=filters.get("status") or None,
-        due_before=filters.get("due_before") or None,
-    )
+    is_leader = account_selectors.has_role(user, Role.APPROVER)
+    # Leaders: the vouchers escalated to them (overdue or due soon, any status running).
+    escalated = is_leader and request.GET.get("escalated") == "1"
+    if escalated:
+        vouchers = selectors.escalated_vouchers(user)
+    else:
+        vouchers = selectors.review_queue(
+            user,
+            unit=filters.get("unit") or None,
+            procedure=filters.get("procedure") or None,
+            status=filters.get("status") or None,
+            due_before=filters.get("due_before") or None,
+        )
     page = paginate(request, vouchers)
     now = timezone.now()
     rows = _list_rows(page.rows, now)
@@ -351,6 +362,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "overdue_on_page": sum(1 for r in rows if r["due"] == "overdue"),
             "near_on_page": sum(1 for r in rows if r["due"] == "near"),
             "due_chart": _queue_due_chart(user, now),
+            "is_leader": is_leader,
+            "escalated": escalated,
         },
     )
 
@@ -405,18 +418,36 @@ class DraftingChoices:
                 for value, p in self.procedures.items()
             ],
             "banks": [(code, f"{code} – {b.name}") for code, b in self.banks.items()],
+            "bank_aliases": self.bank_aliases(),
             "deposit_accounts": [
-                (pk, f"{a.number} ({_('số dư')} {format_money(a.balance)})") for pk, a in self.deposit_accounts.items()
+                (pk, _("%(account)s (số dư %(balance)s)") % {"account": a.number, "balance": format_money(a.balance)})
+                for pk, a in self.deposit_accounts.items()
             ],
             "advances": [
-                (pk, f"{v.number} ({_('còn')} {format_money(v.total_amount - v.settled_amount)})")
+                (pk, _("%(number)s (còn %(amount)s)") % {
+                    "number": v.number, "amount": format_money(v.total_amount - v.settled_amount)})
                 for pk, v in self.advances.items()
             ],
         }
 
+    def bank_aliases(self) -> dict[str, str]:
+        """Each bank's BIN, BIC (and its head-office form …XXX) and short code, in
+        upper case, → its short code: the form accepts any of them."""
+        aliases: dict[str, str] = {}
+        for code, bank in self.banks.items():
+            names = [bank.bin, bank.bic, f"{bank.bic}XXX" if len(bank.bic) == 8 else ""]  # noqa: PLR2004
+            aliases.update({name.upper(): code for name in names if name})
+        aliases.update({code.upper(): code for code in self.banks})
+        return aliases
+
+    def bank(self, identifier: str) -> Any:
+        """The bank a form value names (any of its identifiers), or None."""
+        return self.banks.get(self.bank_aliases().get((identifier or "").strip().upper(), identifier or ""))
+
     def line_choices(self) -> list[tuple[int, str]]:
         return [
-            (pk, f"{bl.classification} · {bl.name or bl.ndkt} ({_('khả dụng')} {format_money(bl.available)})")
+            (pk, _("%(line)s (khả dụng %(available)s)") % {
+                "line": f"{bl.classification} · {bl.name or bl.ndkt}", "available": format_money(bl.available)})
             for pk, bl in self.budget_lines.items()
         ]
 
@@ -679,7 +710,7 @@ def _preview(user: Any, unit: Any, base: Any, choices: DraftingChoices, form: An
             VoucherLine(budget_line=budget_line, amount=cd["amount"], description=cd.get("description", ""),
                         position=position)
         )
-    bank = choices.banks.get(data.get("payee_bank") or "")
+    bank = choices.bank(data.get("payee_bank") or "")
     preview = Voucher(
         pk=base.pk if base else 0,  # never saved: a stand-in key for the related lists below
         number=base.number if base else "",
@@ -757,8 +788,12 @@ ACTION_LABELS = {
     "refuse": gettext_lazy("Từ chối"),
     "approve": gettext_lazy("Phê duyệt"),
     "send_back": gettext_lazy("Chuyển lại cán bộ kiểm soát"),
+    "release": gettext_lazy("Trả về hàng chờ kiểm soát"),
+    "reassign": gettext_lazy("Giao cán bộ kiểm soát khác"),
+    "escalate": gettext_lazy("Báo lãnh đạo đôn đốc"),
     "pay": gettext_lazy("Đã thanh toán"),
     "fail_payment": gettext_lazy("Thanh toán lỗi"),
+    "bank_reject": gettext_lazy("Ngân hàng từ chối chuyển tiền"),
     "retry_payment": gettext_lazy("Thanh toán lại"),
     "rate": gettext_lazy("Đánh giá mức độ hài lòng"),
 }
@@ -795,12 +830,25 @@ def _change_rows(changes: list[dict]) -> list[dict]:
     return rows
 
 
+ESCALATION_LABELS = {"overdue": gettext_lazy("quá hạn"), "near": gettext_lazy("sắp đến hạn")}
+
+
+def _event_label(e: Any) -> str:
+    """The action's name; a hand-over names the new holder, an escalation its reason."""
+    label = str(ACTION_LABELS.get(e.action, e.action))
+    if e.action == "reassign" and e.data.get("to_name"):
+        return f"{label}: {e.data['to_name']}"
+    if e.action == "escalate" and e.data.get("state") in ESCALATION_LABELS:
+        return f"{label} ({ESCALATION_LABELS[e.data['state']]})"
+    return label
+
+
 def _timeline(voucher: Any) -> list[dict]:
     statuses = dict(VoucherStatus.choices)
     return [
         {
             "event": e,
-            "label": ACTION_LABELS.get(e.action, e.action),
+            "label": _event_label(e),
             "from": statuses.get(e.from_status, ""),
             "to": statuses.get(e.to_status, ""),
             "items": e.data.get("deficiencies") or e.data.get("reasons") or [],
@@ -823,7 +871,7 @@ def _reason_choices(kind: str) -> list[tuple[str, str]]:
     return [(r.code, f"{r.code} – {selectors.localized(r, 'text')}") for r in selectors.reason_codes(kind)]
 
 
-def _action_forms(voucher: Any, allowed: set[str], bound: dict | None = None) -> dict:
+def _action_forms(voucher: Any, allowed: set[str], bound: dict | None = None, user: Any = None) -> dict:
     """An unbound form for each action the user may take (the one just posted, bound)."""
     bound = bound or {}
     forms: dict[str, Any] = {}
@@ -832,20 +880,46 @@ def _action_forms(voucher: Any, allowed: set[str], bound: dict | None = None) ->
             forms[action] = bound[action]
             continue
         form_class = ACTIONS[action][0]
-        forms[action] = form_class(**_form_kwargs(action, voucher))
+        forms[action] = form_class(**_form_kwargs(action, voucher, user))
     return forms
 
 
-def _form_kwargs(action: str, voucher: Any) -> dict:
+def _form_kwargs(action: str, voucher: Any, user: Any = None) -> dict:
     if action == "return":
         return {"reasons": _reason_choices(ReasonKind.DEFICIENCY), "prefix": "return"}
     if action == "refuse":
         return {"reasons": _reason_choices(ReasonKind.REFUSAL), "prefix": "refuse"}
+    if action == "reassign":
+        officers = [(u.username, u.get_full_name() or u.username)
+                    for u in selectors.reassign_candidates(voucher, user)] if user else []
+        return {"officers": officers, "prefix": "reassign"}
     if action == "pass":
         version = voucher.procedure_version
         items = version.checklist.all() if version else []
         return {"checklist": [(i.code, selectors.localized(i, "text")) for i in items], "prefix": "pass"}
     return {"prefix": action}
+
+
+def _voucher_facts(voucher: Any) -> dict:
+    """What every page about one voucher shows: its lines, documents and amount in words."""
+    return {
+        "voucher": voucher,
+        "lines": list(voucher.lines.all()),
+        "attachments": list(voucher.attachments.all()),
+        "amount_in_words": amount_in_words_for_reader(voucher.total_amount),
+    }
+
+
+def _panels(request: HttpRequest, voucher: Any) -> list[str]:
+    """What other apps show on a voucher's page above the decision (risk alerts…):
+    settings.VOUCHER_PAGE_PANELS names functions (request, voucher) -> HTML, so
+    this app knows them only by name and never imports them."""
+    panels = []
+    for dotted in getattr(settings, "VOUCHER_PAGE_PANELS", ()):
+        html = import_string(dotted)(request, voucher)
+        if html:
+            panels.append(mark_safe(html))  # noqa: S308 - rendered by the panel's own template
+    return panels
 
 
 def _detail_context(request: HttpRequest, voucher: Any, bound_forms: dict | None = None) -> dict:
@@ -854,15 +928,12 @@ def _detail_context(request: HttpRequest, voucher: Any, bound_forms: dict | None
     checks = selectors.signature_checks(voucher, include_voided=True)
     live = {c["role"]: c for c in checks if c["voided_at"] is None}
     due = selectors.due_state(voucher)
-    editable = voucher.status in (VoucherStatus.DRAFT, VoucherStatus.RETURNED)
+    editable = voucher.status in EDITABLE_STATUSES
     return {
-        "voucher": voucher,
-        "lines": list(voucher.lines.all()),
-        "attachments": list(voucher.attachments.all()),
+        **_voucher_facts(voucher),
         "holder": selectors.voucher_holder(voucher),
         "due": due,
         "is_late": due == "overdue",
-        "amount_in_words": amount_in_words(voucher.total_amount),
         "signatures": [c for c in checks if c["voided_at"] is None],
         "voided_signatures": [c for c in checks if c["voided_at"] is not None],
         "chief_signed": bool(live.get(Role.CHIEF_ACCOUNTANT)),
@@ -870,9 +941,10 @@ def _detail_context(request: HttpRequest, voucher: Any, bound_forms: dict | None
         "timeline": _timeline(voucher),
         "changes": _change_rows(selectors.voucher_changes_since_return(voucher)) if voucher.return_count else [],
         "allowed": allowed,
-        "forms": _action_forms(voucher, allowed, bound_forms),
+        "forms": _action_forms(voucher, allowed, bound_forms, user),
         "preflight": selectors.voucher_preflight(voucher) if editable and allowed & {"update", "sign"} else None,
         "has_payments_result": _has_payments_result(),
+        "panels": _panels(request, voucher),
         "is_unit_member": account_selectors.user_has_unit_role(user, voucher.unit, *UNIT_ROLES),
         "has_unused_exception": voucher.return_exceptions.filter(used_at__isnull=True).exists()
         if voucher.return_count
@@ -975,6 +1047,18 @@ ACTIONS: dict[str, tuple[type, frozenset[str], Callable[..., Any], Any]] = {
         ),
         gettext_lazy("Đã chuyển lại cán bộ kiểm soát."),
     ),
+    "release": (
+        ReleaseForm, frozenset({Role.CONTROL_OFFICER}),
+        lambda actor, voucher, cd: voucher_services.voucher_release(actor=actor, voucher=voucher, note=cd["note"]),
+        gettext_lazy("Đã trả chứng từ về hàng chờ kiểm soát của kho bạc."),
+    ),
+    "reassign": (
+        ReassignForm, frozenset({Role.APPROVER}),
+        lambda actor, voucher, cd: voucher_services.voucher_reassign(
+            actor=actor, voucher=voucher, officer=cd["officer"], note=cd["note"]
+        ),
+        gettext_lazy("Đã giao chứng từ cho cán bộ kiểm soát khác."),
+    ),
     "return_exception": (
         ReturnExceptionForm, frozenset({Role.APPROVER}),
         lambda actor, voucher, cd: voucher_services.voucher_grant_return_exception(
@@ -992,33 +1076,41 @@ ACTIONS: dict[str, tuple[type, frozenset[str], Callable[..., Any], Any]] = {
 }
 
 
+def _run_action(request: HttpRequest, voucher: Any, action: str, form: Any) -> int | None:
+    """Call the action's one service with the form's data. None when it ran; else
+    the status of the page that shows the form with the service's sentence."""
+    _form_class, _roles, run, _done = ACTIONS[action]
+    if not form.is_valid():
+        return 400
+    data = dict(form.cleaned_data)
+    if hasattr(form, "coded"):
+        data["items"] = form.coded()
+    try:
+        run(request.user, voucher, data)
+    except (NotFound, AppPermissionDenied):
+        raise
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        for name, errors in (exc.fields or {}).items():
+            if name in form.fields and isinstance(errors, list | tuple):
+                form.add_error(name, " ".join(str(e) for e in errors))
+        return 409 if exc.http_status == 409 else 400
+    return None
+
+
 @login_required
 @require_POST
 def voucher_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """One POST form, one service call. A refusal is shown on the voucher page."""
-    form_class, roles, run, done = ACTIONS[action]
+    form_class, roles, _run, done = ACTIONS[action]
     if not account_selectors.has_role(request.user, *roles):
         raise Http404
     voucher = selectors.access_voucher(request.user, pk)
-    form = form_class(request.POST, **_form_kwargs(action, voucher))
-    status = 400
-    if form.is_valid():
-        data = dict(form.cleaned_data)
-        if hasattr(form, "coded"):
-            data["items"] = form.coded()
-        try:
-            run(request.user, voucher, data)
-        except (NotFound, AppPermissionDenied):
-            raise
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-            for name, errors in (exc.fields or {}).items():
-                if name in form.fields and isinstance(errors, list | tuple):
-                    form.add_error(name, " ".join(str(e) for e in errors))
-            status = 409 if exc.http_status == 409 else 400
-        else:
-            messages.success(request, str(done))
-            return redirect("voucher-detail", pk=voucher.pk)
+    form = form_class(request.POST, **_form_kwargs(action, voucher, request.user))
+    status = _run_action(request, voucher, action, form)
+    if status is None:
+        messages.success(request, str(done))
+        return redirect("voucher-detail", pk=voucher.pk)
     voucher = selectors.access_voucher(request.user, pk)
     context = _detail_context(request, voucher, {action: form})
     if action not in context["forms"]:  # the action is no longer offered: say why on top
@@ -1026,6 +1118,47 @@ def voucher_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             "Không thực hiện được thao tác."
         )
     return render(request, "vouchers/voucher_detail.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def voucher_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approval after a "check your answers" page (GOV.UK): the page lists what is
+    being approved (amount in figures and words, payee and account, lines with
+    their budget codes, documents, signatures) and has one "Confirm approval"
+    button. Only that button's POST (confirm=1) calls voucher_approve, which
+    checks every rule again; any other request shows the page."""
+    _form_class, roles, _run, done = ACTIONS["approve"]
+    if not account_selectors.has_role(request.user, *roles):
+        raise Http404
+    voucher = selectors.access_voucher(request.user, pk)
+    form = ApproveForm(request.POST or None, **_form_kwargs("approve", voucher))
+    status = 200
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        status = _run_action(request, voucher, "approve", form)
+        if status is None:
+            messages.success(request, str(done))
+            return redirect("voucher-detail", pk=voucher.pk)
+        voucher = selectors.access_voucher(request.user, pk)
+    can_approve = "approve" in selectors.voucher_allowed_actions(request.user, voucher)
+    if not can_approve and status == 200:
+        messages.error(request, _("Chứng từ này không chờ bạn phê duyệt."))
+        return redirect("voucher-detail", pk=voucher.pk)
+    checks = selectors.signature_checks(voucher)
+    due = selectors.due_state(voucher)
+    return render(
+        request,
+        "vouchers/voucher_approve.html",
+        {
+            **_voucher_facts(voucher),
+            "signatures": checks,
+            "is_late": due == "overdue",
+            "form": form,
+            "can_approve": can_approve,
+            "panels": _panels(request, voucher),
+        },
+        status=status,
+    )
 
 
 # --- signing ---------------------------------------------------------------------
@@ -1070,10 +1203,7 @@ def _voucher_sign_page(request: HttpRequest, voucher: Any) -> HttpResponse:
         request,
         "vouchers/voucher_sign.html",
         {
-            "voucher": voucher,
-            "lines": list(voucher.lines.all()),
-            "attachments": list(voucher.attachments.all()),
-            "amount_in_words": amount_in_words(voucher.total_amount),
+            **_voucher_facts(voucher),
             "content_hash": selectors.voucher_content_hash(voucher),
             "form": form,
             "keys": keys,

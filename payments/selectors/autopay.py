@@ -163,14 +163,35 @@ def can_handle_exceptions_of(user: User, unit: Organisation | None) -> bool:
     )
 
 
+# Exceptions a retry would meet again: a period already paid, an amount the same history holds.
+NOT_RETRYABLE = frozenset({ExceptionCode.DUPLICATE_PERIOD, ExceptionCode.AMOUNT_ANOMALY})
+
+
 def exception_actions(user: User, invoice: SupplierInvoice) -> tuple[bool, bool]:
     """(may retry, may close) this invoice, for the pages' buttons — the rules of
     autopay_invoice_retry / autopay_invoice_close, which decide for real: an open
     exception, a user who may handle the unit's exceptions, and no retry of a
-    period already paid."""
+    period already paid nor of an unusual amount (`can_confirm_amount` releases that)."""
     is_open = invoice.status == InvoiceStatus.EXCEPTION and invoice.closed_at is None
     may_close = is_open and can_handle_exceptions_of(user, invoice.unit)
-    return may_close and invoice.exception_code != ExceptionCode.DUPLICATE_PERIOD, may_close
+    return may_close and invoice.exception_code not in NOT_RETRYABLE, may_close
+
+
+def can_confirm_amounts_of(user: User, unit: Organisation | None) -> bool:
+    """Is the user the unit's account holder, who alone confirms an amount held as unusual? (No query.)"""
+    return unit is not None and user_has_unit_role(user, unit, Role.ACCOUNT_HOLDER)
+
+
+def can_confirm_amount(user: User, invoice: SupplierInvoice) -> bool:
+    """May the user confirm this invoice's amount so the next run pays it
+    (autopay_invoice_confirm_amount)? An open `amount_anomaly` exception and the
+    unit's account holder: the money is the unit's."""
+    return bool(
+        invoice.status == InvoiceStatus.EXCEPTION
+        and invoice.closed_at is None
+        and invoice.exception_code == ExceptionCode.AMOUNT_ANOMALY
+        and can_confirm_amounts_of(user, invoice.unit)
+    )
 
 
 def access_unit_invoice(user: User, pk: int) -> SupplierInvoice:
@@ -210,7 +231,8 @@ def autopay_runs(*, limit: int = 20) -> list[AutopayRun]:
 def autopay_run_progress(run: AutopayRun) -> dict:
     done = run.processed
     return {
-        "id": run.pk, "trigger": run.trigger, "started_at": run.started_at, "finished_at": run.finished_at,
+        "id": run.pk, "trigger": run.trigger, "status": run.status, "started_at": run.started_at,
+        "finished_at": run.finished_at,
         "total": run.total, "processed": done, "paid": run.paid, "excepted": run.excepted,
         "paid_amount": run.paid_amount, "percent": 100 if not run.total else min(100, round(100 * done / run.total)),
     }

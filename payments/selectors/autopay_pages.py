@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import TREASURY_ROLES, UNIT_ROLES, User
 from accounts.selectors import unit_scope_q
-from payments.models import AutopayRun, InvoiceStatus, SupplierInvoice
+from payments.models import AutopayRun, InvoiceStatus, RunStatus, SupplierInvoice
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RECENT_DAYS = 30
@@ -78,4 +78,4 @@ def settled_per_day(user: User, *, days: int = 14, today: date | None = None) ->
 
 
 def runs_in_progress() -> list[AutopayRun]:
-    return list(AutopayRun.objects.filter(finished_at__isnull=True).order_by("-started_at", "-id")[:10])
+    return list(AutopayRun.objects.filter(status=RunStatus.RUNNING).order_by("-started_at", "-id")[:10])

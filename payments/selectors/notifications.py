@@ -52,7 +52,40 @@ def notification_text(notification: Notification) -> dict:
             "number": data.get("voucher_number", ""), "status": VoucherStatus(data["status"]).label,
         }
         return {"title": title, "body": data.get("note", "")}
+    if notification.kind == NotificationKind.AUTOPAY:
+        text = _autopay_text(data)
+        if text is not None:
+            return text
     return {"title": notification.title, "body": notification.body}
+
+
+def _autopay_text(data: dict) -> dict | None:
+    """The autopay notices from their data (the stored texts are Vietnamese); None for older rows."""
+    from payments.autopay_reasons import render
+    from payments.models import AuthorizationStatus, ExceptionCode
+
+    note = data.get("note") or ""
+    if data.get("status") in AuthorizationStatus.values and "supplier" in data:
+        title = _("Ủy quyền thanh toán tự động UQ-%(id)s (%(supplier)s): %(status)s") % {
+            "id": data.get("authorization_id"), "supplier": data["supplier"],
+            "status": AuthorizationStatus(data["status"]).label,
+        }
+        return {"title": title, "body": title + (f" — {note}" if note else "")}
+    if data.get("exception_code") in ExceptionCode.values and "reason" in data:
+        title = _("Hóa đơn %(number)s chưa được thanh toán tự động: %(code)s") % {
+            "number": data.get("invoice_number", ""), "code": ExceptionCode(data["exception_code"]).label,
+        }
+        reason = render(data["reason"])
+        return {"title": title, "body": f"{title}. {reason}" if reason else title}
+    if data.get("action") in {"retry", "close"} and "period" in data:
+        facts = {"number": data.get("invoice_number", ""), "period": data["period"], "who": data.get("who", "")}
+        if data["action"] == "retry":
+            title = _("Hóa đơn %(number)s kỳ %(period)s được đưa lại vào lần chạy thanh toán tự động tới (%(who)s)")
+            title %= facts
+        else:
+            title = _("Ngoại lệ của hóa đơn %(number)s kỳ %(period)s đã được đóng (%(who)s)") % facts
+        return {"title": title, "body": title + (f" — {note}" if note else "")}
+    return None
 
 
 def preferences_of(user) -> dict[tuple[str, str], bool]:  # noqa: ANN001

@@ -12,6 +12,7 @@ from accounts.models import TREASURY_ROLES, Role
 from accounts.selectors import office_scope_q, unit_scope_q, user_has_treasury_role_over
 from payments.models import (
     BankFile,
+    BankStatusReport,
     Document,
     DocumentKind,
     PaymentIntent,
@@ -71,6 +72,16 @@ def bank_files_visible(user) -> QuerySet[BankFile]:  # noqa: ANN001
     )
 
 
+def bank_status_reports_visible(user) -> QuerySet[BankStatusReport]:  # noqa: ANN001
+    """Treasury staff: the status reports on their offices' files, with their rejections."""
+    return (
+        BankStatusReport.objects.filter(office_scope_q(user, roles=set(TREASURY_ROLES), field="bank_file__office"))
+        .select_related("bank_file__bank", "imported_by")
+        .prefetch_related("rejections__voucher")
+        .order_by("-created_at", "-id")
+    )
+
+
 def access_bank_file(user, pk: int) -> BankFile:  # noqa: ANN001
     bank_file = bank_files_visible(user).filter(pk=pk).first()
     if bank_file is None:
@@ -92,7 +103,9 @@ def voucher_result_context(user, voucher) -> dict:  # noqa: ANN001
     intent = PaymentIntent.objects.filter(voucher=voucher).first()
     failure = None
     if voucher.status == VoucherStatus.PAYMENT_FAILED:
-        event = voucher.events.filter(action="fail_payment").order_by("-created_at", "-id").first()
+        event = (
+            voucher.events.filter(action__in=["fail_payment", "bank_reject"]).order_by("-created_at", "-id").first()
+        )
         failure = event.note if event else (intent.last_error if intent else "")
     paid_event = None
     advices = []

@@ -5,12 +5,13 @@ and the stateful and crash tests after every step).
   every cached balance = credits − debits of its transfers; no account that
   may not go negative is below zero;
 - the budget: each line's counters = the sums of its movements
-  (allocated = Σ allocate, reserved = Σ reserve − Σ release − Σ spend,
-  spent = Σ spend) and = the vouchers behind them (an open voucher holds
+  (allocated = Σ allocate, reserved = Σ reserve − Σ release − Σ spend + Σ unspend,
+  spent = Σ spend − Σ unspend: a bank's rejection turns spending back into a
+  reservation) and = the vouchers behind them (an open voucher holds
   exactly what its lines ask, a closed or draft one holds nothing; a paid
   budget-funded voucher spent exactly its lines, an unpaid one nothing);
-- payments: each voucher paid at most once (its payment transfers add up to
-  its total when paid and to nothing otherwise; a succeeded intent means a
+- payments: each voucher paid at most once (its payment transfers less their
+  reversals add up to its total when paid and to nothing otherwise; a succeeded intent means a
   paid voucher); each estimate account paid out exactly what its budget
   lines spent, and holds only allocations that exist;
 - autopay: each paid invoice paid exactly its amount by one transfer (and
@@ -126,7 +127,9 @@ def check_budget(report: Report) -> None:
     report.facts["budget_lines"] = len(lines)
     for line in lines:
         allocated = sums.get((line.pk, BudgetMovementKind.ALLOCATE), 0)
-        spent_by_vouchers = sums.get((line.pk, BudgetMovementKind.SPEND), 0)
+        spent_by_vouchers = sums.get((line.pk, BudgetMovementKind.SPEND), 0) - sums.get(
+            (line.pk, BudgetMovementKind.UNSPEND), 0
+        )
         # Autopay spends straight from the line (no reservation before it).
         spent = spent_by_vouchers + sums.get((line.pk, BudgetMovementKind.AUTOPAY), 0)
         reserved = (
@@ -157,8 +160,11 @@ def check_budget(report: Report) -> None:
             per_voucher.get((voucher.pk, BudgetMovementKind.RESERVE), 0)
             - per_voucher.get((voucher.pk, BudgetMovementKind.RELEASE), 0)
             - per_voucher.get((voucher.pk, BudgetMovementKind.SPEND), 0)
+            + per_voucher.get((voucher.pk, BudgetMovementKind.UNSPEND), 0)
         )
-        spent = per_voucher.get((voucher.pk, BudgetMovementKind.SPEND), 0)
+        spent = per_voucher.get((voucher.pk, BudgetMovementKind.SPEND), 0) - per_voucher.get(
+            (voucher.pk, BudgetMovementKind.UNSPEND), 0
+        )
         target = targets.get(voucher.pk, 0)
         if voucher.status == VoucherStatus.RETURNED:
             pass  # holds what it asked when submitted; its lines may be changing
@@ -185,6 +191,14 @@ def check_payments(report: Report) -> None:
         .values("voucher_id")
         .annotate(total=Sum("amount"), n=Count("id"))
     }
+    # A payment the bank rejected came back (payments.services.bank_status).
+    for row in (
+        Transfer.objects.filter(kind=TransferKind.REVERSAL, voucher__isnull=False)
+        .values("voucher_id")
+        .annotate(total=Sum("amount"))
+    ):
+        total, count = paid_out.get(row["voucher_id"], (0, 0))
+        paid_out[row["voucher_id"]] = (total - (row["total"] or 0), count)
     intents = dict(PaymentIntent.objects.values_list("voucher_id", "status"))
     paid = 0
     for voucher in Voucher.objects.only("id", "number", "status", "total_amount", "settles_id"):
@@ -207,11 +221,14 @@ def check_payments(report: Report) -> None:
     # Estimate accounts: paid out = spent by their lines; allocations mirror movements.
     spent: dict[tuple[int, str], int] = defaultdict(int)
     for row in (
-        BudgetMovement.objects.filter(kind__in=[BudgetMovementKind.SPEND, BudgetMovementKind.AUTOPAY])
-        .values("budget_line__unit_id", "budget_line__budget_level")
+        BudgetMovement.objects.filter(
+            kind__in=[BudgetMovementKind.SPEND, BudgetMovementKind.AUTOPAY, BudgetMovementKind.UNSPEND]
+        )
+        .values("budget_line__unit_id", "budget_line__budget_level", "kind")
         .annotate(total=Sum("amount"))
     ):
-        spent[(row["budget_line__unit_id"], row["budget_line__budget_level"])] += row["total"] or 0
+        sign = -1 if row["kind"] == BudgetMovementKind.UNSPEND else 1
+        spent[(row["budget_line__unit_id"], row["budget_line__budget_level"])] += sign * (row["total"] or 0)
     estimate_paid: dict[tuple[int, str], int] = defaultdict(int)
     for row in (
         Transfer.objects.filter(
@@ -221,6 +238,12 @@ def check_payments(report: Report) -> None:
         .annotate(total=Sum("amount"))
     ):
         estimate_paid[(row["debit_account__unit_id"], row["debit_account__budget_level"])] += row["total"] or 0
+    for row in (
+        Transfer.objects.filter(kind=TransferKind.REVERSAL, credit_account__kind=AccountKind.ESTIMATE)
+        .values("credit_account__unit_id", "credit_account__budget_level")
+        .annotate(total=Sum("amount"))
+    ):
+        estimate_paid[(row["credit_account__unit_id"], row["credit_account__budget_level"])] -= row["total"] or 0
     for key in sorted(set(spent) | set(estimate_paid)):
         if spent.get(key, 0) != estimate_paid.get(key, 0):
             report.add(

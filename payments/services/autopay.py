@@ -45,13 +45,26 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Case, CharField, Exists, F, OuterRef, Q, Sum, Value, When, Window
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    Exists,
+    F,
+    JSONField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Cast, Concat, RowNumber
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
@@ -61,6 +74,7 @@ from accounts import crypto
 from accounts.models import Membership, Organisation, OrgKind, Role, SigningKey, SigningKeyStatus, User
 from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
 from accounts.services import signature_rules_check, signing_key_for_signature
+from payments import autopay_reasons
 from payments.models import (
     Account,
     AccountKind,
@@ -77,13 +91,14 @@ from payments.models import (
     InvoiceStatus,
     Notification,
     NotificationKind,
+    RunStatus,
     SupplierCollectionAccount,
     SupplierInvoice,
     Transfer,
     TransferKind,
 )
 from payments.services import ledger
-from payments.services.bulk_sql import as_json, insert_rows, reserve_ids
+from payments.services.bulk_sql import as_json, insert_rows, reserve_ids, sql_row
 from payments.services.notifications import (
     BALANCE_ROLES,
     balance_notification_rows,
@@ -224,7 +239,7 @@ def _event(
                     user_id=user_id, kind=NotificationKind.AUTOPAY, title=title[:255],
                     body=title + (f" — {note}" if note else ""), unit_id=authorization.unit_id,
                     data={"authorization_id": authorization.pk, "status": to_status, "from_status": from_status,
-                          "action": action, "note": (note or "")[:500]},
+                          "action": action, "note": (note or "")[:500], "supplier": authorization.supplier.name},
                 )
                 for user_id in _authorization_recipients(authorization)
             ]
@@ -776,8 +791,10 @@ def autopay_invoice_retry(*, actor: User, invoice: SupplierInvoice | int, note: 
     the `retry` event (who, the old code and reason, the note). A run is asked
     for on commit (`sweep_autopay`); the scheduled run, every 10 minutes, picks
     it up anyway. An invoice whose period is paid (`duplicate_period`) or whose
-    exception was closed is refused; a second retry finds it no longer in the
-    exceptions (`invoice_not_in_exception`)."""
+    exception was closed is refused; so is an unusual amount (`amount_anomaly`),
+    which the same history would hold again: its unit's account holder confirms
+    it instead (`autopay_invoice_confirm_amount`). A second retry finds it no
+    longer in the exceptions (`invoice_not_in_exception`)."""
     note = (note or "").strip()[:4000]
     with transaction.atomic():
         inv = _lock_invoice(invoice)
@@ -790,25 +807,67 @@ def autopay_invoice_retry(*, actor: User, invoice: SupplierInvoice | int, note: 
                   "được thanh toán lại. Nếu đã xử lý với nhà cung cấp, hãy đóng ngoại lệ.")
                 % {"period": inv.period, "customer": inv.customer_code, "number": inv.invoice_number},
             )
-        old_code, old_reason = inv.exception_code, inv.exception_reason
-        # The row lock above serializes two clicks; the condition is the backstop.
-        updated = SupplierInvoice.objects.filter(
-            pk=inv.pk, status=InvoiceStatus.EXCEPTION, closed_at__isnull=True
-        ).update(status=InvoiceStatus.PENDING, exception_code="", exception_reason="", settled_at=None)
-        if updated != 1:
+        if inv.exception_code == ExceptionCode.AMOUNT_ANOMALY:
             raise ApplicationError(
-                "invoice_not_in_exception",
-                _("Hóa đơn %(number)s không còn trong danh sách ngoại lệ.") % {"number": inv.invoice_number},
+                "amount_needs_confirmation",
+                _("Số tiền của hóa đơn %(number)s bất thường so với các kỳ trước: thử lại sẽ bị giữ lại lần nữa. "
+                  "Chủ tài khoản của đơn vị xác nhận số tiền để thanh toán, hoặc đóng ngoại lệ.")
+                % {"number": inv.invoice_number},
             )
-        AutopayEvent.objects.create(
-            invoice=inv, actor=actor, action="retry", from_status=InvoiceStatus.EXCEPTION,
-            to_status=InvoiceStatus.PENDING, note=note,
-            data={"code": old_code, "reason": old_reason, "run_id": inv.run_id},
-        )
-        _exception_handled_notice(inv, actor, "retry", note)
-        transaction.on_commit(_queue_autopay_sweep)
+        _back_to_pending(inv, actor, "retry", note)
     inv.refresh_from_db()
     return inv
+
+
+def autopay_invoice_confirm_amount(
+    *, actor: User, invoice: SupplierInvoice | int, note: str = ""
+) -> SupplierInvoice:
+    """The release of an amount held as unusual (`amount_anomaly`): the unit's
+    account holder confirms the amount and the invoice goes back to `pending`;
+    the next run pays it without the anomaly check (the `confirm_amount` event,
+    which names the amount, is what it reads), every other rule (authorization,
+    caps, budget, balance) still applying. Only the account holder may: the
+    money is the unit's, and the chief accountant's retry would be held again."""
+    from payments.selectors.autopay import can_confirm_amounts_of
+
+    note = (note or "").strip()[:4000]
+    with transaction.atomic():
+        inv = _lock_invoice(invoice)
+        _require_exception_handler(actor, inv)
+        if not can_confirm_amounts_of(actor, inv.unit):
+            raise PermissionDenied(_("Chỉ chủ tài khoản của đơn vị mới xác nhận được số tiền bất thường."))
+        _require_open_exception(inv)
+        if inv.exception_code != ExceptionCode.AMOUNT_ANOMALY:
+            raise ApplicationError(
+                "amount_not_held",
+                _("Hóa đơn %(number)s không bị giữ lại vì số tiền bất thường: không có gì để xác nhận.")
+                % {"number": inv.invoice_number},
+            )
+        _back_to_pending(inv, actor, "confirm_amount", note, amount=inv.amount)
+    inv.refresh_from_db()
+    return inv
+
+
+def _back_to_pending(inv: SupplierInvoice, actor: User, action: str, note: str, **data: object) -> None:
+    """An open exception back to `pending` (retry, confirm_amount), with its
+    event, the signers' notice and a run asked for on commit."""
+    old_code, old_reason = inv.exception_code, inv.exception_reason
+    # The row lock the caller holds serializes two clicks; the condition is the backstop.
+    updated = SupplierInvoice.objects.filter(pk=inv.pk, status=InvoiceStatus.EXCEPTION, closed_at__isnull=True).update(
+        status=InvoiceStatus.PENDING, exception_code="", exception_reason="", exception_params={}, settled_at=None
+    )
+    if updated != 1:
+        raise ApplicationError(
+            "invoice_not_in_exception",
+            _("Hóa đơn %(number)s không còn trong danh sách ngoại lệ.") % {"number": inv.invoice_number},
+        )
+    AutopayEvent.objects.create(
+        invoice=inv, actor=actor, action=action, from_status=InvoiceStatus.EXCEPTION,
+        to_status=InvoiceStatus.PENDING, note=note,
+        data={"code": old_code, "reason": old_reason, "run_id": inv.run_id, **data},
+    )
+    _exception_handled_notice(inv, actor, action, note)
+    transaction.on_commit(_queue_autopay_sweep)
 
 
 def autopay_invoice_close(*, actor: User, invoice: SupplierInvoice | int, note: str) -> SupplierInvoice:
@@ -859,6 +918,9 @@ def _exception_handled_notice(invoice: SupplierInvoice, actor: User, action: str
         if action == "retry":
             title = _("Hóa đơn %(number)s kỳ %(period)s được đưa lại vào lần chạy thanh toán tự động tới (%(who)s)")
             title %= facts
+        elif action == "confirm_amount":
+            title = _("Số tiền hóa đơn %(number)s kỳ %(period)s đã được xác nhận; hóa đơn được thanh toán ở lần "
+                      "chạy tới (%(who)s)") % facts
         else:
             title = _("Ngoại lệ của hóa đơn %(number)s kỳ %(period)s đã được đóng (%(who)s)") % facts
     notifications_write(
@@ -867,7 +929,7 @@ def _exception_handled_notice(invoice: SupplierInvoice, actor: User, action: str
                 user_id=user_id, kind=NotificationKind.AUTOPAY, title=title[:255],
                 body=title + (f" — {note}" if note else ""), unit_id=invoice.unit_id,
                 data={"invoice_id": invoice.pk, "invoice_number": invoice.invoice_number, "action": action,
-                      "actor_id": actor.pk, "note": note[:500]},
+                      "actor_id": actor.pk, "note": note[:500], "period": invoice.period, "who": who},
             )
             for user_id in user_ids
         ]
@@ -901,39 +963,9 @@ class _Batch:
 
 
 def _reason(code: str, **kw: Any) -> str:
-    """The exception's sentence (in the active language: Vietnamese in a run)."""
-    plain = ("auth", "factor", "n")
-    values = {k: _money_text(v) if isinstance(v, int) and k not in plain else v for k, v in kw.items()}
-    return _reason_texts(translation.get_language())[code] % values
-
-
-@lru_cache(maxsize=8)
-def _reason_texts(language: str | None) -> dict[str, str]:
-    return {
-        ExceptionCode.NO_AUTHORIZATION: _(
-            "Không có ủy quyền thanh toán tự động còn hiệu lực cho mã khách hàng %(customer)s vào ngày phát hành "
-            "hóa đơn."
-        ),
-        "over_cap_invoice": _(
-            "Số tiền %(amount)s đồng vượt hạn mức mỗi hóa đơn %(cap)s đồng của ủy quyền UQ-%(auth)s."
-        ),
-        "over_cap_month": _(
-            "Kỳ %(period)s đã thanh toán %(paid)s đồng theo ủy quyền UQ-%(auth)s; thêm %(amount)s đồng sẽ vượt "
-            "hạn mức tháng %(cap)s đồng."
-        ),
-        ExceptionCode.DUPLICATE_PERIOD: _("Kỳ cước %(period)s của mã khách hàng %(customer)s đã được thanh toán."),
-        ExceptionCode.AMOUNT_ANOMALY: _(
-            "Số tiền %(amount)s đồng cao hơn %(factor)s lần trung vị %(median)s đồng của %(n)s kỳ đã thanh toán "
-            "gần nhất."
-        ),
-        "insufficient_budget": _(
-            "Dòng dự toán %(line)s không đủ: còn khả dụng %(available)s đồng, hóa đơn cần %(amount)s đồng."
-        ),
-        "insufficient_balance": _(
-            "Số dư khả dụng của tài khoản %(account)s (%(available)s đồng) không đủ để trả %(amount)s đồng."
-        ),
-        PROCESSING_ERROR: _("Không xử lý được hóa đơn do lỗi hệ thống; kho bạc sẽ kiểm tra."),
-    }
+    """The exception's sentence (in the active language: Vietnamese in a run),
+    carrying its key and values (`.data`) so that readers render it in theirs."""
+    return autopay_reasons.reason(code, **kw)
 
 
 def _clearing_accounts(banks: set[int]) -> dict[int, Account]:
@@ -1177,7 +1209,11 @@ def _decide(  # noqa: PLR0913 - the batch's reads, passed once
                 "over_cap_month", period=period, paid=month_paid[(auth.pk, period)], amount=amount,
                 cap=auth.cap_per_month, auth=auth.pk,
             )
-        elif len(past) >= ANOMALY_MIN_HISTORY and amount > ANOMALY_FACTOR * statistics.median(past):
+        elif (
+            not inv["amount_confirmed"]
+            and len(past) >= ANOMALY_MIN_HISTORY
+            and amount > ANOMALY_FACTOR * statistics.median(past)
+        ):
             decision.code = ExceptionCode.AMOUNT_ANOMALY
             decision.reason = _reason(
                 ExceptionCode.AMOUNT_ANOMALY, amount=amount, factor=ANOMALY_FACTOR,
@@ -1297,10 +1333,10 @@ def _write(
          for inv, auth, _d, _c in paid if auth.budget_line_id],
     )
     _invoices_update(
-        [(inv["id"], InvoiceStatus.PAID, "", "", auth.unit_id, auth.pk, t.pk, run.pk, now)
+        [(inv["id"], InvoiceStatus.PAID, "", "", as_json({}), auth.unit_id, auth.pk, t.pk, run.pk, now)
          for (inv, auth, _d, _c), t in zip(paid, transfers, strict=True)]
-        + [(d.invoice["id"], InvoiceStatus.EXCEPTION, d.code, d.reason, d.unit_id, d.auth.pk if d.auth else None,
-            None, run.pk, now) for d in excepted]
+        + [(d.invoice["id"], InvoiceStatus.EXCEPTION, d.code, str(d.reason), as_json(_reason_data(d.reason)),
+            d.unit_id, d.auth.pk if d.auth else None, None, run.pk, now) for d in excepted]
     )
     insert_rows(
         AutopayEvent,
@@ -1344,29 +1380,35 @@ def _post_credits(
     )
 
 
-_INVOICE_FIELDS = ["status", "exception_code", "exception_reason", "unit_id", "authorization_id", "transfer_id",
-                   "run_id", "settled_at"]
+_INVOICE_FIELDS = ["status", "exception_code", "exception_reason", "exception_params", "unit_id", "authorization_id",
+                   "transfer_id", "run_id", "settled_at"]
+
+
+def _reason_data(reason: str) -> dict:
+    return getattr(reason, "data", {})
 
 
 def _invoices_update(rows: list[tuple]) -> None:
     """One UPDATE of the settled invoices: (id, status, exception_code,
-    exception_reason, unit_id, authorization_id, transfer_id, run_id, settled_at),
+    exception_reason, exception_params, unit_id, authorization_id, transfer_id, run_id, settled_at),
     only where still pending (the row count is checked)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         objs = [SupplierInvoice(pk=r[0], **dict(zip(_INVOICE_FIELDS, r[1:], strict=True))) for r in rows]
+        for obj in objs:
+            obj.exception_params = obj.exception_params.value  # the JSON wrapper is for the raw statement
         SupplierInvoice.objects.bulk_update(
-            objs, ["status", "exception_code", "exception_reason", "unit", "authorization", "transfer", "run",
-                   "settled_at"]
+            objs, ["status", "exception_code", "exception_reason", "exception_params", "unit", "authorization",
+                   "transfer", "run", "settled_at"]
         )
         return
     # PostgreSQL: one UPDATE … FROM (VALUES …), several times cheaper to build than bulk_update's CASEs.
-    template = "(%s, %s, %s, %s, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::timestamptz)"
+    template = "(%s, %s, %s, %s, %s::jsonb, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::timestamptz)"
     table = SupplierInvoice._meta.db_table
     sets = ", ".join(f"{c} = v.{c}" for c in _INVOICE_FIELDS)
     with connection.cursor() as cursor:
-        values = ",".join(cursor.cursor.mogrify(template, r).decode() for r in rows)
+        values = ",".join(cursor.cursor.mogrify(template, sql_row(r)).decode() for r in rows)
         cursor.execute(
             f"UPDATE {table} AS i SET {sets} FROM (VALUES {values}) AS v(id, {', '.join(_INVOICE_FIELDS)}) "  # noqa: S608 - rendered by psycopg2
             "WHERE i.id = v.id AND i.status = 'pending'"
@@ -1420,7 +1462,8 @@ def _notify(
                 "number": d.invoice["invoice_number"], "code": label,
             }
             data = {"invoice_id": d.invoice["id"], "invoice_number": d.invoice["invoice_number"],
-                    "exception_code": d.code, "amount": d.invoice["amount"], "period": d.invoice["period"]}
+                    "exception_code": d.code, "amount": d.invoice["amount"], "period": d.invoice["period"],
+                    "reason": _reason_data(d.reason)}
             for user_id in recipients.get(d.unit_id, []):
                 rows.append(
                     Notification(
@@ -1449,7 +1492,13 @@ def _claim(batch_size: int, ids: list[int] | None = None) -> list[dict]:
     )
     if ids is not None:
         qs = qs.filter(pk__in=ids)
-    return list(qs.order_by("pk").values(*_CLAIM_FIELDS)[:batch_size])
+    # The account holder's confirmation of an unusual amount (that amount) releases it from the anomaly check.
+    confirmed = AutopayEvent.objects.filter(invoice=OuterRef("pk"), action="confirm_amount").order_by("-pk")
+    qs = qs.annotate(confirmed_amount=Subquery(confirmed.values("data__amount")[:1], output_field=JSONField()))
+    rows = list(qs.order_by("pk").values(*_CLAIM_FIELDS, "confirmed_amount")[:batch_size])
+    for row in rows:
+        row["amount_confirmed"] = row.pop("confirmed_amount") == row["amount"]
+    return rows
 
 
 def autopay_settle_batch(*, run: AutopayRun, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
@@ -1510,20 +1559,37 @@ def autopay_run_start(*, trigger: str = "schedule") -> AutopayRun:
     return AutopayRun.objects.create(trigger=trigger[:20], total=total)
 
 
+def _run_lease() -> timedelta:
+    return timedelta(seconds=settings.AUTOPAY_RUN_LEASE)
+
+
+def _run_heartbeat(run_id: int) -> bool:
+    """The run is alive: refresh its heartbeat. False when it is no longer
+    running (finished, or abandoned by a later start): its work stops."""
+    return bool(
+        AutopayRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
+    )
+
+
 def autopay_run_batches(
     *, run_id: int, batch_size: int = DEFAULT_BATCH_SIZE, max_seconds: float | None = None
 ) -> int:
     """Settle batches for the run until nothing is pending (or `max_seconds`
     passed). Safe to run in several processes at once: SKIP LOCKED gives each
-    its own invoices. Returns how many invoices this call settled."""
+    its own invoices. Each batch refreshes the run's heartbeat (its lease); a
+    run abandoned meanwhile is not worked on. Returns how many invoices this
+    call settled."""
     run = AutopayRun.objects.get(pk=run_id)
     started = time.monotonic()
     settled = 0
-    while True:
+    while _run_heartbeat(run.pk):
         n = autopay_settle_batch(run=run, batch_size=batch_size)
         settled += n
         if n == 0:
-            AutopayRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(finished_at=timezone.now())
+            now = timezone.now()
+            AutopayRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.FINISHED, finished_at=now, heartbeat_at=now
+            )
             break
         if max_seconds is not None and time.monotonic() - started > max_seconds:
             break
@@ -1539,20 +1605,58 @@ def autopay_run(*, trigger: str = "command", batch_size: int = DEFAULT_BATCH_SIZ
     return run
 
 
-def autopay_runs_start_scheduled(
-    *, workers: int = 2, stale_after: timedelta = timedelta(minutes=10)
-) -> AutopayRun | None:
-    """The beat's entry: start a run unless one started recently is still going,
-    and queue `workers` batch tasks for it (on commit)."""
-    recent = AutopayRun.objects.filter(finished_at__isnull=True, started_at__gte=timezone.now() - stale_after).first()
-    if recent is not None:
-        return None
+def autopay_runs_abandon_stale(*, now: datetime | None = None) -> list[int]:
+    """Finish as `abandoned` every running run whose heartbeat is older than the
+    lease (its worker died: killed, out of memory, machine lost), each with an
+    event. Its invoices that were not settled are still pending: the next run
+    takes them. Returns the ids."""
+    now = now or timezone.now()
+    abandoned = []
+    with transaction.atomic():
+        stale = AutopayRun.objects.select_for_update(skip_locked=True).filter(
+            status=RunStatus.RUNNING, heartbeat_at__lt=now - _run_lease()
+        )
+        for run in stale:
+            AutopayRun.objects.filter(pk=run.pk).update(status=RunStatus.ABANDONED, finished_at=now)
+            AutopayEvent.objects.create(
+                run=run, action="run_abandoned", from_status=RunStatus.RUNNING, to_status=RunStatus.ABANDONED,
+                data={"heartbeat_at": run.heartbeat_at.isoformat(), "lease_seconds": settings.AUTOPAY_RUN_LEASE,
+                      "processed": run.processed, "total": run.total},
+            )
+            logger.warning(
+                "autopay run %s abandoned: no heartbeat since %s (lease %s s), %s of %s invoices settled",
+                run.pk, run.heartbeat_at.isoformat(), settings.AUTOPAY_RUN_LEASE, run.processed, run.total,
+            )
+            abandoned.append(run.pk)
+    return abandoned
+
+
+def autopay_runs_start_scheduled(*, workers: int = 2) -> AutopayRun | None:
+    """The beat's entry: finish the runs whose lease expired as abandoned, then
+    start a run unless a live one is still going (never two at once), and queue
+    `workers` batch tasks for it (on commit)."""
+    autopay_runs_abandon_stale()
     if not SupplierInvoice.objects.filter(status=InvoiceStatus.PENDING).exists():
         return None
     with transaction.atomic():
+        _lock_run_start()
+        if AutopayRun.objects.filter(status=RunStatus.RUNNING).exists():
+            return None
         run = autopay_run_start(trigger="schedule")
         transaction.on_commit(lambda: _queue_batches(run.pk, workers))
     return run
+
+
+RUN_START_LOCK = 0x4155_544F  # "AUTO": the advisory lock that serialises run starts
+
+
+def _lock_run_start() -> None:
+    """Two starts at once (the beat and a retry's sweep) see each other's run:
+    PostgreSQL serialises them on a transaction advisory lock; SQLite already
+    serialises writers."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RUN_START_LOCK])
 
 
 def _queue_batches(run_id: int, workers: int) -> None:

@@ -87,7 +87,7 @@ def _autopay_transfers(invoices: list, bank) -> list[CreditTransfer]:  # noqa: A
         CreditTransfer(
             end_to_end_id=f"AP{invoice.pk}", amount=invoice.transfer.amount,
             creditor=Party(invoice.transfer.counterparty_name or invoice.supplier.name,
-                           invoice.transfer.counterparty_account, bank.bic or bank.code),
+                           invoice.transfer.counterparty_account, bank.code, bank.bic),
             remittance=f"{invoice.invoice_number} {invoice.customer_code} {invoice.period}",
         )
         for invoice in invoices
@@ -98,8 +98,17 @@ def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime, 
     clearing = ledger.bank_clearing_account(bank)
     settlement = ledger.bank_settlement_account(bank)
     vouchers = [i.voucher for i in intents]
+    # A payment a bank rejected was reversed (bank_status, key `bankreject:<payment id>`)
+    # and paid again under new keys: only the live payment goes in the file.
+    reversed_ids = [
+        int(key.removeprefix("bankreject:"))
+        for key in Transfer.objects.filter(voucher__in=vouchers, kind=TransferKind.REVERSAL).values_list(
+            "key", flat=True
+        )
+    ]
     amounts = dict(
         Transfer.objects.filter(voucher__in=vouchers, kind=TransferKind.PAYMENT, credit_account=clearing)
+        .exclude(pk__in=reversed_ids)
         .values_list("voucher_id")
         .annotate(total=Sum("amount"))
     )
@@ -110,13 +119,13 @@ def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime, 
     transfers = [
         CreditTransfer(
             end_to_end_id=v.number, amount=amounts[v.pk],
-            creditor=Party(v.payee_name, v.payee_account, bank.bic or bank.code),
+            creditor=Party(v.payee_name, v.payee_account, bank.code, bank.bic),
             remittance=f"{v.number} {v.description}",
         )
         for v in vouchers
         if amounts.get(v.pk)
     ] + _autopay_transfers(list(invoices), bank)
-    debtor = Party(f"Kho bạc Nhà nước – {office.name}", settlement.number, bank.bic or bank.code)
+    debtor = Party(f"Kho bạc Nhà nước – {office.name}", settlement.number, bank.code, bank.bic)
     xml = build_pain001(message_id, now, debtor, timezone.localdate(now), transfers)
     control_sum = sum(t.amount for t in transfers)
     bank_file = BankFile.objects.create(

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -234,17 +234,22 @@ def voucher_budget_target(voucher) -> dict[int, int]:  # noqa: ANN001
     return dict(target)
 
 
-def voucher_reservation(voucher) -> dict[int, int]:  # noqa: ANN001
-    """What the voucher holds reserved now, per budget line (from the movements)."""
-    held: dict[int, int] = defaultdict(int)
-    rows = (
+def _voucher_movements(voucher) -> list[dict]:  # noqa: ANN001
+    """The voucher's movements summed (and counted) per budget line and kind: one query."""
+    return list(
         BudgetMovement.objects.filter(voucher=voucher)
         .exclude(kind=BudgetMovementKind.ALLOCATE)
         .values("budget_line_id", "kind")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum("amount"), n=Count("id"))
     )
-    for row in rows:
-        sign = 1 if row["kind"] == BudgetMovementKind.RESERVE else -1
+
+
+def voucher_reservation(voucher, rows: list[dict] | None = None) -> dict[int, int]:  # noqa: ANN001
+    """What the voucher holds reserved now, per budget line (from the movements)."""
+    held: dict[int, int] = defaultdict(int)
+    for row in _voucher_movements(voucher) if rows is None else rows:
+        # A bank's rejection turned spending back into a reservation (budget_unspend).
+        sign = 1 if row["kind"] in (BudgetMovementKind.RESERVE, BudgetMovementKind.UNSPEND) else -1
         held[row["budget_line_id"]] += sign * row["total"]
     return {k: v for k, v in held.items() if v}
 
@@ -315,7 +320,9 @@ def budget_spend(*, voucher, actor=None) -> list[BudgetMovement]:  # noqa: ANN00
     Safe to call twice: the second call finds no reservation left."""
     with transaction.atomic():
         movements = []
-        for line_id, amount in sorted(voucher_reservation(voucher).items()):
+        rows = _voucher_movements(voucher)
+        unspent = {r["budget_line_id"]: r["n"] for r in rows if r["kind"] == BudgetMovementKind.UNSPEND}
+        for line_id, amount in sorted(voucher_reservation(voucher, rows).items()):
             if amount <= 0:
                 continue
             updated = BudgetLine.objects.filter(pk=line_id, reserved__gte=amount).update(
@@ -323,10 +330,52 @@ def budget_spend(*, voucher, actor=None) -> list[BudgetMovement]:  # noqa: ANN00
             )
             if updated != 1:
                 raise ApplicationError("budget_inconsistent", _("Số giữ chỗ của dòng dự toán không khớp."), status=500)
+            # After a bank's rejection (budget_unspend) the voucher spends again, under a new key.
+            again = unspent.get(line_id, 0)
             movements.append(
                 BudgetMovement.objects.create(
                     budget_line_id=line_id, kind=BudgetMovementKind.SPEND, amount=amount, voucher=voucher,
-                    actor=actor, key=f"spend:{voucher.pk}:{line_id}", note=voucher.number[:255],
+                    actor=actor, key=f"spend:{voucher.pk}:{line_id}" + (f":{again}" if again else ""),
+                    note=voucher.number[:255],
+                )
+            )
+        return movements
+
+
+def voucher_spent(voucher) -> dict[int, int]:  # noqa: ANN001
+    """What the voucher has spent now, per budget line (spend − unspend)."""
+    spent: dict[int, int] = defaultdict(int)
+    rows = (
+        BudgetMovement.objects.filter(voucher=voucher, kind__in=[BudgetMovementKind.SPEND, BudgetMovementKind.UNSPEND])
+        .values("budget_line_id", "kind")
+        .annotate(total=Sum("amount"))
+    )
+    for row in rows:
+        spent[row["budget_line_id"]] += row["total"] * (1 if row["kind"] == BudgetMovementKind.SPEND else -1)
+    return {k: v for k, v in spent.items() if v}
+
+
+def budget_unspend(*, voucher, actor=None) -> list[BudgetMovement]:  # noqa: ANN001
+    """The bank rejected the voucher's payment: what it spent is reserved again
+    (the voucher is open, payment failed, and may be paid again). Safe to call
+    twice: the second call finds nothing spent."""
+    with transaction.atomic():
+        movements = []
+        for line_id, amount in sorted(voucher_spent(voucher).items()):
+            if amount <= 0:
+                continue
+            updated = BudgetLine.objects.filter(pk=line_id, spent__gte=amount).update(
+                reserved=F("reserved") + amount, spent=F("spent") - amount
+            )
+            if updated != 1:
+                raise ApplicationError("budget_inconsistent", _("Số đã chi của dòng dự toán không khớp."), status=500)
+            times = BudgetMovement.objects.filter(
+                voucher=voucher, budget_line_id=line_id, kind=BudgetMovementKind.UNSPEND
+            ).count()
+            movements.append(
+                BudgetMovement.objects.create(
+                    budget_line_id=line_id, kind=BudgetMovementKind.UNSPEND, amount=amount, voucher=voucher,
+                    actor=actor, key=f"unspend:{voucher.pk}:{line_id}:{times + 1}", note=voucher.number[:255],
                 )
             )
         return movements

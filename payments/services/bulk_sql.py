@@ -49,17 +49,20 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
             objs.append(model(**{_attname(model, c): v for c, v in values.items()}))
         model.objects.bulk_create(objs)
         return
-    from psycopg2.extras import Json
-
     template = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        values = b",".join(
-            raw.mogrify(template, [Json(v.value) if isinstance(v, _JSON) else v for v in row]) for row in rows
-        )
+        values = b",".join(raw.mogrify(template, sql_row(row)) for row in rows)
         table = connection.ops.quote_name(model._meta.db_table)
         cols = ", ".join(connection.ops.quote_name(c) for c in columns)
         cursor.execute(f"INSERT INTO {table} ({cols}) VALUES " + values.decode())  # noqa: S608 - rendered by psycopg2
+
+
+def sql_row(row: Sequence[Any]) -> list[Any]:
+    """A row's values as psycopg2 adapts them (PostgreSQL): `as_json` values as jsonb."""
+    from psycopg2.extras import Json
+
+    return [Json(v.value) if isinstance(v, _JSON) else v for v in row]
 
 
 def _attname(model: type[models.Model], column: str) -> str:

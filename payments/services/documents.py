@@ -7,6 +7,9 @@ cost more than the rest of its life, and most are never opened on the day. The
 documents queue's off-peak sweep (`sweep_documents`, at night) renders the rest
 for the archive.
 
+Both are signed by the unit's treasury office as they are rendered (PAdES,
+payments.pdf.sign_pdf with the office's key from accounts.pki; docs/signing.md).
+
 The render runs outside any transaction (it is slow CPU work); the Document
 row is then written under its unique constraint, so two workers rendering the
 same document leave one row (the second finds it rendered and stops).
@@ -51,7 +54,8 @@ def result_document_render(*, voucher_id: int) -> Document | None:
     existing = Document.objects.filter(kind=DocumentKind.RESULT, voucher=voucher, rendered_at__isnull=False).first()
     if existing is not None:
         return existing
-    content = pdf.render_result(result_context(voucher))
+    context = result_context(voucher)
+    content = pdf.sign_pdf(pdf.render_result(context), office=context["office"], reason=f"Kết quả {voucher.number}")
     return _store(kind=DocumentKind.RESULT, lookup={"voucher": voucher}, name=f"result-{voucher.pk}", content=content)
 
 
@@ -71,7 +75,10 @@ def debit_advice_render(*, transfer_id: int) -> Document | None:
     ).first()
     if existing is not None:
         return existing
-    content = pdf.render_debit_advice(debit_advice_context(transfer))
+    context = debit_advice_context(transfer)
+    content = pdf.render_debit_advice(context)
+    if context["office"] is not None:
+        content = pdf.sign_pdf(content, office=context["office"], reason=f"Giấy báo Nợ GBN-{transfer.pk}")
     return _store(
         kind=DocumentKind.DEBIT_ADVICE, lookup={"transfer": transfer}, name=f"advice-{transfer.pk}",
         content=content,

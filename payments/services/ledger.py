@@ -31,6 +31,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, OrgKind, Role
 from accounts.selectors import user_has_treasury_role_over
 from payments.models import (
+    ALLOCATION_DESCRIPTION,
+    DEPOSIT_DESCRIPTION,
     Account,
     AccountKind,
     Bank,
@@ -257,7 +259,8 @@ def estimate_allocation_post(*, movement: BudgetMovement) -> Transfer:
     return transfer_post(
         debit=estimate_source_account(line.budget_level), credit=estimate, amount=movement.amount,
         key=f"allocate:{movement.pk}", kind=TransferKind.ALLOCATION,
-        description=f"Giao dự toán {line.fiscal_year} {line.classification}", actor=movement.actor,
+        description=ALLOCATION_DESCRIPTION % {"year": line.fiscal_year, "line": line.classification},
+        actor=movement.actor,
     )
 
 
@@ -303,7 +306,7 @@ def deposit_credit(
         )
     return transfer_post(
         debit=treasury_cash_account(), credit=account, amount=amount, key=f"deposit:{reference}",
-        kind=TransferKind.DEPOSIT, description=description or _("Nộp tiền vào tài khoản tiền gửi"),
+        kind=TransferKind.DEPOSIT, description=description or DEPOSIT_DESCRIPTION,
         counterparty_name=depositor, actor=actor,
     )
 

@@ -17,12 +17,12 @@ MAX_ATTEMPTS, then marked failed with the error.
 
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -37,6 +37,7 @@ from payments.models import (
     NotificationPreference,
 )
 from treasury_portal.errors import NotFound, ValidationFailed
+from treasury_portal.links import site_url
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +190,26 @@ def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN
     return notifications_write(rows)
 
 
+def notify_voucher_staff(*, voucher, event, user_ids: set[int] | list[int], title: str) -> list[Notification]:  # noqa: ANN001
+    """A voucher's hand-over or escalation told to treasury staff (the new holder,
+    the office's leaders), in the same transaction as the event. `title` is
+    already in the portal's language."""
+    body = title + (f" — {event.note}" if event.note else "")
+    data = {
+        "voucher_id": voucher.pk, "voucher_number": voucher.number, "status": event.to_status,
+        "from_status": event.from_status, "action": event.action, "note": event.note[:500],
+        "url": _voucher_url(voucher.pk),
+    }
+    rows = [
+        Notification(
+            user_id=user_id, kind=NotificationKind.VOUCHER_STATUS, title=title[:255], body=body, data=data,
+            unit_id=voucher.unit_id, voucher=voucher,
+        )
+        for user_id in sorted(set(user_ids))
+    ]
+    return notifications_write(rows)
+
+
 def balance_recipients(unit_id: int) -> list[int]:
     """Who is told of a unit's balance changes (and of its autopay exceptions):
     its active account holders and chief accountants, by id."""
@@ -300,10 +321,17 @@ def notification_preferences_set(*, actor: User, enabled: dict[tuple[str, str], 
 # --- delivery (the worker side) ------------------------------------------------
 
 
+def _notification_link(n: Notification) -> str:
+    """The notification's page as an absolute link on the configured site
+    (settings.SITE_URL): a worker has no request to take a host from."""
+    link = n.data.get("url") if isinstance(n.data, dict) else ""
+    return site_url(link) if link else ""
+
+
 def _email_message(delivery: NotificationDelivery) -> EmailMessage:
     n = delivery.notification
-    link = n.data.get("url") if isinstance(n.data, dict) else ""
-    body = n.body + (f"\n\n{settings.SITE_BASE_URL.rstrip('/')}{link}" if link else "")
+    link = _notification_link(n)
+    body = n.body + (f"\n\n{link}" if link else "")
     return EmailMessage(subject=n.title, body=body, to=[n.user.email])
 
 
@@ -335,7 +363,7 @@ def _send_sms(deliveries: list[NotificationDelivery]) -> dict[int, str]:
         SmsMessage(
             id=d.pk, user_id=d.notification.user_id, username=d.notification.user.username,
             phone=d.notification.user.phone, kind=d.notification.kind, title=d.notification.title,
-            text=d.notification.body,
+            text=d.notification.body, url=_notification_link(d.notification),
         )
         for d in deliveries
     ]
@@ -349,6 +377,20 @@ def _send_sms(deliveries: list[NotificationDelivery]) -> dict[int, str]:
 SENDERS = {Channel.EMAIL: _send_email, Channel.SMS: _send_sms}
 
 
+def _claim_pending(*, batch_size: int, now: datetime | None = None) -> QuerySet[NotificationDelivery]:
+    """The next batch of pending deliveries that are due, oldest first, locked
+    (SKIP LOCKED: two deliverers never take one row). `status = 'pending' ORDER
+    BY id` is the partial index `delivery_pending`: the claim reads the pending
+    rows only, never the delivered history (tests/test_outbox_scale.py)."""
+    return (
+        NotificationDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=DeliveryStatus.PENDING)
+        .exclude(next_attempt_at__gt=now or timezone.now())
+        .select_related("notification__user")
+        .order_by("id")[:batch_size]
+    )
+
+
 def notifications_deliver(*, batch_size: int = 500, max_batches: int = 50) -> int:
     """Send pending deliveries, one batch per transaction. Returns how many
     rows were handled (sent or failed)."""
@@ -356,13 +398,7 @@ def notifications_deliver(*, batch_size: int = 500, max_batches: int = 50) -> in
     for _batch in range(max_batches):
         with transaction.atomic():
             now = timezone.now()
-            batch = list(
-                NotificationDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status=DeliveryStatus.PENDING)
-                .exclude(next_attempt_at__gt=now)
-                .select_related("notification__user")
-                .order_by("id")[:batch_size]
-            )
+            batch = list(_claim_pending(batch_size=batch_size, now=now))
             if not batch:
                 break
             by_channel: dict[str, list[NotificationDelivery]] = defaultdict(list)

@@ -36,6 +36,7 @@ from accounts.selectors import user_has_treasury_role_over
 from payments.models import (
     Account,
     AccountKind,
+    BankRejection,
     PaymentIntent,
     PaymentIntentStatus,
     Transfer,
@@ -118,12 +119,18 @@ def _funding(voucher) -> list[tuple[Account, int, str]]:  # noqa: ANN001
     return funding
 
 
-def _post_payment(voucher) -> tuple[list[Transfer], object]:  # noqa: ANN001
+def _post_payment(voucher, *, first_attempt: bool = False) -> tuple[list[Transfer], object]:  # noqa: ANN001
     funding = _funding(voucher)
     credit, bank = _payee_side(voucher, {account.pk for account, _a, _t in funding})
+    # A payment the bank rejected was reversed (bank_status); paying again takes new keys,
+    # one round per reversal, so a retry still never pays twice. A first attempt has
+    # never been paid, so never rejected.
+    rounds = 0 if first_attempt else BankRejection.objects.filter(voucher=voucher, reversed=True).count()
+    suffix = f":r{rounds}" if rounds else ""
     transfers = [
         ledger.transfer_post(
-            debit=account, credit=credit, amount=amount, key=f"pay:{voucher.pk}:{tag}", kind=TransferKind.PAYMENT,
+            debit=account, credit=credit, amount=amount, key=f"pay:{voucher.pk}:{tag}{suffix}",
+            kind=TransferKind.PAYMENT,
             voucher=voucher, description=(voucher.description or voucher.number)[:500],
             counterparty_name=voucher.payee_name, counterparty_account=voucher.payee_account,
         )
@@ -198,7 +205,7 @@ def _pay_claimed(intent_id: int, worker: str) -> PaymentIntent:
             return intent
         try:
             with transaction.atomic():
-                transfers, bank = _post_payment(voucher)
+                transfers, bank = _post_payment(voucher, first_attempt=intent.attempts <= 1)
                 # The vouchers side turns the reservation into spending
                 # (budget_spend) and closes the voucher, in this transaction.
                 voucher_services.voucher_mark_paid(

@@ -476,3 +476,26 @@ def test_the_pages_read_in_english(settled, kit, world):
         page = _english(world.users["a_holder"]).get(reverse("autopay-unit-invoices")).content.decode()
     assert "Debit advice (PDF) of invoice HD-PAID-1" in page and "1,234,000 VND" in page
     assert translation.get_language() == settings.LANGUAGE_CODE
+
+
+def test_runs_page_shows_an_abandoned_run_in_both_languages(kit, login, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.models import AutopayRun
+    from tests.test_i18n import _english, _page, _untranslated_on
+
+    kit.active_authorization(codes=("PE0001",))
+    kit.invoice("PE0001", 500_000)
+    run = autopay.autopay_run_start(trigger="schedule")
+    AutopayRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert autopay.autopay_runs_abandon_stale() == [run.pk]
+    page = text(login("officer").get(reverse("autopay-runs")))
+    assert "Bị bỏ dở" in page and "lần chạy sau xử lý các hóa đơn còn lại" in page
+    fragment = text(login("officer").get(reverse("autopay-runs-progress"), HTTP_HX_REQUEST="true"))
+    assert "Bị bỏ dở" in fragment and "every 3s" not in fragment  # nothing is running: no polling
+    with translation.override(settings.LANGUAGE_CODE):
+        english = _page(_english(world.users["tadmin"]), reverse("autopay-runs"))
+        assert _untranslated_on(english) == []
+    assert "Abandoned" in english and "the next run settles the remaining invoices" in english

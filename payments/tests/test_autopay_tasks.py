@@ -51,3 +51,74 @@ def test_the_command_runs_once_and_prints_the_counts(kit):
     out = StringIO()
     call_command("run_autopay", stdout=out)
     assert "0 invoices processed" in out.getvalue()
+
+
+# --- a run's lease ---------------------------------------------------------------------
+
+
+def _crashed_run(kit, minutes_ago: int):  # noqa: ANN001, ANN202
+    """A scheduled run whose worker settled one batch and was killed `minutes_ago`."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.services import autopay
+
+    run = autopay.autopay_run_start(trigger="schedule")
+    assert autopay.autopay_settle_batch(run=run, batch_size=1) == 1
+    then = timezone.now() - timedelta(minutes=minutes_ago)
+    AutopayRun.objects.filter(pk=run.pk).update(started_at=then, heartbeat_at=then)
+    return run
+
+
+def test_a_run_whose_worker_died_is_abandoned_and_the_next_run_takes_its_invoices(
+    kit, django_capture_on_commit_callbacks
+):
+    from payments.models import AutopayEvent, RunStatus
+
+    invoices = [kit.invoice(code, 100_000, period=f"{kit.fiscal_year}-0{m}") for m in (1, 2) for code in ("T1", "T2")]
+    crashed = _crashed_run(kit, minutes_ago=6)  # silent longer than the 5-minute lease
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = sweep_autopay()
+    assert run_id and run_id != crashed.pk
+    crashed.refresh_from_db()
+    assert crashed.status == RunStatus.ABANDONED and crashed.finished_at
+    assert (crashed.processed, crashed.paid) == (1, 1)
+    event = AutopayEvent.objects.get(run=crashed)
+    assert (event.action, event.from_status, event.to_status) == ("run_abandoned", "running", "abandoned")
+    assert event.data["lease_seconds"] == settings.AUTOPAY_RUN_LEASE and event.data["processed"] == 1
+    new = AutopayRun.objects.get(pk=run_id)
+    assert new.status == RunStatus.FINISHED and (new.total, new.paid) == (3, 3)
+    assert not SupplierInvoice.objects.filter(pk__in=[i.pk for i in invoices], status=InvoiceStatus.PENDING).exists()
+    # A late batch task of the abandoned run does nothing.
+    assert pay_autopay_batches(crashed.pk) == 0
+    crashed.refresh_from_db()
+    assert crashed.status == RunStatus.ABANDONED
+
+
+def test_a_live_run_blocks_the_next_start_however_long_it_runs(kit, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.models import RunStatus
+    from payments.services import autopay
+
+    kit.invoice("T1", 100_000)
+    kit.invoice("T2", 100_000)
+    live = _crashed_run(kit, minutes_ago=25)  # started 25 minutes ago…
+    assert autopay._run_heartbeat(live.pk)  # …and its last batch just ended: alive
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_autopay() == 0
+    assert AutopayRun.objects.filter(status=RunStatus.RUNNING).count() == 1
+    live.refresh_from_db()
+    assert live.status == RunStatus.RUNNING and live.finished_at is None
+    # Just inside the lease it still blocks; just past it, it is abandoned and a new run starts.
+    lease = timedelta(seconds=settings.AUTOPAY_RUN_LEASE)
+    AutopayRun.objects.filter(pk=live.pk).update(heartbeat_at=timezone.now() - lease + timedelta(seconds=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_autopay() == 0
+    AutopayRun.objects.filter(pk=live.pk).update(heartbeat_at=timezone.now() - lease - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_autopay() != 0
+    assert list(AutopayRun.objects.order_by("pk").values_list("status", flat=True)) == ["abandoned", "finished"]

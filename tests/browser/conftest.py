@@ -8,6 +8,11 @@ Fixtures:
   IndexedDB) per person: `page = portal()`; `page.goto("/account/")`.
   Every document the page loads must be checked with `page.check_a11y()` before
   the next navigation and before the test ends; the fixture fails otherwise.
+- Every page also records the Content-Security-Policy violations of its
+  documents (a `securitypolicyviolation` listener installed before any script
+  of the page runs): `page.check_a11y()` and the end of the test fail on any,
+  so every browser test checks the policy too (inline script or style, an
+  eval, a resource from another host).
 - `sign_in(page, username, totp_secret=None)`: the real sign-in form, then the
   TOTP code computed here.
 
@@ -15,6 +20,7 @@ Every test in this folder is marked `browser` and runs in the xdist group
 "browser" (one worker: one Chromium at a time on a small machine).
 """
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +46,22 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 BLOCKING_IMPACTS = {"serious", "critical"}
+CSP_RECORDER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__portalCspViolation(
+    e.effectiveDirective + " refused " + (e.blockedURI || "inline") + " on " + e.documentURI
+    + (e.sample ? " (" + e.sample + ")" : "")
+  );
+});
+"""
+
+
+def record_csp_violations(context: Any) -> list[str]:
+    """Every CSP violation of the pages of `context`, as sentences."""
+    violations: list[str] = []
+    context.expose_binding("__portalCspViolation", lambda _source, text: violations.append(text))
+    context.add_init_script(script=CSP_RECORDER)
+    return violations
 PASSWORD = settings.DEMO_PASSWORD
 
 
@@ -68,10 +90,17 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8") + "\n;void 0;"
+
+
 def axe_violations(page: Any) -> list[dict]:
     """Run axe-core (vendored) on the current document; serious/critical violations."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # Evaluated by the test driver, not added as a <script>: the page's
+        # Content-Security-Policy refuses inline scripts (and that is tested).
+        page.evaluate(_axe_source())
     result = page.evaluate(
         """async () => {
             const r = await axe.run(document, {resultTypes: ["violations"]});
@@ -96,9 +125,10 @@ class PortalPage:
     """A Playwright page on the live server that knows which documents it has
     loaded and which of them were checked with axe."""
 
-    def __init__(self, page: Any, base_url: str) -> None:
+    def __init__(self, page: Any, base_url: str, csp_violations: list[str] | None = None) -> None:
         self.page = page
         self.base_url = base_url
+        self.csp_violations = csp_violations if csp_violations is not None else []
         self.loads: list[str] = []
         self.checked: set[int] = set()
         page.on("framenavigated", self._on_navigated)
@@ -126,6 +156,13 @@ class PortalPage:
         violations = axe_violations(self.page)
         self.checked.add(len(self.loads))
         assert not violations, format_violations(self.page.url, violations)
+        self.check_csp()
+
+    def check_csp(self) -> None:
+        """No Content-Security-Policy violation on any document of this page so far."""
+        if not self.page.is_closed():
+            self.page.evaluate("0")  # lets the violations reported so far reach Python
+        assert not self.csp_violations, "Content-Security-Policy violations:\n" + "\n".join(self.csp_violations)
 
     def unchecked(self) -> list[str]:
         return [url for i, url in enumerate(self.loads, start=1) if i not in self.checked]
@@ -146,7 +183,8 @@ def portal(browser: Any, live_server: Any) -> Iterator[Callable[..., PortalPage]
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
-        page = PortalPage(context.new_page(), live_server.url)
+        violations = record_csp_violations(context)
+        page = PortalPage(context.new_page(), live_server.url, violations)
         pages.append(page)
         return page
 
@@ -154,6 +192,7 @@ def portal(browser: Any, live_server: Any) -> Iterator[Callable[..., PortalPage]
     try:
         for page in pages:
             page._require_checked()
+            page.check_csp()
     finally:
         for context in contexts:
             context.close()

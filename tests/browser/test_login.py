@@ -94,7 +94,11 @@ def test_the_home_page_fits_a_320px_screen(portal, world):
     page.check_a11y()
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the home page scrolls sideways by {overflow}px at 320px"
-    # The language switch and the sign-out stay reachable.
+    # The language switch and the sign-out stay reachable: behind the menu button.
+    menu = page.get_by_role("button", name="Trình đơn")
+    assert not page.locator("#lang-select").is_visible()
+    menu.click()
+    assert menu.get_attribute("aria-expanded") == "true"
     assert page.locator("#lang-select").is_visible()
     assert page.get_by_role("button", name="Đăng xuất").is_visible()
 

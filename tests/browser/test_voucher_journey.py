@@ -133,7 +133,8 @@ def test_voucher_journey(portal, world):
     prep.fill("#id_lines-0-description", "Giấy A4")
     prep.locator("#id_lines-0-description").dispatch_event("change")
     # The live preflight panel judges the unsaved form (htmx).
-    prep.wait_for_function("document.querySelector('#preflight').innerText.includes('Đủ dự toán')")
+    # (A function, not a string: Playwright evaluates a string with eval(), which the CSP refuses.)
+    prep.wait_for_function("() => document.querySelector('#preflight').innerText.includes('Đủ dự toán')")
     assert "Nếu gửi bây giờ" in prep.locator("#preflight").inner_text()
     prep.select_option("#id_att-kind", "invoice")
     prep.set_input_files("#id_att-file", files=[{"name": "hoa-don.pdf", "mimeType": "application/pdf", "buffer": PDF}])
@@ -219,7 +220,14 @@ def test_voucher_journey(portal, world):
     approver = journey.page("approver")
     journey.goto(approver, "/treasury/queue/")
     journey.click(approver, approver.get_by_role("link", name=voucher.receipt_number))
-    journey.click(approver, approver.locator("form[action$='/approve/']").get_by_role("button", name="Phê duyệt"))
+    # The decision comes after the facts; approving shows a "check your answers"
+    # page (amount, payee, lines) whose one button confirms.
+    assert approver.locator("form[action$='/approve/']").count() == 0
+    journey.click(approver, approver.get_by_role("link", name="Phê duyệt", exact=True))
+    assert approver.get_by_role("heading", name="Kiểm tra trước khi phê duyệt").is_visible()
+    voucher.refresh_from_db()
+    assert voucher.payee_account in approver.locator("dl.summary-list").inner_text()
+    journey.click(approver, approver.get_by_role("button", name="Xác nhận phê duyệt"))
     assert _status(voucher) in (VoucherStatus.APPROVED, VoucherStatus.PAID)
 
     # 9. The unit's timeline shows every step.

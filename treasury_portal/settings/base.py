@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "allauth",
@@ -39,16 +41,20 @@ INSTALLED_APPS = [
     "accounts",
     "vouchers",
     "payments",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "treasury_portal.parsers.RawUploadNamesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "treasury_portal.headers.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -64,7 +70,12 @@ PORTAL_HOME_SECTIONS = [
     "payments.home.home_section",
     "payments.autopay_home.unit_section",
     "payments.autopay_home.treasury_section",
+    "monitoring.home.treasury_section",
 ]
+
+# Panels on the voucher page above the decision (vouchers.views): dotted paths
+# of functions (request, voucher) -> HTML; vouchers/ knows them only by name.
+VOUCHER_PAGE_PANELS = ["monitoring.panels.voucher_alerts"]
 
 ROOT_URLCONF = "treasury_portal.urls"
 WSGI_APPLICATION = "treasury_portal.wsgi.application"
@@ -103,12 +114,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 
+# Redis down is no 500: treasury_portal/cache.py falls back to this process's
+# memory (the calendar is read from the database, the rate limits still limit,
+# per process) and logs a warning. Short timeouts: a hung Redis costs a second.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "treasury_portal.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "tp",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -157,6 +173,9 @@ MFA_TOTP_ISSUER = "Kho bạc Nhà nước"
 # as it turns over still works; allauth refuses a code used once already.
 MFA_TOTP_TOLERANCE = 1
 MFA_PASSKEY_LOGIN_ENABLED = False
+# The activation form keeps the pending secret for the session (a reload after
+# scanning still works) and explains a wrong code in a sentence.
+MFA_FORMS = {"activate_totp": "accounts.forms.PortalActivateTOTPForm"}
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
@@ -180,6 +199,13 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# The treasury's signing PKI (accounts/pki.py, docs/signing.md): the root CA and
+# each office's key and certificate, as files outside the database. Keys are
+# encrypted with the passphrase when one is set. Outside production a missing
+# key is created on first use; production only signs with installed keys.
+TREASURY_PKI_DIR = env("TREASURY_PKI_DIR", default=str(Path(STORAGES["default"]["OPTIONS"]["location"]) / "pki"))
+TREASURY_PKI_PASSPHRASE = env("TREASURY_PKI_PASSPHRASE", default="")
+TREASURY_PKI_AUTOCREATE = env.bool("TREASURY_PKI_AUTOCREATE", default=True)
 # Attachments are at most 10 MB; a body must be readable whole for idempotency hashing.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
@@ -190,7 +216,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # their old names, so deployments need no change. Local: printed to the console.
 MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")}}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Kho bac Nha nuoc <no-reply@treasury.example>")
-SITE_BASE_URL = env("SITE_BASE_URL", default="http://127.0.0.1:8000")
+# The portal's public address, for links read outside a request (e-mails,
+# SMS/push webhooks, the result PDF's QR code): treasury_portal.links.site_url.
+# SITE_BASE_URL is its former name, still read.
+SITE_URL = (env("SITE_URL", default="") or env("SITE_BASE_URL", default="") or "http://127.0.0.1:8000").rstrip("/")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
@@ -198,6 +227,24 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Every response: scripts and styles only from the portal's own static files —
+# no inline <script>, on*= handler, javascript: URL or style attribute (htmx is
+# configured for it in base.html; meters get their width from portal.js). The
+# admin and /api/docs/ (Swagger UI from drf-spectacular-sidecar) work under it;
+# `data:` images are Swagger UI's icons. A view may set its own (attachments:
+# "default-src 'none'; sandbox").
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -208,7 +255,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.MFAEnrolled",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "treasury_portal.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "treasury_portal.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "treasury_portal.api.PortalPagination",
     "PAGE_SIZE": 50,
@@ -218,9 +265,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "treasury_portal.parsers.PortalJSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "treasury_portal.parsers.PortalMultiPartParser",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -229,13 +276,21 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Public API v1 of the state treasury's online services portal.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the drf-spectacular-sidecar package (static files), not a CDN: /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are JSON (api-contract.md): the schema lists that alone, and the
+    # multipart upload of attachments, which declares its own media type.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Security schemes come from the authenticators (bearerAuth: accounts.authentication).
     "PREPROCESSING_HOOKS": ["treasury_portal.api.drop_slash_duplicates"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "treasury_portal.api.document_error_responses",
+        "treasury_portal.schema_titles.drop_field_titles",
     ],
     # PortalAPIView's docstring is not every endpoint's description.
     "GET_LIB_DOC_EXCLUDES": "treasury_portal.api.lib_doc_excludes",
@@ -248,6 +303,7 @@ SPECTACULAR_SETTINGS = {
         "AuthorizationStatusEnum": "payments.models.AuthorizationStatus",
         "InvoiceStatusEnum": "payments.models.InvoiceStatus",
         "ExceptionCodeEnum": "payments.models.ExceptionCode",
+        "AlertStatusEnum": "monitoring.models.AlertStatus",
     },
 }
 
@@ -287,6 +343,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "accounts.tasks.purge_idempotency_keys", "schedule": timedelta(hours=6)},
     # Autopay: a run every 10 minutes, its batches fanned out to AUTOPAY_WORKERS tasks.
     "sweep-autopay": {"task": "payments.tasks.sweep_autopay", "schedule": timedelta(minutes=10)},
+    # Risk monitoring: the rules on the vouchers with new events, then nightly over everything open.
+    "monitoring-evaluate": {"task": "monitoring.tasks.evaluate_new_events", "schedule": timedelta(minutes=1)},
+    "monitoring-sweep": {"task": "monitoring.tasks.sweep_alerts", "schedule": crontab(minute=15, hour=1)},
+    # Overdue and near-due vouchers escalate to their offices' leaders (once each).
+    "escalate-due-vouchers": {"task": "vouchers.tasks.escalate_due_vouchers", "schedule": timedelta(minutes=15)},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -320,6 +381,10 @@ PAYMENTS_CRASH_TEST_DELAY = env.float("PAYMENTS_CRASH_TEST_DELAY", default=0.0)
 AUTOPAY_BATCH_SIZE = env.int("AUTOPAY_BATCH_SIZE", default=500)
 AUTOPAY_WORKERS = env.int("AUTOPAY_WORKERS", default=2)
 AUTOPAY_TASK_SECONDS = env.int("AUTOPAY_TASK_SECONDS", default=180)
+# A run's lease: every batch refreshes its heartbeat; a run silent for longer
+# (its worker was killed) is finished as `abandoned` by the next scheduled start,
+# which then starts a new run. Far above one batch (~0.3 s for 500 invoices).
+AUTOPAY_RUN_LEASE = env.int("AUTOPAY_RUN_LEASE", default=300)
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-Password-2026")
 BENCHMARK_ENDPOINTS = False

@@ -14,6 +14,13 @@ if not env("DATABASE_URL", default=""):
 if not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set in production.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# Signing keys are installed (`manage.py treasury_certificates`, or files from the
+# treasury's CA in TREASURY_PKI_DIR), never created on a request: without its
+# office's key a PDF is refused (accounts.pki.SigningKeyMissing), not left unsigned.
+TREASURY_PKI_AUTOCREATE = False
+if not env("SITE_URL", default="") and not env("SITE_BASE_URL", default=""):
+    # Links in e-mails and the QR code of the result PDFs would point at 127.0.0.1.
+    raise ImproperlyConfigured("SITE_URL must be set in production (e.g. https://dichvucong.kbnn.example).")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

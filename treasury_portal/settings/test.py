@@ -6,7 +6,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/treasu
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 from .base import *  # noqa: E402, F403
-from .base import CELERY_BEAT_SCHEDULE, DATABASES, REDIS_URL, STORAGES, env  # noqa: E402
+from .base import CELERY_BEAT_SCHEDULE, DATABASES, REDIS_CACHE_OPTIONS, REDIS_URL, STORAGES, env  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only  # noqa: S303
@@ -19,6 +19,7 @@ STORAGES["default"]["OPTIONS"]["location"] = env(
     "PRIVATE_STORAGE_ROOT", default="/tmp/treasury-test-private"  # noqa: S108
 )
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+TREASURY_PKI_DIR = env("TREASURY_PKI_DIR", default=STORAGES["default"]["OPTIONS"]["location"] + "/pki")
 # xdist workers share one Redis database: each has its own key prefix, and the
 # fixtures' cache.clear() deletes only that prefix (RedisCache.clear flushes the db).
 if REDIS_URL:
@@ -27,6 +28,7 @@ if REDIS_URL:
             "BACKEND": "tests.redis_cache.WorkerScopedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"tp-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key", "login": "1000/m/ip"}

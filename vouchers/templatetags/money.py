@@ -39,6 +39,12 @@ def format_money(value: object) -> str:
     return f"{sign}{_group(str(abs(amount)), ',')} VND"
 
 
+def format_number(value: int) -> str:
+    """`1234567` → ``1.234.567`` (vi) or ``1,234,567`` (en): a whole number inside a sentence."""
+    sign = "-" if value < 0 else ""
+    return sign + _group(str(abs(value)), "." if _is_vietnamese() else ",")
+
+
 def format_percent(value: object, total: object = None, *, places: int = 1) -> str:
     """`value` is a percentage (80.5 → ``80,5%``), or a part of `total`
     (`used|percent:allocated`). Trailing zero decimals are dropped."""
@@ -88,3 +94,11 @@ def usage_percent(value: object, total: object) -> int:
     if whole <= 0:
         return 100 if part > 0 else 0
     return max(0, min(100, (part * 100) // whole))
+
+
+@register.filter(name="amount")
+def amount(value: object) -> str:
+    """Money without its currency sign, for a column whose header names the
+    unit (``1.234.567`` in Vietnamese): the statement's narrow amount columns."""
+    text = format_money(value)
+    return text.removesuffix(" ₫").removesuffix(" VND")

@@ -44,7 +44,7 @@ def test_the_version_in_force_follows_the_receipt_day(catalogue):  # noqa: ANN00
     assert selectors.processing_days_for(newer, date(2027, 12, 27)) == 2
     assert selectors.processing_days_for(newer, date(2027, 2, 1)) == 1
     # Procedures outside spending keep their single version.
-    assert selectors.procedure_version_in_force(proc("signers"), date(2027, 6, 1)).effective_from.year == 2020
+    assert selectors.procedure_version_in_force(proc("DK-KY"), date(2027, 6, 1)).effective_from.year == 2020
 
 
 def test_procedures_in_force_list_the_whole_catalogue(catalogue, django_assert_max_num_queries):  # noqa: ANN001
@@ -52,7 +52,7 @@ def test_procedures_in_force_list_the_whole_catalogue(catalogue, django_assert_m
         pairs = selectors.procedures_in_force(date(2027, 3, 1))
         docs = [list(v.documents.all()) for _p, v in pairs]
     codes = [(p.code, p.mode) for p, _v in pairs]
-    assert ("C2-02a/NS", "payment") in codes and ("C2-03/NS", "") in codes and ("balance", "") in codes
+    assert ("C2-02a/NS", "payment") in codes and ("C2-03/NS", "") in codes and ("XN-SD", "") in codes
     assert len(codes) == 7 and len(docs) == 7
     assert all(v.effective_from == date(2027, 1, 1) for p, v in pairs if p.code.startswith("C"))
 
@@ -136,13 +136,13 @@ def test_public_catalogue_api_needs_no_login(catalogue, client, django_assert_ma
     assert payment["next_version"]["peak_periods"] == [["12-25", "12-31"], ["01-25", "01-31"]]
     assert (payment["next_version"]["processing_days"], payment["next_version"]["peak_processing_days"]) == (1, 2)
     assert payment["next_version"]["version"] != payment["version"]
-    assert rows[("signers", "")]["next_version"] is None
+    assert rows[("DK-KY", "")]["next_version"] is None
     later = {(r["code"], r["mode"]): r for r in client.get("/api/v1/procedures?date=2027-01-26").json()}
     assert later[("C2-02a/NS", "payment")]["next_version"] is None
     assert later[("C2-02a/NS", "payment")]["processing_days"] == 1
     assert later[("C2-02a/NS", "payment")]["processing_days_today"] == 2
     assert client.get("/api/v1/procedures?date=26-01-2027").json()["code"] == "validation_error"
-    assert client.get("/api/v1/banks").json()[0].keys() == {"code", "bic", "name"}
+    assert client.get("/api/v1/banks").json()[0].keys() == {"code", "short_code", "bin", "bic", "name"}
 
 
 def test_administrators_edit_the_calendar_in_the_admin(catalogue, client):  # noqa: ANN001

@@ -9,13 +9,7 @@ from django.utils import translation
 
 from vouchers import selectors, services
 from vouchers.serializers import VoucherDetailSerializer, voucher_detail_data
-from vouchers.tests.kit import PDF, Kit, Upload, seed
-
-
-@pytest.fixture
-def kit(world):  # noqa: ANN001, ANN201
-    seed(world)
-    return Kit(world)
+from vouchers.tests.kit import PDF, Upload
 
 
 @pytest.mark.django_db

@@ -4,15 +4,8 @@ import pytest
 from django.urls import reverse
 
 from conftest import enrol_totp
-from vouchers.tests.kit import Kit, seed
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def kit(world):
-    seed(world)
-    return Kit(world)
 
 
 @pytest.fixture

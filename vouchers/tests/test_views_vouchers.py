@@ -9,31 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import crypto
-from conftest import enrol_totp
 from payments.models import BudgetLine
 from vouchers import services
 from vouchers.models import Voucher, VoucherStatus
-from vouchers.tests.kit import PDF, Kit, Upload, seed
+from vouchers.tests.kit import PDF, Kit, Upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def kit(world):
-    seed(world)
-    return Kit(world)
-
-
-@pytest.fixture
-def login(client, world):
-    def as_user(username):
-        user = world.users[username]
-        if not user.authenticator_set.exists():
-            enrol_totp(user)
-        client.force_login(user)
-        return client
-
-    return as_user
 
 
 def submitted_days_ago(kit, monkeypatch, days=10, **kw):
@@ -422,7 +403,7 @@ def test_pass_needs_the_whole_checklist_then_approver_approves(login, kit):
     assert voucher.status == VoucherStatus.PENDING_APPROVAL
     html = login("approver").get(reverse("voucher-detail", args=[voucher.pk])).content.decode()
     assert "Phê duyệt" in html
-    assert login("approver").post(reverse("voucher-approve", args=[voucher.pk]), {}).status_code == 302
+    assert login("approver").post(reverse("voucher-approve", args=[voucher.pk]), {"confirm": "1"}).status_code == 302
     voucher.refresh_from_db()
     assert voucher.status in (VoucherStatus.APPROVED, VoucherStatus.PAID)
 
@@ -434,7 +415,7 @@ def test_controller_cannot_approve_same_person(login, world, kit):
     officer = world.users["officer"]
     membership_grant(user=officer, organisation=world.offices["0100"], role=Role.APPROVER)
     voucher = kit.pending()
-    response = login("officer").post(reverse("voucher-approve", args=[voucher.pk]), {})
+    response = login("officer").post(reverse("voucher-approve", args=[voucher.pk]), {"confirm": "1"})
     assert response.status_code == 409
     voucher.refresh_from_db()
     assert voucher.status == VoucherStatus.PENDING_APPROVAL

@@ -167,7 +167,8 @@ def test_bad_uploads_are_refused_and_nothing_is_written(kit, tmp_path, name, dat
         lambda: services.attachment_add(actor=kit.user("a_preparer"), voucher=voucher, file=Upload(name, data),
                                         kind="invoice")
     )
-    assert error.code == "validation_error" and message in error.message
+    code = "invalid_file_name" if message == "Tên tệp" else "validation_error"
+    assert error.code == code and error.http_status == 400 and message in error.message
     assert not any(Path(tmp_path).rglob("*")) or not (Path(tmp_path) / "attachments" / str(voucher.pk)).exists()
     assert voucher.attachments.count() == 0
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
@@ -19,6 +20,8 @@ class Command(BaseCommand):
             except ImportError:
                 continue  # that app has no demo data yet
             seeder(world)
+        # Each treasury office signs its result PDFs with its own key (docs/signing.md).
+        call_command("treasury_certificates", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo ready. Users (password: value of DEMO_PASSWORD):"))
         for username, user in world.users.items():
             roles = ", ".join(

@@ -1,0 +1,67 @@
+"""`manage.py run_schedule` (make run without Redis): the beat's schedule in-process."""
+
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from celery.schedules import crontab
+from django.core.management import call_command
+
+from payments.management.commands.run_schedule import tick
+from payments.models import AutopayRun, InvoiceStatus, SupplierInvoice
+from payments.tests.autopay_kit import autopay_kit
+
+SCHEDULE = {
+    "often": {"task": "t.often", "schedule": timedelta(seconds=30)},
+    "rarely": {"task": "t.rarely", "schedule": timedelta(minutes=10)},
+    "nightly": {"task": "t.nightly", "schedule": crontab(minute="*/10", hour="0-5")},
+}
+
+
+def test_one_tick_runs_what_is_due_and_nothing_else():
+    ran: list[str] = []
+    last: dict = {}
+    start = datetime(2026, 12, 5, 13, 0, 5, tzinfo=UTC)
+    assert tick(SCHEDULE, last, start, ran.append) == ["often", "rarely"]  # intervals at start, not the crontab
+    assert ran == ["t.often", "t.rarely"]
+    ran.clear()
+    assert tick(SCHEDULE, last, start + timedelta(seconds=10), ran.append) == [] and ran == []
+    assert tick(SCHEDULE, last, start + timedelta(seconds=31), ran.append) == ["often"]
+    assert tick(SCHEDULE, last, start + timedelta(minutes=10, seconds=1), ran.append) == ["often", "rarely"]
+    assert ran == ["t.often", "t.often", "t.rarely"]
+
+
+def test_a_crontab_entry_runs_in_its_hours_only():
+    from django.utils import timezone
+
+    ran: list[str] = []
+    only = {"nightly": SCHEDULE["nightly"]}
+    tz = timezone.get_default_timezone()
+    day = datetime(2026, 12, 5, 12, 0, 30, tzinfo=tz)
+    last: dict = {}
+    assert tick(only, last, day, ran.append) == []
+    assert tick(only, last, day + timedelta(minutes=10), ran.append) == []  # 12:10: outside 00:00–05:59
+    night = datetime(2026, 12, 6, 1, 0, 30, tzinfo=tz)
+    assert tick(only, last, night, ran.append) == ["nightly"]
+    assert tick(only, last, night + timedelta(minutes=2), ran.append) == []
+    assert tick(only, last, night + timedelta(minutes=10), ran.append) == ["nightly"]
+    assert ran == ["t.nightly", "t.nightly"]
+
+
+@pytest.mark.django_db
+def test_one_pass_of_the_command_runs_the_real_schedule(world, settings, django_capture_on_commit_callbacks):
+    """Tasks run eagerly in-process: the autopay sweep pays the pending invoice."""
+    settings.CELERY_BEAT_SCHEDULE = {
+        k: v for k, v in settings.CELERY_BEAT_SCHEDULE.items() if k in {"sweep-autopay", "sweep-notifications"}
+    }
+    kit = autopay_kit(world)
+    kit.active_authorization(codes=("S1",))
+    invoice = kit.invoice("S1", 120_000)
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):  # the run's batch tasks, queued on commit
+        call_command("run_schedule", "--once", stdout=out)
+    assert "sweep-autopay" in out.getvalue() and "sweep-notifications" in out.getvalue()
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert AutopayRun.objects.get().status == "finished"
+    assert not SupplierInvoice.objects.filter(status=InvoiceStatus.PENDING).exists()
