@@ -354,7 +354,12 @@ class BankFileListApi(PortalAPIView):
         _require_treasury(request)
         return _paginate(self, request, payment_selectors.bank_files_visible(request.user), BankFileSerializer)
 
-    @extend_schema(operation_id="bank_files_generate", request=None, responses={201: BankFileSerializer(many=True)})
+    @extend_schema(
+        operation_id="bank_files_generate", request=None, responses={201: BankFileSerializer(many=True)},
+        description="Generate the pain.001 files of your offices, one per bank with payments waiting. Every file is "
+        "checked against the official XSD; one that would break it is not generated and nothing is filed "
+        "(409 `bank_file_invalid`).",
+    )
     def post(self, request: Request) -> Response:
         files = bank_file_services.bank_files_generate(actor=request.user)
         return created(BankFileSerializer(files, many=True).data)

@@ -12,6 +12,7 @@ supplier's bank's clearing account the same way: they go in the same files
 (end-to-end id `AP<invoice id>`), locked the same way.
 """
 
+import logging
 from collections import defaultdict
 from datetime import datetime
 
@@ -26,7 +27,9 @@ from accounts.selectors import organisations_with_role
 from payments.models import BankFile, PaymentIntent, PaymentIntentStatus, Transfer, TransferKind
 from payments.pain001 import CreditTransfer, Party, build_pain001
 from payments.services import ledger
-from treasury_portal.errors import PermissionDenied
+from treasury_portal.errors import ApplicationError, PermissionDenied
+
+logger = logging.getLogger(__name__)
 
 GENERATE_ROLES = (Role.ADMINISTRATOR,)
 
@@ -126,7 +129,17 @@ def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime, 
         if amounts.get(v.pk)
     ] + _autopay_transfers(list(invoices), bank)
     debtor = Party(f"Kho bạc Nhà nước – {office.name}", settlement.number, bank.code, bank.bic)
-    xml = build_pain001(message_id, now, debtor, timezone.localdate(now), transfers)
+    try:
+        xml = build_pain001(message_id, now, debtor, timezone.localdate(now), transfers)
+    except ValueError as exc:  # iso20022.SchemaError included: never send a file that breaks its XSD
+        logger.error("pain.001 %s not generated: %s", message_id, exc)
+        raise ApplicationError(
+            "bank_file_invalid",
+            _(
+                "Không lập được tệp chuyển tiền cho ngân hàng %(bank)s: dữ liệu không đúng chuẩn ISO 20022 "
+                "(%(problem)s). Không khoản nào được ghi sổ; hãy báo quản trị hệ thống."
+            ) % {"bank": bank.name, "problem": str(exc)[:300]},
+        ) from exc
     control_sum = sum(t.amount for t in transfers)
     bank_file = BankFile.objects.create(
         bank=bank, office=office, cycle=cycle, message_id=message_id, transfer_count=len(transfers),

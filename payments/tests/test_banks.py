@@ -12,11 +12,13 @@ from lxml import etree
 from payments import iso20022
 from payments.models import (
     Bank,
+    BankFile,
     BankRejection,
     BankStatusReport,
     BudgetLine,
     Notification,
     NotificationKind,
+    PaymentIntent,
     PaymentIntentStatus,
     Transfer,
     TransferKind,
@@ -29,7 +31,7 @@ from payments.services.bank_status import bank_status_report_import
 from payments.services.payment import payment_retry
 from payments.tests.kit import PAYEE, Kit, seed_money
 from payments.tests.pain002_kit import build_pain002
-from treasury_portal.errors import NotFound, PermissionDenied, ValidationFailed
+from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from vouchers.forms import BankChoiceField
 from vouchers.models import VoucherEvent, VoucherStatus
 
@@ -161,6 +163,28 @@ def test_a_generated_pain001_is_valid_under_the_official_xsd_and_names_banks_by_
     assert creditor_bics == ["BFTVVNVX", "BFTVVNVX"]
     assert root.find(".//p:PmtInf/p:DbtrAgt/p:FinInstnId/p:BICFI", NS).text == "BFTVVNVX"
     assert root.find(".//p:FinInstnId/p:Othr", NS) is None
+
+
+def test_a_file_that_would_break_its_xsd_is_not_generated_and_nothing_is_filed(
+    kit, django_capture_on_commit_callbacks, monkeypatch  # noqa: ANN001
+):
+    # The database's constraints keep every field within pain.001's limits, so only a
+    # defect in the builder breaks the XSD: simulated here by the check's own error.
+    def broken_builder(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise iso20022.SchemaError("pain.001.001.09 does not match its XSD: line 1: Nm too long")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        voucher = kit.approved(1_100_000)
+    intent = PaymentIntent.objects.get(voucher=voucher)
+    monkeypatch.setattr("payments.services.bank_files.build_pain001", broken_builder)
+    settlements = Transfer.objects.filter(kind=TransferKind.BANK_SETTLEMENT).count()
+    with pytest.raises(ApplicationError) as refused:
+        bank_files_generate(actor=kit.user("tadmin"))
+    assert refused.value.code == "bank_file_invalid" and "ISO 20022" in refused.value.message
+    assert not BankFile.objects.exists()
+    assert Transfer.objects.filter(kind=TransferKind.BANK_SETTLEMENT).count() == settlements
+    intent.refresh_from_db()
+    assert intent.bank_file_id is None
 
 
 def test_a_bank_without_bic_is_named_by_its_code_and_a_bad_bic_is_refused():
