@@ -174,26 +174,18 @@ def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN
     with translation.override(settings.LANGUAGE_CODE):
         status_label = str(VoucherStatus(event.to_status).label) if event.to_status else event.action
         title = _("Chứng từ %(number)s: %(status)s") % {"number": voucher.number, "status": status_label}
-        body = title + (f" — {event.note}" if event.note else "")
-    data = {
-        "voucher_id": voucher.pk, "voucher_number": voucher.number, "status": event.to_status,
-        "from_status": event.from_status, "action": event.action, "note": event.note[:500],
-        "url": _voucher_url(voucher.pk),
-    }
-    rows = [
-        Notification(
-            user_id=user_id, kind=NotificationKind.VOUCHER_STATUS, title=title[:255], body=body, data=data,
-            unit_id=voucher.unit_id, voucher=voucher,
-        )
-        for user_id in sorted(recipients)
-    ]
-    return notifications_write(rows)
+    return _voucher_event_notifications(voucher, event, recipients, title)
 
 
 def notify_voucher_staff(*, voucher, event, user_ids: set[int] | list[int], title: str) -> list[Notification]:  # noqa: ANN001
     """A voucher's hand-over or escalation told to treasury staff (the new holder,
     the office's leaders), in the same transaction as the event. `title` is
     already in the portal's language."""
+    return _voucher_event_notifications(voucher, event, set(user_ids), title)
+
+
+def _voucher_event_notifications(voucher, event, user_ids: set[int], title: str) -> list[Notification]:  # noqa: ANN001
+    """One notification of the voucher's event per user: `title`, the event's note after it."""
     body = title + (f" — {event.note}" if event.note else "")
     data = {
         "voucher_id": voucher.pk, "voucher_number": voucher.number, "status": event.to_status,
@@ -205,7 +197,7 @@ def notify_voucher_staff(*, voucher, event, user_ids: set[int] | list[int], titl
             user_id=user_id, kind=NotificationKind.VOUCHER_STATUS, title=title[:255], body=body, data=data,
             unit_id=voucher.unit_id, voucher=voucher,
         )
-        for user_id in sorted(set(user_ids))
+        for user_id in sorted(user_ids)
     ]
     return notifications_write(rows)
 
