@@ -7,13 +7,13 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.permissions import role_permissions
 from monitoring import selectors, services
 from monitoring.models import Alert, AlertStatus, RuleCode, Severity
 from payments.apis import _paginate
 from treasury_portal import query as q
 from treasury_portal.access_policy import TREASURY, UNIT
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, paginated
-from vouchers.apis import _perms
 
 UNIT_OR_TREASURY = UNIT | TREASURY
 
@@ -91,7 +91,7 @@ ALERT_SEVERITY = q.choice("severity", Severity.values)
 
 
 class AlertListApi(PortalAPIView):
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
 
     @extend_schema(
         operation_id="alerts_list", responses=paginated(AlertSerializer),
@@ -106,7 +106,7 @@ class AlertListApi(PortalAPIView):
 
 
 class AlertApi(PortalAPIView):
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
 
     @extend_schema(operation_id="alerts_retrieve", responses=AlertDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
@@ -117,7 +117,7 @@ class AlertApi(PortalAPIView):
 class _AlertActionApi(PortalAPIView):
     """One POST on an alert the caller sees (another organisation's: 404)."""
 
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
     input_serializer: type = AlertNoteInSerializer
 
     def post(self, request: Request, pk: int) -> Response:

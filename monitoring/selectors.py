@@ -15,8 +15,8 @@ from accounts.models import TREASURY_ROLES, OrgKind, User
 from accounts.selectors import memberships_of, unit_scope_q
 from monitoring.models import ACTIVE_STATUSES, Alert, AlertEvent, AlertStatus, Monitored, RiskRule, Severity
 from treasury_portal.errors import NotFound
+from treasury_portal.money import format_money
 from vouchers.selectors import localized
-from vouchers.templatetags.money import format_money
 
 
 def alerts_visible(user: User) -> QuerySet[Alert]:

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.permissions import role_permissions
 from accounts.selectors import access_unit
 from payments.apis import _paginate
 from payments.models import (
@@ -25,7 +26,6 @@ from treasury_portal import query as q
 from treasury_portal.access_policy import ADMIN, EXCEPTION_HANDLERS, SIGNERS, SUPPLIER, TREASURY, UNIT
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, created, paginated
 from treasury_portal.errors import ValidationFailed
-from vouchers.apis import _perms
 
 MAX_AMOUNT = 10**15
 HOLDER = frozenset({"account_holder"})
@@ -226,7 +226,7 @@ CLOSED = q.boolean("closed", "true: the closed exceptions instead of the open on
 
 
 class AuthorizationListApi(PortalAPIView):
-    permission_classes = _perms(UNIT | TREASURY)
+    permission_classes = role_permissions(UNIT | TREASURY)
 
     @extend_schema(
         operation_id="authorizations_list", responses=paginated(AuthorizationSerializer),
@@ -249,7 +249,7 @@ class AuthorizationListApi(PortalAPIView):
 
 
 class AuthorizationApi(PortalAPIView):
-    permission_classes = _perms(UNIT | TREASURY)
+    permission_classes = role_permissions(UNIT | TREASURY)
 
     @extend_schema(operation_id="authorizations_retrieve", responses=AuthorizationDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
@@ -285,7 +285,7 @@ def _action_schema(operation_id: str, request_serializer: type | None):  # noqa:
 
 
 class AuthorizationSignApi(_AuthorizationActionApi):
-    permission_classes = _perms(SIGNERS)
+    permission_classes = role_permissions(SIGNERS)
     input_serializer = AuthorizationSignInSerializer
 
     @_action_schema("authorizations_sign", AuthorizationSignInSerializer)
@@ -299,7 +299,7 @@ class AuthorizationSignApi(_AuthorizationActionApi):
 
 
 class AuthorizationSubmitApi(_AuthorizationActionApi):
-    permission_classes = _perms(HOLDER)
+    permission_classes = role_permissions(HOLDER)
 
     @_action_schema("authorizations_submit", None)
     def post(self, request: Request, pk: int) -> Response:
@@ -310,7 +310,7 @@ class AuthorizationSubmitApi(_AuthorizationActionApi):
 
 
 class AuthorizationConfirmApi(_AuthorizationActionApi):
-    permission_classes = _perms(ADMIN)
+    permission_classes = role_permissions(ADMIN)
     input_serializer = AuthorizationNoteInSerializer
 
     @_action_schema("authorizations_confirm", AuthorizationNoteInSerializer)
@@ -322,7 +322,7 @@ class AuthorizationConfirmApi(_AuthorizationActionApi):
 
 
 class AuthorizationRejectApi(_AuthorizationActionApi):
-    permission_classes = _perms(ADMIN)
+    permission_classes = role_permissions(ADMIN)
     input_serializer = AuthorizationNoteInSerializer
 
     @_action_schema("authorizations_reject", AuthorizationNoteInSerializer)
@@ -334,7 +334,7 @@ class AuthorizationRejectApi(_AuthorizationActionApi):
 
 
 class AuthorizationRevokeApi(_AuthorizationActionApi):
-    permission_classes = _perms(SIGNERS)
+    permission_classes = role_permissions(SIGNERS)
     input_serializer = AuthorizationNoteInSerializer
 
     @_action_schema("authorizations_revoke", AuthorizationNoteInSerializer)
@@ -346,7 +346,7 @@ class AuthorizationRevokeApi(_AuthorizationActionApi):
 
 
 class AuthorizationEventsApi(PortalAPIView):
-    permission_classes = _perms(UNIT | TREASURY)
+    permission_classes = role_permissions(UNIT | TREASURY)
 
     @extend_schema(operation_id="authorizations_events", responses=AutopayEventSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
@@ -359,7 +359,7 @@ class AuthorizationEventsApi(PortalAPIView):
 
 
 class SupplierInvoiceListApi(PortalAPIView):
-    permission_classes = _perms(SUPPLIER)
+    permission_classes = role_permissions(SUPPLIER)
 
     @extend_schema(operation_id="supplier_invoices_list", responses=paginated(SupplierInvoiceSerializer),
                    parameters=[INVOICE_STATUS.schema(), *NUMBERED_PAGE_PARAMETERS])
@@ -381,7 +381,7 @@ class SupplierInvoiceListApi(PortalAPIView):
 
 
 class SupplierInvoiceApi(PortalAPIView):
-    permission_classes = _perms(SUPPLIER)
+    permission_classes = role_permissions(SUPPLIER)
 
     @extend_schema(operation_id="supplier_invoices_retrieve", responses=SupplierInvoiceSerializer)
     def get(self, request: Request, pk: int) -> Response:
@@ -394,7 +394,7 @@ class SupplierInvoiceApi(PortalAPIView):
 class AutopayInvoiceListApi(PortalAPIView):
     """Invoices decided for the caller's units (unit users; treasury staff: their offices' units)."""
 
-    permission_classes = _perms(UNIT | TREASURY)
+    permission_classes = role_permissions(UNIT | TREASURY)
 
     @extend_schema(operation_id="autopay_invoices_list", responses=paginated(AutopayInvoiceSerializer),
                    parameters=[INVOICE_STATUS.schema(), q.UNIT.schema(), q.SUPPLIER.schema(),
@@ -411,7 +411,7 @@ class AutopayExceptionListApi(PortalAPIView):
     """The exception list: invoices not paid automatically, with the reason.
     Open exceptions by default; `closed=true` lists those closed (handled another way)."""
 
-    permission_classes = _perms(UNIT | TREASURY)
+    permission_classes = role_permissions(UNIT | TREASURY)
 
     @extend_schema(operation_id="autopay_exceptions_list", responses=paginated(AutopayInvoiceSerializer),
                    parameters=[q.UNIT.schema(), EXCEPTION_CODE.schema(), CLOSED.schema(), *NUMBERED_PAGE_PARAMETERS])
@@ -426,7 +426,7 @@ class AutopayExceptionListApi(PortalAPIView):
 class _InvoiceActionApi(PortalAPIView):
     """One POST on an invoice of the caller's units (another unit's: 404), one service."""
 
-    permission_classes = _perms(EXCEPTION_HANDLERS)
+    permission_classes = role_permissions(EXCEPTION_HANDLERS)
     input_serializer: type = InvoiceRetryInSerializer
 
     def post(self, request: Request, pk: int) -> Response:
@@ -491,7 +491,7 @@ class AutopayInvoiceCloseApi(_InvoiceActionApi):
 
 
 class AutopayRunListApi(PortalAPIView):
-    permission_classes = _perms(TREASURY)
+    permission_classes = role_permissions(TREASURY)
 
     @extend_schema(operation_id="autopay_runs_list", responses=AutopayRunSerializer(many=True))
     def get(self, request: Request) -> Response:

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from treasury_portal.money import format_number
+
 # Values that are counts or ids, not amounts of money.
 PLAIN = ("auth", "factor", "n")
 
@@ -56,7 +58,6 @@ def reason(key: str, **values: Any) -> ReasonText:
 
 def render(data: Any) -> str:
     """A stored reason ({"key", "values"}) as a sentence in the active language; "" if unknown."""
-    from vouchers.templatetags.money import format_number
 
     if not isinstance(data, dict) or data.get("key") not in _texts():
         return ""

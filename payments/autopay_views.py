@@ -51,8 +51,8 @@ from payments.services import autopay as services
 from treasury_portal import charts
 from treasury_portal.errors import ApplicationError, NotFound
 from treasury_portal.errors import PermissionDenied as AppPermissionDenied
+from treasury_portal.money import format_money
 from treasury_portal.pages import next_url, role_required, treasury_admin_required
-from vouchers.templatetags.money import format_money
 
 PAGE_SIZE = 50
 SIGNERS = (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)

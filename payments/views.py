@@ -28,8 +28,8 @@ from payments.services import payment as payment_services
 from payments.services.documents import debit_advice_render, result_document_render
 from treasury_portal import charts
 from treasury_portal.errors import ApplicationError
+from treasury_portal.money import format_money
 from treasury_portal.pages import redirect_next, role_required, treasury_admin_required, url_is_local
-from vouchers.templatetags.money import format_money
 
 PAGE_SIZE = 50
 

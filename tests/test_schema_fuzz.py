@@ -14,11 +14,11 @@ import os
 
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 
 from accounts import selectors
 from accounts.services import api_token_create

@@ -8,12 +8,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.permissions import MFAEnrolled
-from accounts.selectors import access_unit, roles_of
+from accounts.permissions import role_permissions
+from accounts.selectors import access_unit
 from payments.selectors.budget import budget_lines_visible
 from treasury_portal import query as q
 from treasury_portal.access_policy import REVIEWERS, SIGNERS, TREASURY, UNIT
@@ -30,26 +30,6 @@ from treasury_portal.parsers import PortalJSONParser, PortalMultiPartParser
 from vouchers import selectors, services
 from vouchers import serializers as s
 from vouchers.models import ProcedureVersion, ReasonKind, Voucher, VoucherStatus
-
-# --- permissions ------------------------------------------------------------------
-
-
-def role_permission(roles: frozenset[str]) -> type[BasePermission]:
-    """403 permission_denied for users holding none of `roles` anywhere; which
-    objects they reach is the selectors' business (404 for others')."""
-
-    class HasRole(BasePermission):
-        message = _("Vai trò của bạn không được dùng chức năng này.")
-
-        def has_permission(self, request, view) -> bool:  # noqa: ANN001
-            return bool(roles_of(request.user) & roles)
-
-    return HasRole
-
-
-def _perms(roles: frozenset[str]) -> list:
-    return [IsAuthenticated, MFAEnrolled, role_permission(roles)]
-
 
 UNIT_OR_TREASURY = UNIT | TREASURY
 OFFICER = frozenset({"control_officer"})
@@ -166,7 +146,7 @@ class ReasonCodeListApi(PortalAPIView):
 
 
 class BudgetLineListApi(PortalAPIView):
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
 
     @extend_schema(
         operation_id="budget_lines_list", responses=paginated(s.BudgetLineSerializer),
@@ -183,7 +163,7 @@ class BudgetLineListApi(PortalAPIView):
 
 
 class VoucherListApi(PortalAPIView):
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
 
     @extend_schema(
         operation_id="vouchers_list", responses=paginated(s.VoucherListSerializer),
@@ -221,7 +201,7 @@ class VoucherListApi(PortalAPIView):
 
 
 class VoucherDetailApi(PortalAPIView):
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
 
     @extend_schema(operation_id="vouchers_retrieve", responses=s.VoucherDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
@@ -243,7 +223,7 @@ class VoucherDetailApi(PortalAPIView):
 
 
 class VoucherAttachmentListApi(PortalAPIView):
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
     parser_classes = [PortalMultiPartParser, FormParser, PortalJSONParser]
 
     @extend_schema(operation_id="voucher_attachments_list", responses=s.AttachmentSerializer(many=True))
@@ -267,7 +247,7 @@ class VoucherAttachmentListApi(PortalAPIView):
 class VoucherAttachmentApi(PortalAPIView):
     """Download an attachment (only through this permission-checked view)."""
 
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
 
     @extend_schema(
         operation_id="voucher_attachment_download",
@@ -315,7 +295,7 @@ def _action_schema(operation_id: str, request_serializer, response=s.VoucherDeta
 
 
 class VoucherSignApi(_VoucherActionApi):
-    permission_classes = _perms(SIGNERS)
+    permission_classes = role_permissions(SIGNERS)
     input_serializer = s.SignInSerializer
 
     @_action_schema("vouchers_sign", s.SignInSerializer)
@@ -330,7 +310,7 @@ class VoucherSignApi(_VoucherActionApi):
 
 
 class VoucherSubmitApi(_VoucherActionApi):
-    permission_classes = _perms(HOLDER)
+    permission_classes = role_permissions(HOLDER)
 
     @_action_schema("vouchers_submit", None)
     def post(self, request: Request, pk: int) -> Response:
@@ -341,7 +321,7 @@ class VoucherSubmitApi(_VoucherActionApi):
 
 
 class VoucherWithdrawApi(_VoucherActionApi):
-    permission_classes = _perms(UNIT)
+    permission_classes = role_permissions(UNIT)
     input_serializer = s.NoteInSerializer
 
     @_action_schema("vouchers_withdraw", s.NoteInSerializer)
@@ -353,7 +333,7 @@ class VoucherWithdrawApi(_VoucherActionApi):
 
 
 class VoucherClaimApi(_VoucherActionApi):
-    permission_classes = _perms(OFFICER)
+    permission_classes = role_permissions(OFFICER)
     input_serializer = s.NoteInSerializer
 
     @_action_schema("vouchers_claim", s.NoteInSerializer)
@@ -365,7 +345,7 @@ class VoucherClaimApi(_VoucherActionApi):
 
 
 class VoucherReturnApi(_VoucherActionApi):
-    permission_classes = _perms(OFFICER)
+    permission_classes = role_permissions(OFFICER)
     input_serializer = s.ReturnInSerializer
 
     @_action_schema("vouchers_return", s.ReturnInSerializer)
@@ -380,7 +360,7 @@ class VoucherReturnApi(_VoucherActionApi):
 
 
 class VoucherPassApi(_VoucherActionApi):
-    permission_classes = _perms(OFFICER)
+    permission_classes = role_permissions(OFFICER)
     input_serializer = s.PassInSerializer
 
     @_action_schema("vouchers_pass", s.PassInSerializer)
@@ -395,7 +375,7 @@ class VoucherPassApi(_VoucherActionApi):
 
 
 class VoucherRefuseApi(_VoucherActionApi):
-    permission_classes = _perms(OFFICER)
+    permission_classes = role_permissions(OFFICER)
     input_serializer = s.RefuseInSerializer
 
     @_action_schema("vouchers_refuse", s.RefuseInSerializer)
@@ -410,7 +390,7 @@ class VoucherRefuseApi(_VoucherActionApi):
 
 
 class VoucherApproveApi(_VoucherActionApi):
-    permission_classes = _perms(APPROVER)
+    permission_classes = role_permissions(APPROVER)
     input_serializer = s.NoteInSerializer
 
     @_action_schema("vouchers_approve", s.NoteInSerializer)
@@ -424,7 +404,7 @@ class VoucherApproveApi(_VoucherActionApi):
 
 
 class VoucherSendBackApi(_VoucherActionApi):
-    permission_classes = _perms(APPROVER)
+    permission_classes = role_permissions(APPROVER)
     input_serializer = s.SendBackInSerializer
 
     @_action_schema("vouchers_send_back", s.SendBackInSerializer)
@@ -438,7 +418,7 @@ class VoucherSendBackApi(_VoucherActionApi):
 
 
 class VoucherReleaseApi(_VoucherActionApi):
-    permission_classes = _perms(OFFICER)
+    permission_classes = role_permissions(OFFICER)
     input_serializer = s.ReleaseInSerializer
 
     @_action_schema("vouchers_release", s.ReleaseInSerializer)
@@ -450,7 +430,7 @@ class VoucherReleaseApi(_VoucherActionApi):
 
 
 class VoucherReassignApi(_VoucherActionApi):
-    permission_classes = _perms(APPROVER)
+    permission_classes = role_permissions(APPROVER)
     input_serializer = s.ReassignInSerializer
 
     @_action_schema("vouchers_reassign", s.ReassignInSerializer)
@@ -464,7 +444,7 @@ class VoucherReassignApi(_VoucherActionApi):
 
 
 class VoucherReturnExceptionApi(_VoucherActionApi):
-    permission_classes = _perms(APPROVER)
+    permission_classes = role_permissions(APPROVER)
     input_serializer = s.ReturnExceptionInSerializer
 
     @_action_schema("vouchers_return_exception", s.ReturnExceptionInSerializer, {201: s.ReturnExceptionSerializer})
@@ -479,7 +459,7 @@ class VoucherReturnExceptionApi(_VoucherActionApi):
 
 
 class VoucherRatingApi(_VoucherActionApi):
-    permission_classes = _perms(UNIT)
+    permission_classes = role_permissions(UNIT)
     input_serializer = s.RatingInSerializer
 
     @_action_schema("vouchers_rate", s.RatingInSerializer, {201: s.RatingSerializer})
@@ -494,7 +474,7 @@ class VoucherRatingApi(_VoucherActionApi):
 
 
 class VoucherEventListApi(PortalAPIView):
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
 
     @extend_schema(operation_id="voucher_events_list", responses=s.EventSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
@@ -505,7 +485,7 @@ class VoucherEventListApi(PortalAPIView):
 class VoucherChangesApi(PortalAPIView):
     """What the unit changed since the last return (for the officer)."""
 
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
 
     @extend_schema(operation_id="voucher_changes_list", responses=s.ChangeSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
@@ -514,7 +494,7 @@ class VoucherChangesApi(PortalAPIView):
 
 
 class VoucherPreflightApi(PortalAPIView):
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
 
     @extend_schema(operation_id="voucher_preflight", responses=s.PreflightSerializer)
     def get(self, request: Request, pk: int) -> Response:
@@ -525,7 +505,7 @@ class VoucherPreflightApi(PortalAPIView):
 class VoucherSignatureChecksApi(PortalAPIView):
     """Each signature verified now against the current content."""
 
-    permission_classes = _perms(UNIT_OR_TREASURY)
+    permission_classes = role_permissions(UNIT_OR_TREASURY)
 
     @extend_schema(operation_id="voucher_signatures_verify", responses=s.SignatureCheckSerializer(many=True),
                    parameters=[INCLUDE_VOIDED.schema()])
@@ -537,7 +517,7 @@ class VoucherSignatureChecksApi(PortalAPIView):
 
 
 class ReviewQueueApi(PortalAPIView):
-    permission_classes = _perms(REVIEWERS)
+    permission_classes = role_permissions(REVIEWERS)
 
     @extend_schema(
         operation_id="review_queue", responses=paginated(s.VoucherListSerializer),

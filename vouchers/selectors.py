@@ -25,6 +25,7 @@ from accounts.selectors import (
     user_has_unit_role,
 )
 from treasury_portal.errors import ApplicationError, NotFound, ValidationFailed
+from treasury_portal.money import format_number
 from vouchers.canonical import content_hash
 from vouchers.models import (
     EDITABLE_STATUSES,
@@ -44,7 +45,6 @@ from vouchers.models import (
     VoucherLine,
     VoucherStatus,
 )
-from vouchers.templatetags.money import format_number
 from vouchers.working_days import (
     TZ,
     WorkCalendar,

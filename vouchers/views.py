@@ -31,6 +31,7 @@ from payments.services import budget as budget_services
 from treasury_portal import charts
 from treasury_portal.errors import ApplicationError, NotFound
 from treasury_portal.errors import PermissionDenied as AppPermissionDenied
+from treasury_portal.money import format_money
 from treasury_portal.pages import role_required, treasury_admin_required
 from vouchers import selectors
 from vouchers import services as voucher_services
@@ -59,7 +60,6 @@ from vouchers.forms import (
     VoucherLineFormSet,
 )
 from vouchers.models import EDITABLE_STATUSES, DocumentKind, ReasonKind, Voucher, VoucherLine, VoucherStatus
-from vouchers.templatetags.money import format_money
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000

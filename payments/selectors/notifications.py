@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from payments.models import Channel, Notification, NotificationKind, NotificationPreference
 from treasury_portal.errors import NotFound
+from treasury_portal.money import format_money
 
 
 def notifications_of(user, *, unread: bool = False) -> QuerySet[Notification]:  # noqa: ANN001
@@ -31,7 +32,6 @@ def notification_text(notification: Notification) -> dict:
     """Title and text in the reader's language, from the structured data
     (the stored title/body are the Vietnamese texts sent by e-mail and SMS)."""
     from vouchers.models import VoucherStatus
-    from vouchers.templatetags.money import format_money
 
     data = notification.data if isinstance(notification.data, dict) else {}
     if notification.kind == NotificationKind.BALANCE_CHANGE and "amount" in data:

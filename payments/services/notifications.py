@@ -38,6 +38,7 @@ from payments.models import (
 )
 from treasury_portal.errors import NotFound, ValidationFailed
 from treasury_portal.links import site_url
+from treasury_portal.money import format_money
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ BALANCE_ROLES = (Role.ACCOUNT_HOLDER, Role.CHIEF_ACCOUNTANT)
 
 
 def _money(amount: int) -> str:
-    from vouchers.templatetags.money import format_money
 
     return format_money(amount)
 

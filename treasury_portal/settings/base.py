@@ -95,6 +95,9 @@ TEMPLATES = [
                 "accounts.context_processors.portal",
                 "payments.context_processors.notifications",
             ],
+            # Money and percentages as people read them: every app's templates and code
+            # (treasury_portal.money), so no app reaches into another for them.
+            "libraries": {"money": "treasury_portal.money"},
         },
     },
 ]

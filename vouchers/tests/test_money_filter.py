@@ -4,7 +4,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from vouchers.templatetags.money import format_money, format_percent, usage_percent
+from treasury_portal.money import format_money, format_percent, usage_percent
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 Vietnamese: ``1.234.567 ₫`` and ``80,5%``; English: ``1,234,567 VND`` and ``80.5%``.
 Amounts are whole đồng (integers); anything that is not a number is shown as is.
+Code calls format_money / format_number / format_percent; templates `{% load money %}`
+(registered in settings.TEMPLATES' libraries).
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
