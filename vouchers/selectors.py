@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts import crypto
+from accounts.canonical import content_hash
 from accounts.models import TREASURY_ROLES, Organisation, OrgKind, Role, User
 from accounts.selectors import (
     db_datetime,
@@ -26,7 +27,6 @@ from accounts.selectors import (
 )
 from treasury_portal.errors import ApplicationError, NotFound, ValidationFailed
 from treasury_portal.money import format_number
-from vouchers.canonical import content_hash
 from vouchers.models import (
     EDITABLE_STATUSES,
     TRANSITIONS,

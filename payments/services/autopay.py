@@ -4,7 +4,7 @@ Authorizations follow a voucher's shape: a unit drafts one (supplier, customer
 codes, the budget line or deposit account to charge, caps per invoice and per
 month, validity), the chief accountant and then the account holder sign its
 content hash (Ed25519, `accounts.crypto`; RFC 8785 canonical JSON,
-`vouchers.canonical`), the account holder submits it, a treasury administrator
+`accounts.canonical`), the account holder submits it, a treasury administrator
 over the unit confirms it (→ active) and the unit may revoke it. Any change of
 content voids the signatures. `AuthorizationCustomerCode.active` mirrors the
 active status so that a partial unique index forbids two active authorizations
@@ -71,6 +71,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts import crypto
+from accounts.canonical import content_hash
 from accounts.models import Membership, Organisation, OrgKind, Role, SigningKey, SigningKeyStatus, User
 from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
 from accounts.services import signature_rules_check, signing_key_for_signature
@@ -177,8 +178,6 @@ def authorization_content(authorization: AutopayAuthorization, codes: list[str] 
 
 
 def authorization_content_hash(authorization: AutopayAuthorization, codes: list[str] | None = None) -> str:
-    from vouchers.canonical import content_hash
-
     return content_hash(authorization_content(authorization, codes))
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vouchers.canonical import canonical_json, content_hash
+from accounts.canonical import canonical_json, content_hash
 
 VOUCHER = {
     "number": "C2-02a/0001",
