@@ -145,6 +145,8 @@ POLICY: dict[str, Policy] = {
     "autopay-runs": Policy(roles=TREASURY),
     "autopay-runs-progress": Policy(roles=TREASURY),
     "autopay-supplier-invoices": Policy(roles=SUPPLIER),
+    "autopay-supplier-upload": Policy(roles=SUPPLIER),
+    "autopay-supplier-template": Policy(roles=SUPPLIER),
     "autopay-invoice-retry": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),
     "autopay-invoice-confirm": Policy(roles=HOLDER, obj="autopay_exception"),
     "autopay-invoice-close": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),
