@@ -211,8 +211,7 @@ class StatementUploadForm(forms.Form):
 
     file = forms.FileField(
         label=_("Tệp bảng kê hóa đơn (CSV hoặc XLSX)"),
-        help_text=_("Tối đa 5.000 dòng và 2 MB. Cột bắt buộc: invoice_number, customer_code, period, amount, "
-                    "issued_at."),
+        help_text=_("Tối đa 5.000 dòng và 2 MB; các cột được mô tả ở bảng dưới."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv,"
                                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
     )
