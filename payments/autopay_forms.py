@@ -211,7 +211,7 @@ class StatementUploadForm(forms.Form):
 
     file = forms.FileField(
         label=_("Tệp bảng kê hóa đơn (CSV hoặc XLSX)"),
-        help_text=_("Tối đa 5.000 dòng và 2 MB; các cột được mô tả ở bảng dưới."),
+        help_text=_("Tối đa 2.000 dòng và 2 MB; các cột được mô tả ở bảng dưới."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv,"
                                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
     )
