@@ -10,4 +10,6 @@ urlpatterns = [
     *api_path("signing-keys/<int:pk>/revoke", apis.SigningKeyRevokeApi.as_view(), "api-signing-key-revoke"),
     *api_path("memberships", apis.MembershipListApi.as_view(), "api-memberships"),
     *api_path("memberships/<int:pk>/revoke", apis.MembershipRevokeApi.as_view(), "api-membership-revoke"),
+    *api_path("absences", apis.AbsenceListApi.as_view(), "api-absences"),
+    *api_path("absences/<int:pk>/cancel", apis.AbsenceCancelApi.as_view(), "api-absence-cancel"),
 ]

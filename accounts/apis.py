@@ -7,7 +7,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import selectors, services
-from accounts.models import SIGNER_ROLES, TREASURY_ROLES, UNIT_ROLES, Membership, SigningKey, SigningKeyStatus
+from accounts.models import (
+    ABSENCE_ROLES,
+    SIGNER_ROLES,
+    TREASURY_ROLES,
+    UNIT_ROLES,
+    Membership,
+    SigningKey,
+    SigningKeyStatus,
+)
 from treasury_portal import query as q
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, PortalPagination, created, paginated
 from treasury_portal.errors import PermissionDenied
@@ -206,3 +214,83 @@ class MembershipRevokeApi(PortalAPIView):
         membership = selectors.access_membership(request.user, pk)
         membership = services.membership_revoke(actor=request.user, membership_id=membership.pk)
         return Response(MembershipOutSerializer(membership).data)
+
+
+# --- out-of-office with a delegate ---------------------------------------------------
+
+ABSENCE_ROLE_CHOICES = [str(r) for r in ABSENCE_ROLES]
+
+
+class AbsenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = serializers.CharField(source="user.username")
+    user_name = serializers.CharField(source="user.get_full_name")
+    delegate = serializers.CharField(source="delegate.username")
+    delegate_name = serializers.CharField(source="delegate.get_full_name")
+    office = serializers.CharField(source="office.code")
+    role = serializers.ChoiceField(choices=ABSENCE_ROLE_CHOICES)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    note = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.username")
+    created_at = serializers.DateTimeField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancelled_by = serializers.CharField(source="cancelled_by.username", allow_null=True, default=None)
+
+
+class AbsenceInSerializer(serializers.Serializer):
+    user = serializers.CharField(max_length=150, required=False,
+                                 help_text="username of the absent officer (default: the caller; a leader may name "
+                                 "an officer of their office)")
+    delegate = serializers.CharField(max_length=150, help_text="username of the delegate: same office, same role")
+    role = serializers.ChoiceField(choices=ABSENCE_ROLE_CHOICES)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(help_text="included; not before starts_on, not in the past")
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+def _absence_role(request: Request) -> None:
+    if not selectors.has_role(request.user, *ABSENCE_ROLES):
+        raise PermissionDenied(_("Chỉ cán bộ kiểm soát và lãnh đạo phê duyệt khai báo vắng mặt."))
+
+
+class AbsenceListApi(PortalAPIView):
+    """Control officers and approvers: their own absences, those where they are the
+    delegate, and (leaders) those of their offices; POST declares one."""
+
+    @extend_schema(responses=paginated(AbsenceSerializer), parameters=[*NUMBERED_PAGE_PARAMETERS],
+                   operation_id="absences_list")
+    def get(self, request: Request) -> Response:
+        _absence_role(request)
+        paginator = PortalPagination()
+        page = paginator.paginate_queryset(selectors.absences_visible(request.user), request, view=self)
+        return paginator.get_paginated_response(AbsenceSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=AbsenceInSerializer, responses={201: AbsenceSerializer}, operation_id="absences_create",
+        description="409 invalid_period, delegate_not_colleague, absence_overlap, delegate_absent; 404 for a user "
+        "or delegate the caller may not name.",
+    )
+    def post(self, request: Request) -> Response:
+        _absence_role(request)
+        data = AbsenceInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        person = selectors.access_colleague(request.user, v["user"]) if v.get("user") else request.user
+        delegate = selectors.access_colleague(request.user, v["delegate"], delegate=True)
+        absence = services.absence_create(
+            actor=request.user, user=person, delegate=delegate, role=v["role"], starts_on=v["starts_on"],
+            ends_on=v["ends_on"], note=v["note"],
+        )
+        return created(AbsenceSerializer(selectors.access_absence(request.user, absence.pk)).data)
+
+
+class AbsenceCancelApi(PortalAPIView):
+    @extend_schema(request=None, responses=AbsenceSerializer, operation_id="absences_cancel",
+                   description="The absent officer, whoever declared it or a leader of its office; a repeat "
+                   "answers the cancelled absence; 409 absence_over once it has ended.")
+    def post(self, request: Request, pk: int) -> Response:
+        _absence_role(request)
+        absence = selectors.access_absence(request.user, pk)
+        services.absence_cancel(actor=request.user, absence=absence)
+        return Response(AbsenceSerializer(selectors.access_absence(request.user, pk)).data)

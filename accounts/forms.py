@@ -81,3 +81,29 @@ class PortalActivateTOTPForm(ActivateTOTPForm):
                 ),
                 code="incorrect_code",
             ) from error
+
+
+class AbsenceForm(forms.Form):
+    """An absence with a delegate. Choices come from accounts.selectors.absence_colleagues;
+    every rule (same office and role, dates, overlaps, who may declare) is the service's."""
+
+    user = forms.ChoiceField(label=_("Người vắng mặt"))
+    role = forms.ChoiceField(label=_("Vai trò"))
+    delegate = forms.ChoiceField(label=_("Người thay"),
+                                 help_text=_("Cán bộ cùng kho bạc, cùng vai trò; nhận hàng chờ của người vắng mặt."))
+    starts_on = forms.DateField(label=_("Từ ngày"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Đến ngày"), widget=forms.DateInput(attrs={"type": "date"}),
+                              help_text=_("Tính cả ngày này."))
+    note = forms.CharField(label=_("Ghi chú"), max_length=500, required=False)
+
+    def __init__(self, *args, people=(), delegates=(), **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        super().__init__(*args, **kwargs)
+
+        def person(u) -> str:  # noqa: ANN001
+            return f"{u.get_full_name() or u.username} ({u.username})"
+
+        self.fields["user"].choices = list(dict.fromkeys((u.username, person(u)) for u, _o, _r in people))
+        self.fields["role"].choices = list(dict.fromkeys((r, Role(r).label) for _u, _o, r in people))
+        self.fields["delegate"].choices = [("", _("Chọn người thay")), *dict.fromkeys(
+            (u.username, f"{person(u)} · {Role(r).label} · {o.code}") for u, o, r in delegates
+        )]

@@ -280,3 +280,51 @@ class IdempotencyRecord(models.Model):
         verbose_name = _("bản ghi chống trùng")
         verbose_name_plural = pgettext_lazy("plural", "bản ghi chống trùng")
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
+
+
+ABSENCE_ROLES = (Role.CONTROL_OFFICER, Role.APPROVER)
+
+
+class Absence(models.Model):
+    """A treasury control officer or approver away from `starts_on` to `ends_on`
+    (both included), with a delegate: another officer of the same office with the
+    same role, who receives the absent person's queue for the period
+    (vouchers.selectors.acting_holder). Declared by the person or by a leader
+    (approver) of the office; cancelled, never deleted."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="absences", verbose_name=_("người vắng mặt"),
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations",
+        verbose_name=_("người thay"),
+    )
+    office = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="absences", verbose_name=_("kho bạc"),
+    )
+    role = models.CharField(_("vai trò"), max_length=30, choices=[(r.value, r.label) for r in ABSENCE_ROLES])
+    starts_on = models.DateField(_("từ ngày"))
+    ends_on = models.DateField(_("đến ngày"))
+    note = models.CharField(_("ghi chú"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("người khai báo"),
+    )
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
+    cancelled_at = models.DateTimeField(_("thời điểm hủy"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người hủy"),
+    )
+
+    class Meta:
+        verbose_name = _("lịch vắng mặt")
+        verbose_name_plural = pgettext_lazy("plural", "lịch vắng mặt")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="absence_ends_after_start"),
+            models.CheckConstraint(condition=~Q(delegate=models.F("user")), name="absence_delegate_not_self"),
+        ]
+        indexes = [models.Index(fields=["delegate", "ends_on"], name="absence_delegate_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.starts_on}–{self.ends_on} → {self.delegate}"

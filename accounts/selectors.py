@@ -4,7 +4,7 @@ Unit members see their units; treasury staff see their office, the offices
 below it and those offices' units; supplier clerks see their supplier.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import connection
@@ -13,8 +13,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import (
+    ABSENCE_ROLES,
     SIGNER_ROLES,
     TREASURY_ROLES,
+    Absence,
     ApiToken,
     Membership,
     MembershipEvent,
@@ -359,3 +361,108 @@ def membership_events_of(organisation: Organisation, limit: int = 20) -> QuerySe
         .select_related("membership__user", "actor")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+# --- out-of-office with a delegate (accounts.Absence) -----------------------------
+
+
+def _today(day: date | None = None) -> date:
+    return day or timezone.localdate()
+
+
+def active_absences(day: date | None = None) -> QuerySet[Absence]:
+    """The absences running on `day` (today by default): not cancelled, the day within the period."""
+    day = _today(day)
+    return Absence.objects.filter(cancelled_at__isnull=True, starts_on__lte=day, ends_on__gte=day)
+
+
+def absent_for(user: User, role: str, day: date | None = None) -> list[int]:
+    """The ids of the people whose queue `user` holds on `day` as their delegate for `role`."""
+    return list(active_absences(day).filter(delegate=user, role=role).values_list("user_id", flat=True))
+
+
+def delegate_of(user_id: int | None, role: str, day: date | None = None) -> Absence | None:
+    """The running absence of `user_id` for `role` on `day` (with its delegate), if any."""
+    if user_id is None:
+        return None
+    return active_absences(day).filter(user_id=user_id, role=role).select_related("delegate").first()
+
+
+def _leader_offices(user: User) -> list[Organisation]:
+    return [m.organisation for m in memberships_of(user)
+            if m.role == Role.APPROVER and m.organisation.kind == OrgKind.TREASURY_OFFICE]
+
+
+def absence_offices(user: User) -> list[tuple[Organisation, str]]:
+    """The (office, role) where the user holds a role that can be away with a delegate."""
+    return [(m.organisation, m.role) for m in memberships_of(user)
+            if m.role in ABSENCE_ROLES and m.organisation.kind == OrgKind.TREASURY_OFFICE]
+
+
+def is_leader_of(user: User, office: Organisation) -> bool:
+    """An approver of the office or of an office above it."""
+    return any(office.path.startswith(o.path) for o in _leader_offices(user))
+
+
+def absences_visible(user: User) -> QuerySet[Absence]:
+    """The user's own absences, those where they are the delegate or the one who
+    declared them, and (leaders) every absence of their offices and those below."""
+    q = Q(user=user) | Q(delegate=user) | Q(created_by=user)
+    paths = sorted({o.path for o in _leader_offices(user)})
+    if paths:
+        q |= _path_q(paths, "office__path")
+    return (
+        Absence.objects.filter(q)
+        .select_related("user", "delegate", "office", "created_by", "cancelled_by")
+        .order_by("-starts_on", "-id")
+    )
+
+
+def access_absence(user: User, pk: int) -> Absence:
+    absence = absences_visible(user).filter(pk=pk).first()
+    if absence is None:
+        raise NotFound()
+    return absence
+
+
+def can_cancel_absence(user: User, absence: Absence, day: date | None = None) -> bool:
+    """The absent person, whoever declared it, or a leader of its office, while it is not cancelled or over."""
+    return (
+        absence.cancelled_at is None
+        and absence.ends_on >= _today(day)
+        and (user.pk in (absence.user_id, absence.created_by_id) or is_leader_of(user, absence.office))
+    )
+
+
+def absence_colleagues(user: User) -> dict[str, list[tuple[User, Organisation, str]]]:
+    """Who the form offers: `people` the user may declare absent (themselves; a
+    leader also the control officers and approvers of their offices), and
+    `delegates`, the officers of those offices with those roles (the service
+    checks the pair: same office, same role)."""
+    places = {(o.pk, role) for o, role in absence_offices(user)}
+    offices = {o.pk: o for o, _r in absence_offices(user)}
+    for office in _leader_offices(user):
+        offices[office.pk] = office
+        places |= {(office.pk, role) for role in ABSENCE_ROLES}
+    members = (
+        Membership.objects.filter(
+            is_active=True, user__is_active=True, organisation_id__in=list(offices),
+            role__in=[str(r) for r in ABSENCE_ROLES],
+        )
+        .select_related("user", "organisation")
+        .order_by("organisation__code", "role", "user__last_name", "user__username")
+    )
+    rows = [(m.user, m.organisation, m.role) for m in members if (m.organisation_id, m.role) in places]
+    leader = {o.pk for o in _leader_offices(user)}
+    people = [r for r in rows if r[0].pk == user.pk or r[1].pk in leader]
+    return {"people": people, "delegates": rows}
+
+
+def access_colleague(user: User, username: str, *, delegate: bool = False) -> User:
+    """A person the user may name on an absence (absence_colleagues: `people`, or
+    with `delegate` the possible delegates), by username; 404 for anyone else."""
+    rows = absence_colleagues(user)["delegates" if delegate else "people"]
+    found = next((person for person, _office, _role in rows if person.username == username), None)
+    if found is None:
+        raise NotFound()
+    return found

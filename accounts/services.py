@@ -1,7 +1,8 @@
-"""Writes for accounts: organisations, memberships, signing keys, API tokens."""
+"""Writes for accounts: organisations, memberships, signing keys, API tokens, absences."""
 
 import hashlib
 import secrets
+from datetime import date
 
 from django.db import transaction
 from django.db.models import Max
@@ -10,9 +11,11 @@ from django.utils.translation import gettext as _
 
 from accounts import crypto
 from accounts.models import (
+    ABSENCE_ROLES,
     MAX_SIGNERS,
     ROLES_BY_KIND,
     SIGNER_ROLES,
+    Absence,
     ApiToken,
     Membership,
     MembershipAction,
@@ -328,3 +331,109 @@ def idempotency_records_purge() -> int:
 def next_free_slot_count(unit: Organisation, role: str) -> int:
     used = SigningKey.objects.filter(unit=unit, role=role, status=SigningKeyStatus.APPROVED).aggregate(m=Max("slot"))
     return used["m"] or 0
+
+
+# --- out-of-office with a delegate ------------------------------------------------
+
+
+def _absence_office(user: User, delegate: User, role: str) -> Organisation:
+    """The treasury office where both hold `role` (actively)."""
+    shared = (
+        Membership.objects.filter(
+            user=user, role=role, is_active=True, organisation__kind=OrgKind.TREASURY_OFFICE,
+            organisation__is_active=True,
+            organisation__memberships__user=delegate, organisation__memberships__role=role,
+            organisation__memberships__is_active=True,
+        )
+        .select_related("organisation")
+        .order_by("organisation__path")
+        .first()
+    )
+    if shared is None:
+        raise ApplicationError(
+            "delegate_not_colleague",
+            _("Người thay phải là cán bộ của cùng kho bạc, cùng vai trò với người vắng mặt."),
+            fields={"delegate": [_("Không cùng kho bạc hoặc không cùng vai trò.")]},
+        )
+    return shared.organisation
+
+
+def absence_create(
+    *, actor: User, user: User, delegate: User, role: str, starts_on: date, ends_on: date, note: str = ""
+) -> Absence:
+    """Declare that `user` (a control officer or approver) is away from
+    `starts_on` to `ends_on` with `delegate`, another active officer of the same
+    office with the same role. The person declares it, or a leader (approver) of
+    the office or an office above. Refused: a period that ends before it starts
+    or has already ended (`invalid_period`); a delegate who is not another active
+    officer of the same office with the same role (`delegate_not_colleague`); an
+    overlap with another absence of the person for that role (`absence_overlap`);
+    a delegate away during the period (`delegate_absent`)."""
+    from accounts.selectors import is_leader_of
+
+    note = (note or "").strip()[:500]
+    if role not in {str(r) for r in ABSENCE_ROLES}:
+        raise ValidationFailed(_("Chỉ cán bộ kiểm soát hoặc lãnh đạo phê duyệt khai báo vắng mặt."),
+                               fields={"role": [_("Không hợp lệ.")]})
+    if ends_on < starts_on:
+        raise ApplicationError("invalid_period", _("Ngày kết thúc phải từ ngày bắt đầu trở đi."),
+                               fields={"ends_on": [_("Trước ngày bắt đầu.")]})
+    if ends_on < timezone.localdate():
+        raise ApplicationError("invalid_period", _("Không khai báo vắng mặt cho thời gian đã qua."),
+                               fields={"ends_on": [_("Đã qua.")]})
+    if delegate.pk == user.pk or not delegate.is_active:
+        raise ApplicationError("delegate_not_colleague", _("Người thay phải là một cán bộ khác, đang hoạt động."),
+                               fields={"delegate": [_("Không hợp lệ.")]})
+    with transaction.atomic():
+        # One absence at a time per person: their row is the lock of the overlap check.
+        User.objects.select_for_update().filter(pk__in=[user.pk, delegate.pk]).order_by("pk").count()
+        office = _absence_office(user, delegate, role)
+        if actor.pk != user.pk and not is_leader_of(actor, office):
+            raise PermissionDenied(
+                _("Chỉ chính cán bộ hoặc lãnh đạo phê duyệt của kho bạc mới khai báo được vắng mặt.")
+            )
+        live = Absence.objects.filter(cancelled_at__isnull=True, starts_on__lte=ends_on, ends_on__gte=starts_on)
+        if live.filter(user=user, role=role).exists():
+            raise ApplicationError(
+                "absence_overlap",
+                _("%(name)s đã có lịch vắng mặt trùng thời gian này: hãy hủy lịch cũ trước.")
+                % {"name": user.get_full_name() or user.username},
+            )
+        if live.filter(user=delegate).exists():
+            raise ApplicationError(
+                "delegate_absent",
+                _("Người thay %(name)s cũng vắng mặt trong thời gian này: hãy chọn người khác.")
+                % {"name": delegate.get_full_name() or delegate.username},
+            )
+        return Absence.objects.create(
+            user=user, delegate=delegate, office=office, role=role, starts_on=starts_on, ends_on=ends_on,
+            note=note, created_by=actor,
+        )
+
+
+def absence_cancel(*, actor: User, absence: Absence | int) -> Absence:
+    """Cancel an absence (the person, whoever declared it, or a leader of its
+    office): from then on the queue is the person's own again; what the delegate
+    already took over stays with the delegate (its hand-over event says so). A
+    repeat returns it as it is; an absence already over cannot be cancelled."""
+    from accounts.selectors import can_cancel_absence
+
+    with transaction.atomic():
+        try:
+            absence = Absence.objects.select_for_update(of=("self",)).select_related("office").get(
+                pk=absence.pk if isinstance(absence, Absence) else int(absence)
+            )
+        except Absence.DoesNotExist:
+            raise NotFound() from None
+        if absence.cancelled_at is not None:
+            return absence
+        if not can_cancel_absence(actor, absence):
+            if absence.ends_on < timezone.localdate():
+                raise ApplicationError("absence_over", _("Lịch vắng mặt đã kết thúc: không hủy được."))
+            raise PermissionDenied(
+                _("Chỉ người vắng mặt, người khai báo hoặc lãnh đạo của kho bạc mới hủy được lịch vắng mặt.")
+            )
+        absence.cancelled_at = timezone.now()
+        absence.cancelled_by = actor
+        absence.save(update_fields=["cancelled_at", "cancelled_by"])
+        return absence

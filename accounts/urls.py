@@ -13,5 +13,7 @@ urlpatterns = [
     path("treasury/memberships/", views.memberships, name="memberships"),
     path("treasury/memberships/grant/", views.membership_grant, name="membership-grant"),
     path("treasury/memberships/<int:pk>/revoke/", views.membership_revoke, name="membership-revoke"),
+    path("account/absences/", views.absences, name="absences"),
+    path("account/absences/<int:pk>/cancel/", views.absence_cancel, name="absence-cancel"),
     path("healthz", views.healthz, name="healthz"),
 ]

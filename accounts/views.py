@@ -1,5 +1,5 @@
 """Pages of the accounts app: home, account, signing keys, API tokens,
-memberships (treasury administrators), health."""
+memberships (treasury administrators), absences with a delegate, health."""
 
 from urllib.parse import urlencode
 
@@ -10,15 +10,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors, services
-from accounts.forms import ApiTokenForm, MembershipGrantForm, SigningKeyForm
-from accounts.models import ROLES_BY_KIND, SIGNER_ROLES, Organisation, OrgKind, Role, SigningKeyStatus
+from accounts.forms import AbsenceForm, ApiTokenForm, MembershipGrantForm, SigningKeyForm
+from accounts.models import ABSENCE_ROLES, ROLES_BY_KIND, SIGNER_ROLES, Organisation, OrgKind, Role, SigningKeyStatus
 from treasury_portal.errors import ApplicationError, NotFound
 from treasury_portal.pages import home_sections, redirect_next, treasury_admin_required
 
@@ -233,3 +234,74 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["redis"] = "not configured (tasks run in-process)"
     healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
     return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+
+
+# --- out-of-office with a delegate ------------------------------------------------------
+
+
+def _absences_context(request: HttpRequest, form: AbsenceForm | None = None) -> dict:
+    user = request.user
+    colleagues = selectors.absence_colleagues(user)
+    rows = list(selectors.absences_visible(user))
+    for absence in rows:
+        absence.can_cancel = selectors.can_cancel_absence(user, absence)
+    today = timezone.localdate()
+    return {
+        "form": form or AbsenceForm(people=colleagues["people"], delegates=colleagues["delegates"],
+                                    initial={"user": user.username, "starts_on": today, "ends_on": today}),
+        "mine": [a for a in rows if a.user_id == user.pk],
+        "delegations": [a for a in rows if a.delegate_id == user.pk],
+        "office": [a for a in rows if user.pk not in (a.user_id, a.delegate_id)],
+        "is_leader": selectors.has_role(user, Role.APPROVER),
+        "today": today,
+    }
+
+
+@login_required
+def absences(request: HttpRequest) -> HttpResponse:
+    """Control officers and approvers: their absences with a delegate, those they
+    stand in for, and (leaders) their offices' absences; declare one (a leader: also
+    for an officer of the office)."""
+    if not selectors.has_role(request.user, *ABSENCE_ROLES):
+        raise Http404
+    if request.method != "POST":
+        return render(request, "accounts/absences.html", _absences_context(request))
+    colleagues = selectors.absence_colleagues(request.user)
+    form = AbsenceForm(request.POST, people=colleagues["people"], delegates=colleagues["delegates"])
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            absence = services.absence_create(
+                actor=request.user, user=selectors.access_colleague(request.user, data["user"]),
+                delegate=selectors.access_colleague(request.user, data["delegate"], delegate=True),
+                role=data["role"], starts_on=data["starts_on"], ends_on=data["ends_on"], note=data["note"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Đã ghi lịch vắng mặt của %(name)s từ %(start)s đến %(end)s; người thay: "
+                                        "%(delegate)s.") % {
+                "name": absence.user.get_full_name() or absence.user.username,
+                "start": absence.starts_on.strftime("%d/%m/%Y"), "end": absence.ends_on.strftime("%d/%m/%Y"),
+                "delegate": absence.delegate.get_full_name() or absence.delegate.username,
+            })
+            return redirect("absences")
+    return render(request, "accounts/absences.html", _absences_context(request, form), status=400)
+
+
+@login_required
+@require_POST
+def absence_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    if not selectors.has_role(request.user, *ABSENCE_ROLES):
+        raise Http404
+    try:
+        absence = selectors.access_absence(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+    try:
+        services.absence_cancel(actor=request.user, absence=absence)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã hủy lịch vắng mặt."))
+    return redirect("absences")

@@ -201,3 +201,34 @@ class AuthorizationFilterForm(forms.Form):
     def __init__(self, *args: Any, statuses: Choices = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = _blank(_("Tất cả")) + list(statuses)
+
+
+MAX_STATEMENT_BYTES = 2 * 1024 * 1024
+
+
+class StatementUploadForm(forms.Form):
+    """A supplier's statement: a CSV or XLSX file (the rows' rules are the service's)."""
+
+    file = forms.FileField(
+        label=_("Tệp bảng kê hóa đơn (CSV hoặc XLSX)"),
+        help_text=_("Tối đa 2.000 dòng và 2 MB; các cột được mô tả ở bảng dưới."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv,"
+                                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
+    )
+    supplier = forms.ChoiceField(label=_("Nhà cung cấp"), required=False)
+
+    def __init__(self, *args: Any, suppliers: Choices = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if len(suppliers) > 1:
+            self.fields["supplier"].required = True
+            self.fields["supplier"].choices = [*_blank(_("Chọn nhà cung cấp")), *suppliers]
+        else:
+            del self.fields["supplier"]
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_STATEMENT_BYTES:
+            raise forms.ValidationError(_("Tệp quá lớn (tối đa 2 MB)."))
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("Chỉ nhận tệp .csv hoặc .xlsx."))
+        return upload

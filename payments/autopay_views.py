@@ -10,7 +10,8 @@ service's refusal (ApplicationError) is shown on the page as its sentence.
 - treasury staff: the exception list of their offices' units and the runs;
 - the unit's signers and the treasury's administrators and control officers:
   retry an exception (back to pending for the next run) or close it with a note;
-- supplier clerks: their supplier's invoices.
+- supplier clerks: their supplier's invoices; uploading a statement (CSV or
+  XLSX) with a report of every row, and its template.
 """
 
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import TREASURY_ROLES, UNIT_ROLES, Role, SigningKeyStatus
+from payments.apis import file_response
 from payments.autopay_forms import (
     SERVICE_FIELDS,
     AuthorizationFilterForm,
@@ -41,6 +43,7 @@ from payments.autopay_forms import (
     InvoiceCloseForm,
     InvoiceFilterForm,
     InvoiceRetryForm,
+    StatementUploadForm,
 )
 from payments.models import AccountKind, AuthorizationStatus, AutopayAuthorization, InvoiceStatus, RunStatus
 from payments.selectors import autopay as selectors
@@ -570,6 +573,55 @@ def supplier_invoices(request: HttpRequest) -> HttpResponse:
     page = _page(request, qs)
     _with_badges(page.object_list)
     return render(request, "payments/autopay/supplier_invoices.html", {"form": form, "page": page})
+
+
+STATEMENT_OUTCOMES = {
+    "accepted": (gettext_lazy("Đã nhận"), "paid"),
+    "duplicate": (gettext_lazy("Trùng, đã nhận trước đó"), "withdrawn"),
+    "rejected": (gettext_lazy("Bị từ chối"), "refused"),
+}
+
+
+@role_required(Role.SUPPLIER_CLERK)
+def supplier_statement_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a statement (CSV or XLSX): each row goes through the same service as
+    `POST /api/v1/supplier/invoices`; the answer is the report of every row."""
+    suppliers = [(o.code, f"{o.code} – {o.name}") for o in selectors.clerk_suppliers(request.user)]
+    form = StatementUploadForm(request.POST or None, request.FILES or None, suppliers=suppliers)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = services.supplier_statement_import(
+                actor=request.user, content=upload.read(), filename=upload.name,
+                supplier=form.cleaned_data.get("supplier") or None,
+            )
+        except ApplicationError as exc:
+            form.add_error("file", exc.message)
+    counts = {key: 0 for key in STATEMENT_OUTCOMES}
+    for row in report or ():
+        counts[row.outcome] += 1
+        row.label, row.badge = STATEMENT_OUTCOMES[row.outcome]
+    return render(
+        request,
+        "payments/autopay/supplier_statement_upload.html",
+        {
+            "form": form,
+            "report": report,
+            "counts": counts,
+            "columns": services.STATEMENT_COLUMNS,
+            "max_rows": services.MAX_STATEMENT_ROWS,
+        },
+        status=400 if request.method == "POST" and report is None else 200,
+    )
+
+
+@require_GET
+@role_required(Role.SUPPLIER_CLERK)
+def supplier_statement_template(request: HttpRequest) -> HttpResponse:
+    """The statement template (CSV): the columns and two example rows."""
+    return file_response(services.statement_template_csv(), filename="bang-ke-hoa-don-mau.csv",
+                         content_type="text/csv; charset=utf-8")
 
 
 # --- runs -------------------------------------------------------------------------

@@ -75,4 +75,7 @@ urlpatterns = [
     path("treasury/autopay/runs/", autopay_views.runs, name="autopay-runs"),
     path("treasury/autopay/runs/progress/", autopay_views.runs_progress, name="autopay-runs-progress"),
     path("supplier/invoices/", autopay_views.supplier_invoices, name="autopay-supplier-invoices"),
+    path("supplier/invoices/upload/", autopay_views.supplier_statement_upload, name="autopay-supplier-upload"),
+    path("supplier/invoices/template.csv", autopay_views.supplier_statement_template,
+         name="autopay-supplier-template"),
 ]

@@ -305,3 +305,32 @@ def make_alert(world: DemoWorld) -> object:
 
 MAKERS.update({"alert": make_alert})
 LIST_ROUTES.update({"api-alerts": "alert"})
+
+
+# --- out-of-office with a delegate (accounts/urls.py, accounts/api_urls.py) -----------------
+
+
+def make_absence(world: DemoWorld) -> object:
+    """Unit B's control officer away this week, a second control officer of
+    office 0200 standing in (B's treasury officers and leaders reach it)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import Absence, User
+
+    existing = Absence.objects.filter(user=world.users["officer_b"]).first()
+    if existing is not None:
+        return existing
+    colleague = User.objects.create_user(username="officer_b2", password="x", first_name="Lê", last_name="Thay")
+    services.membership_grant(user=colleague, organisation=world.offices["0200"], role="control_officer")
+    today = timezone.localdate()
+    return services.absence_create(
+        actor=world.users["officer_b"], user=world.users["officer_b"], delegate=colleague, role="control_officer",
+        starts_on=today, ends_on=today + timedelta(days=6),
+    )
+
+
+MAKERS.update({"absence": make_absence})
+OWNERS.update({"absence": ("officer_b", "approver_b")})
+LIST_ROUTES.update({"api-absences": "absence"})

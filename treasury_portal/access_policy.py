@@ -57,6 +57,12 @@ POLICY: dict[str, Policy] = {
     "api-signing-key-revoke": Policy(obj="signing_key"),
     "api-memberships": Policy(roles=ADMIN),
     "api-membership-revoke": Policy(roles=ADMIN, obj="membership"),
+    # out-of-office with a delegate (accounts/views.py, accounts/apis.py): scoped by
+    # accounts.selectors.absences_visible, the rules in accounts.services.absence_*
+    "absences": Policy(roles=REVIEWERS),
+    "absence-cancel": Policy(roles=REVIEWERS, obj="absence"),
+    "api-absences": Policy(roles=REVIEWERS),
+    "api-absence-cancel": Policy(roles=REVIEWERS, obj="absence"),
     # voucher pages (vouchers/urls.py)
     "procedure-catalogue": PUBLIC,
     "budget": Policy(roles=UNIT | TREASURY),
@@ -145,6 +151,8 @@ POLICY: dict[str, Policy] = {
     "autopay-runs": Policy(roles=TREASURY),
     "autopay-runs-progress": Policy(roles=TREASURY),
     "autopay-supplier-invoices": Policy(roles=SUPPLIER),
+    "autopay-supplier-upload": Policy(roles=SUPPLIER),
+    "autopay-supplier-template": Policy(roles=SUPPLIER),
     "autopay-invoice-retry": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),
     "autopay-invoice-confirm": Policy(roles=HOLDER, obj="autopay_exception"),
     "autopay-invoice-close": Policy(roles=EXCEPTION_HANDLERS, obj="autopay_exception"),

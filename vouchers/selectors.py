@@ -14,9 +14,11 @@ from django.utils.translation import gettext as _
 
 from accounts import crypto
 from accounts.canonical import content_hash
-from accounts.models import TREASURY_ROLES, Organisation, OrgKind, Role, User
+from accounts.models import TREASURY_ROLES, Absence, Organisation, OrgKind, Role, User
 from accounts.selectors import (
+    active_absences,
     db_datetime,
+    delegate_of,
     memberships_of,
     office_scope_q,
     offices_in_scope,
@@ -447,7 +449,7 @@ def review_queue(
         else:
             qs = qs.filter(due_at__date__lte=due_before)
     if mine:
-        qs = qs.filter(Q(controller=user) | Q(status=VoucherStatus.PENDING_APPROVAL))
+        qs = qs.filter(held_by_q(user) | Q(status=VoucherStatus.PENDING_APPROVAL))
     return qs.order_by(*REVIEW_QUEUE_ORDERING)
 
 
@@ -536,8 +538,14 @@ def review_queue_rows(
             where.append("w.due_at < %s")
             params.append(adapt(timezone.make_aware(datetime.combine(due_before + timedelta(days=1), time.min))))
     if mine:
-        where.append("(w.controller_id = %s OR w.status = %s)")
-        params += [user.pk, VoucherStatus.PENDING_APPROVAL]
+        # held_by_q: their own, and those of the officers away today who named them delegate.
+        where.append(
+            f"(w.controller_id = %s OR w.controller_id IN (SELECT a.user_id FROM {_table(Absence)} a "  # noqa: S608
+            "WHERE a.delegate_id = %s AND a.role = %s AND a.cancelled_at IS NULL AND a.starts_on <= %s "
+            "AND a.ends_on >= %s) OR w.status = %s)"
+        )
+        today = timezone.localdate()
+        params += [user.pk, user.pk, Role.CONTROL_OFFICER.value, today, today, VoucherStatus.PENDING_APPROVAL]
     if after is not None:
         # KeysetPagination._after for an ascending (due_at, id) with NULLs last.
         value, pk = after
@@ -588,7 +596,7 @@ def queue_profile(user: User, now: datetime | None = None) -> dict[str, int]:
     return review_queue(user).order_by().aggregate(
         total=Count("pk"),
         submitted=Count("pk", filter=Q(status=VoucherStatus.SUBMITTED)),
-        mine=Count("pk", filter=Q(status=VoucherStatus.IN_CONTROL, controller=user)),
+        mine=Count("pk", filter=Q(status=VoucherStatus.IN_CONTROL) & held_by_q(user)),
         pending=Count("pk", filter=Q(status=VoucherStatus.PENDING_APPROVAL)),
         overdue=Count("pk", filter=Q(due_at__lt=now)),
         soon=Count("pk", filter=Q(due_at__gte=now, due_at__lte=now + NEAR_DUE)),
@@ -947,7 +955,7 @@ def voucher_allowed_actions(user: User, voucher: Voucher) -> set[str]:
     if user_has_treasury_role_over(user, unit, Role.CONTROL_OFFICER):
         if status in TRANSITIONS["claim"][0]:
             actions.add("claim")
-        if status == VoucherStatus.IN_CONTROL and voucher.controller_id == user.pk:
+        if status == VoucherStatus.IN_CONTROL and holds(user, voucher):
             actions |= {"pass", "refuse"}
             if voucher.return_count == 0 or voucher.return_exceptions.filter(used_at__isnull=True).exists():
                 actions.add("return")
@@ -966,11 +974,47 @@ def voucher_allowed_actions(user: User, voucher: Voucher) -> set[str]:
 # --- hand-over and escalation -------------------------------------------------
 
 
+def held_by_q(user: User, day: date | None = None) -> Q:
+    """Whose vouchers in control are the user's queue (a filter on the controller):
+    their own, and those of the control officers away on `day` (today) who named
+    them delegate (accounts.Absence), as a subquery."""
+    away = active_absences(day).filter(delegate_id=user.pk, role=Role.CONTROL_OFFICER).values("user_id")
+    return Q(controller_id=user.pk) | Q(controller_id__in=away)
+
+
+def delegate_excluded(voucher: Voucher) -> set[int]:
+    """Who may not take the voucher over as a delegate (segregation of duties):
+    whoever prepared or signed it, and its approver."""
+    excluded = {voucher.created_by_id}
+    excluded |= set(Signature.objects.filter(voucher=voucher).values_list("signer_id", flat=True))
+    if voucher.approver_id:
+        excluded.add(voucher.approver_id)
+    return excluded
+
+
+def holder_absence(voucher: Voucher, day: date | None = None):  # noqa: ANN201
+    """The running absence of the voucher's controller (accounts.Absence, with its delegate), if any."""
+    if voucher.status != VoucherStatus.IN_CONTROL:
+        return None
+    return delegate_of(voucher.controller_id, Role.CONTROL_OFFICER, day)
+
+
+def holds(user: User, voucher: Voucher, day: date | None = None) -> bool:
+    """The user acts on the voucher as its holder: its controller, or the delegate
+    of its controller away today, unless segregation of duties excludes them."""
+    if voucher.controller_id is None:
+        return False
+    if voucher.controller_id == user.pk:
+        return True
+    absence = delegate_of(voucher.controller_id, Role.CONTROL_OFFICER, day)
+    return absence is not None and absence.delegate_id == user.pk and user.pk not in delegate_excluded(voucher)
+
+
 def can_release(user: User, voucher: Voucher) -> bool:
     """The controller of a voucher in control may give it back to the office's queue."""
     return (
         voucher.status in TRANSITIONS["release"][0]
-        and voucher.controller_id == user.pk
+        and holds(user, voucher)
         and user_has_treasury_role_over(user, voucher.unit, Role.CONTROL_OFFICER)
     )
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts import crypto
 from accounts.models import Organisation, Role, SigningKeyStatus, User
-from accounts.selectors import treasury_staff_over, user_has_treasury_role_over, user_has_unit_role
+from accounts.selectors import active_absences, treasury_staff_over, user_has_treasury_role_over, user_has_unit_role
 from accounts.services import signature_rules_check, signing_key_for_signature
 from payments.models import Account, AccountKind, Bank, BudgetLine
 from payments.selectors.banks import bank_find
@@ -831,8 +831,36 @@ def voucher_claim(*, actor: User, voucher: Voucher | int, explanation: str = "")
 
 
 def _require_controller(actor: User, voucher: Voucher) -> None:
-    if voucher.controller_id != actor.pk:
+    """The actor holds the voucher: its controller, or the delegate of its
+    controller away today (accounts.Absence). A delegate first takes the voucher
+    over: the controller becomes the delegate and a `delegate` event (status
+    unchanged) names both and the absence, so the timeline shows who holds it and
+    segregation of duties holds as for any controller (the delegate may then not
+    approve it). Whoever prepared or signed it, or approved it, may not take it
+    over (`same_person`)."""
+    if voucher.controller_id == actor.pk:
+        return
+    absence = selectors.holder_absence(voucher)
+    if absence is None or absence.delegate_id != actor.pk:
         raise PermissionDenied(_("Chứng từ đang do cán bộ kiểm soát khác xử lý."))
+    if actor.pk in selectors.delegate_excluded(voucher):
+        raise ApplicationError(
+            "same_person",
+            _("Bạn đã lập, đã ký hoặc đã phê duyệt chứng từ này: không được kiểm soát thay người vắng mặt."),
+        )
+    previous = voucher.controller
+    voucher.controller = actor
+    voucher.save(update_fields=["controller", "updated_at"])
+    _event(
+        voucher, actor=actor, action="delegate", from_status=voucher.status, to_status=voucher.status,
+        note=absence.note,
+        data={
+            "absence": absence.pk, "until": absence.ends_on.isoformat(),
+            "from_controller": previous.pk, "from_name": _person(previous),
+            "to_controller": actor.pk, "to_name": _person(actor),
+        },
+        notify=False,
+    )
 
 
 def voucher_release(*, actor: User, voucher: Voucher | int, note: str) -> Voucher:
@@ -911,6 +939,10 @@ def voucher_escalate(*, voucher: Voucher | int, now: datetime | None = None) -> 
         if VoucherEvent.objects.filter(voucher=voucher, action="escalate", data__key=key).exists():
             return None
         leaders = set(treasury_staff_over(voucher.unit, Role.APPROVER).values_list("pk", flat=True))
+        # A leader away today: their delegate is told too (accounts.Absence).
+        leaders |= set(
+            active_absences().filter(user_id__in=leaders, role=Role.APPROVER).values_list("delegate_id", flat=True)
+        )
         event = _event(
             voucher, actor=None, action="escalate", from_status=voucher.status, to_status=voucher.status,
             data={"key": key, "state": state, "due_at": voucher.due_at.isoformat(), "leaders": sorted(leaders),

@@ -790,6 +790,7 @@ ACTION_LABELS = {
     "send_back": gettext_lazy("Chuyển lại cán bộ kiểm soát"),
     "release": gettext_lazy("Trả về hàng chờ kiểm soát"),
     "reassign": gettext_lazy("Giao cán bộ kiểm soát khác"),
+    "delegate": gettext_lazy("Người thay nhận chứng từ của cán bộ vắng mặt"),
     "escalate": gettext_lazy("Báo lãnh đạo đôn đốc"),
     "pay": gettext_lazy("Đã thanh toán"),
     "fail_payment": gettext_lazy("Thanh toán lỗi"),
@@ -838,6 +839,8 @@ def _event_label(e: Any) -> str:
     label = str(ACTION_LABELS.get(e.action, e.action))
     if e.action == "reassign" and e.data.get("to_name"):
         return f"{label}: {e.data['to_name']}"
+    if e.action == "delegate" and e.data.get("to_name"):
+        return f"{label}: {e.data.get('from_name', '')} → {e.data['to_name']}"
     if e.action == "escalate" and e.data.get("state") in ESCALATION_LABELS:
         return f"{label} ({ESCALATION_LABELS[e.data['state']]})"
     return label
@@ -932,6 +935,7 @@ def _detail_context(request: HttpRequest, voucher: Any, bound_forms: dict | None
     return {
         **_voucher_facts(voucher),
         "holder": selectors.voucher_holder(voucher),
+        "holder_absence": selectors.holder_absence(voucher),
         "due": due,
         "is_late": due == "overdue",
         "signatures": [c for c in checks if c["voided_at"] is None],

@@ -35,6 +35,12 @@ def supplier_ids_of(user: User) -> list[int]:
     ]
 
 
+def clerk_suppliers(user: User) -> list[Organisation]:
+    """The suppliers the user sends invoices for (a choice on the upload page when several)."""
+    ids = set(supplier_ids_of(user))
+    return sorted({m.organisation for m in memberships_of(user) if m.organisation_id in ids}, key=lambda o: o.code)
+
+
 def autopay_suppliers() -> QuerySet[Organisation]:
     """Suppliers a unit may authorize (active, with a collection account)."""
     return Organisation.objects.filter(

@@ -307,6 +307,7 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "payments.models.InvoiceStatus",
         "ExceptionCodeEnum": "payments.models.ExceptionCode",
         "AlertStatusEnum": "monitoring.models.AlertStatus",
+        "AbsenceRoleEnum": [("control_officer", "control_officer"), ("approver", "approver")],
     },
 }
 
