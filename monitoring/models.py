@@ -138,3 +138,7 @@ class EvaluationCursor(models.Model):
     name = models.CharField(max_length=40, unique=True)
     last_event_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+# The reports' export rows live with their code (monitoring/reports/).
+from monitoring.reports.models import ReportExport  # noqa: E402, F401

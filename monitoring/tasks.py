@@ -19,3 +19,20 @@ def sweep_alerts() -> int:
     from monitoring.services import sweep
 
     return sweep()
+
+
+@shared_task(name="monitoring.reports.tasks.generate_report")
+def generate_report(export_id: int) -> str:
+    """One report export (monitoring.reports.services.report_generate): safe to
+    run twice (a finished export is left alone)."""
+    from monitoring.reports.services import report_generate
+
+    return report_generate(export_id)
+
+
+@shared_task(name="monitoring.tasks.sweep_report_exports")
+def sweep_report_exports() -> int:
+    """Every 5 minutes: the exports still queued after a lost message, queued again."""
+    from monitoring.reports.services import report_exports_sweep
+
+    return report_exports_sweep()
