@@ -29,7 +29,8 @@ class ReportExportInSerializer(serializers.Serializer):
     date_from = serializers.DateField(required=False, help_text="First day (default: 1 January of the fiscal year).")
     date_to = serializers.DateField(required=False, help_text="Last day, included (default: today). A period of more "
                                     "than a year ends a year after `date_from`; one ending before it starts is empty.")
-    unit = serializers.RegexField(r"^[0-9A-Za-z]{1,20}$", required=False, help_text="One unit's code (404 outside your scope).")
+    unit = serializers.RegexField(r"^[0-9A-Za-z]{1,20}$", required=False,
+                                  help_text="One unit's code (404 outside your scope).")
     office = serializers.RegexField(r"^[0-9A-Za-z]{1,20}$", required=False,
                                     help_text="A treasury office's code: its units and those of the offices below "
                                     "(404 outside your scope).")

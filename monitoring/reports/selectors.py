@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, OrgKind, User
@@ -258,16 +259,14 @@ def can_download(user: User, export: ReportExport) -> bool:
 
 def params_label(params: ReportParams) -> str:
     """The filters as a line for the page and the files' heading."""
-    from django.utils.translation import gettext as _t
-
-    text = _t("Năm ngân sách %(year)s, từ %(start)s đến %(end)s") % {
+    text = gettext("Năm ngân sách %(year)s, từ %(start)s đến %(end)s") % {
         "year": params.fiscal_year, "start": params.date_from.strftime("%d/%m/%Y"),
         "end": params.date_to.strftime("%d/%m/%Y"),
     }
     if params.unit:
-        text += " · " + _t("đơn vị %(code)s") % {"code": params.unit}
+        text += " · " + gettext("đơn vị %(code)s") % {"code": params.unit}
     if params.office:
-        text += " · " + _t("kho bạc %(code)s") % {"code": params.office}
+        text += " · " + gettext("kho bạc %(code)s") % {"code": params.office}
     return text
 
 

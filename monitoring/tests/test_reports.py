@@ -370,7 +370,7 @@ def test_the_page_shows_the_report_and_exports_it(world, spending, signed_in, dj
     export = ReportExport.objects.get(requested_by=world.users["officer"])
     assert response.status_code == 302 and response["Location"] == reverse("monitoring-report", args=[export.pk])
     detail = client.get(response["Location"]).content.decode()
-    assert reverse("monitoring-report-file", args=[export.pk]) in detail and "hx-trigger" not in detail
+    assert reverse("monitoring-report-file", args=[export.pk]) in detail and "every 2s" not in detail
     file = client.get(reverse("monitoring-report-file", args=[export.pk]))
     assert file.status_code == 200 and b"".join(file.streaming_content).startswith(b"%PDF")
 
