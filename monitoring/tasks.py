@@ -8,9 +8,15 @@ from celery import shared_task
 @shared_task(name="monitoring.tasks.evaluate_new_events")
 def evaluate_new_events() -> int:
     """Every minute: the rules on the vouchers with events after the cursor."""
+    from django.utils import timezone
+
+    from monitoring.rule_checks import sweep_more
+    from monitoring.services import enabled_rules
     from monitoring.services import evaluate_new_events as evaluate
 
-    return evaluate()
+    evaluated = evaluate()
+    sweep_more(enabled_rules(), timezone.now(), nightly=False)  # autopay's held amounts
+    return evaluated
 
 
 @shared_task(name="monitoring.tasks.sweep_alerts")
