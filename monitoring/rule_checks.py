@@ -196,8 +196,8 @@ def after_raise(alert: Alert) -> list[Notification]:
     from vouchers.templatetags.money import format_money
 
     body = _("Đã dùng %(used)s trên %(allocated)s của dòng dự toán %(line)s, vượt mức %(percent)s%%.") % {
-        "used": format_money(e.get("used")), "allocated": format_money(e.get("allocated")), "line": e.get("line", alert.subject),
-        "percent": e.get("percent", ""),
+        "used": format_money(e.get("used")), "allocated": format_money(e.get("allocated")),
+        "line": e.get("line", alert.subject), "percent": e.get("percent", ""),
     }
     rows = [
         Notification(user_id=user_id, kind=NotificationKind.BALANCE_CHANGE, title=title[:255], body=body,

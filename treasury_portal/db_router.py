@@ -1,7 +1,7 @@
 """Where the reports and dashboards read: a PostgreSQL replica when
 DATABASE_REPLICA_URL is set (settings: DATABASES["replica"]), else the primary.
 
-Only reads that can be a few seconds behind go there (monitoring.reports'
+Only reads that may be a few seconds behind go there (monitoring.reports'
 figures): they ask `reporting_db()` for their alias and pass it to `.using()`.
 Everything else, every write and every permission check, stays on "default"
 (ReplicaRouter sends nothing to the replica on its own and refuses migrations
@@ -13,8 +13,9 @@ REPLICA = "replica"
 
 
 def reporting_db() -> str:
-    """The alias the reports read from."""
-    return REPLICA if REPLICA in settings.DATABASES else "default"
+    """The alias the reports read from (settings.REPORTS_DATABASE: "replica"
+    when DATABASE_REPLICA_URL is set)."""
+    return getattr(settings, "REPORTS_DATABASE", "default")
 
 
 class ReplicaRouter:

@@ -115,6 +115,8 @@ if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+# The alias the reports (and dashboards) read from (treasury_portal.db_router.reporting_db).
+REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
 DATABASE_ROUTERS = ["treasury_portal.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -310,6 +312,9 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "payments.models.InvoiceStatus",
         "ExceptionCodeEnum": "payments.models.ExceptionCode",
         "AlertStatusEnum": "monitoring.models.AlertStatus",
+        "ReportKindEnum": "monitoring.reports.models.ReportKind",
+        "ReportFormatEnum": "monitoring.reports.models.ReportFormat",
+        "ReportExportStatusEnum": "monitoring.reports.models.ExportStatus",
     },
 }
 
