@@ -123,12 +123,14 @@ def pair_hits(rule: RiskRule, now: datetime) -> list:
 def autopay_anomaly_hits(rule: RiskRule) -> list:
     """The open autopay exceptions held for an unusual amount (one alert each)."""
     services = _services()
-    raised = set(Alert.objects.filter(rule=rule).values_list("key", flat=True))
-    invoices = (
+    # Few rows: the open held amounts (the partial index monitoring_autopay_anomaly_open).
+    invoices = list(
         SupplierInvoice.objects.filter(status="exception", exception_code="amount_anomaly", closed_at__isnull=True,
                                        unit__isnull=False)
         .select_related("supplier").order_by("pk")
     )
+    raised = set(Alert.objects.filter(rule=rule, key__in=[f"invoice:{inv.pk}" for inv in invoices])
+                 .values_list("key", flat=True))
     hits = []
     for inv in invoices:
         key = f"invoice:{inv.pk}"
