@@ -9,8 +9,8 @@ from monitoring.reports.models import ReportFormat, ReportKind
 class ReportFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Loại báo cáo"), choices=ReportKind.choices, initial=ReportKind.EXPENDITURE)
     fiscal_year = forms.IntegerField(label=_("Năm ngân sách"), min_value=2000, max_value=2100)
-    date_from = forms.DateField(label=_("Từ ngày"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("Đến ngày"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("Từ ngày"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_to = forms.DateField(label=_("Đến ngày"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     unit = forms.ChoiceField(label=_("Đơn vị"), required=False)
     office = forms.ChoiceField(label=_("Kho bạc"), required=False)
 

@@ -42,6 +42,13 @@ def test_export_journey(portal, world):
     assert values[-1][8] == report_totals("expenditure", rows)["paid_period"] == 4_321_000
     assert export.pk
 
+    # The summary by treasury office, through the filter form (its dates kept as the browser sends them).
+    journey.goto(leader, "/monitoring/reports/")
+    assert leader.locator("#id_date_from").input_value() == ReportParams.default().date_from.isoformat()
+    leader.select_option("#id_kind", "summary")
+    journey.click(leader, leader.get_by_role("button", name="Xem báo cáo"))
+    assert "0101" in leader.locator("main table").inner_text()
+
 
 def test_progress_turns_into_a_download(portal, world):
     seed(world)
