@@ -204,7 +204,10 @@ def after_raise(alert: Alert) -> list[Notification]:
     rows = [
         Notification(user_id=user_id, kind=NotificationKind.BALANCE_CHANGE, title=title[:255], body=body,
                      unit_id=alert.unit_id, voucher_id=alert.voucher_id,
-                     data={"alert": alert.pk, "url": reverse("monitoring-alert", args=[alert.pk])})
+                     data={"alert": alert.pk, "url": reverse("monitoring-alert", args=[alert.pk]),
+                           # payments.selectors.notifications.notification_text words it in the reader's language
+                           "budget_line": e.get("line", alert.subject), "used_percent": e.get("used_percent"),
+                           "used": e.get("used"), "allocated": e.get("allocated"), "percent": e.get("percent")})
         for user_id in balance_recipients(alert.unit_id)
     ]
     return notifications_write(rows)

@@ -181,6 +181,14 @@ def test_80_percent_of_a_line_tells_the_unit_s_signers_once(kit):
     told = Notification.objects.filter(data__alert=alert.pk)
     assert {n.user.username for n in told} == {"a_chief", "a_holder"}
     assert all("85%" in n.title for n in told) and Notification.objects.count() == before + 2
+    from django.utils import translation
+
+    from payments.selectors.notifications import notification_text
+
+    with translation.override("en"):
+        text = notification_text(told[0])
+    assert text["title"].startswith("Budget line 422.073.7000.13") and "85% used" in text["title"]
+    assert "above the 80% level" in text["body"]
     services.evaluate_voucher(voucher.pk)
     services.sweep()
     assert Notification.objects.filter(data__alert=alert.pk).count() == 2  # once
