@@ -11,3 +11,8 @@ urlpatterns = [
     *api_path(f"{A}/resolve", apis.AlertResolveApi.as_view(), "api-alert-resolve"),
     *api_path(f"{A}/dismiss", apis.AlertDismissApi.as_view(), "api-alert-dismiss"),
 ]
+
+# The reports (monitoring/reports/api_urls.py).
+from monitoring.reports.api_urls import urlpatterns as report_urlpatterns  # noqa: E402
+
+urlpatterns += report_urlpatterns

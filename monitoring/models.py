@@ -33,6 +33,10 @@ class RuleCode(models.TextChoices):
     BUDGET_HIGH_USE = "budget_high_use", _("Dự toán sắp hết")
     SECOND_RETURN = "second_return", _("Trả lại lần thứ hai")
     OVERDUE = "overdue", _("Chứng từ quá hạn hoặc sắp đến hạn")
+    PAYEE_ACCOUNT_CHANGED = "payee_account_changed", _("Tài khoản người nhận thay đổi ngay trước khi thanh toán")
+    CONTROLLER_APPROVER_PAIR = "controller_approver_pair", _("Một cặp kiểm soát – phê duyệt xử lý tỷ lệ bất thường")
+    AUTOPAY_ANOMALY = "autopay_anomaly", _("Hóa đơn tự động có số tiền bất thường")
+    BUDGET_WARN = "budget_warn", _("Dòng dự toán đã dùng trên 80%")
 
 
 class RiskRule(models.Model):
@@ -138,3 +142,7 @@ class EvaluationCursor(models.Model):
     name = models.CharField(max_length=40, unique=True)
     last_event_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+# The reports' export rows live with their code (monitoring/reports/).
+from monitoring.reports.models import ReportExport  # noqa: E402, F401

@@ -13,6 +13,10 @@ DEFAULTS: dict[str, dict[str, int]] = {
     "budget_high_use": {"percent": 90},
     "second_return": {"max_returns": 1},
     "overdue": {"near_hours": 8},
+    "payee_account_changed": {"days": 90},
+    "controller_approver_pair": {"days": 30, "percent": 60, "min_vouchers": 20},
+    "autopay_anomaly": {"days": 2},
+    "budget_warn": {"percent": 80},
 }
 
 
@@ -28,6 +32,18 @@ SEEDS = [
      {"max_returns": 1}),
     ("overdue", "Chứng từ quá hạn hoặc sắp đến hạn", "Voucher overdue or near its due time", "low", "treasury",
      {"near_hours": 8}),
+    *[
+        # The rules of monitoring/rule_checks.py (data migration 0005_more_rules).
+        ("payee_account_changed", "Tài khoản người nhận thay đổi ngay trước khi thanh toán",
+         "Payee's bank account changed shortly before a payment", "high", "unit", {"days": 90}),
+        ("controller_approver_pair", "Một cặp kiểm soát – phê duyệt xử lý tỷ lệ chứng từ bất thường",
+         "One controller–approver pair handles an unusual share of the vouchers", "medium", "treasury",
+         {"days": 30, "percent": 60, "min_vouchers": 20}),
+        ("autopay_anomaly", "Hóa đơn thanh toán tự động có số tiền bất thường",
+         "Autopay invoice held for an unusual amount", "medium", "unit", {"days": 2}),
+        ("budget_warn", "Dòng dự toán đã dùng trên 80%", "Budget line more than 80% used", "low", "unit",
+         {"percent": 80}),
+    ],
 ]
 
 
@@ -123,3 +139,64 @@ def due_state(now: datetime, due_at: datetime | None, near_hours: int) -> str:
     if due_at - now <= timedelta(hours=near_hours):
         return "near"
     return ""
+
+
+# --- payee's bank account changed shortly before a payment ------------------------------
+
+
+@dataclass(frozen=True)
+class PayeeUse:
+    """A unit's payment to a payee: to which account at which bank, when."""
+
+    voucher_id: int
+    payee: str
+    account: str
+    bank_id: int | None
+    at: datetime
+
+
+def normal_payee(name: str) -> str:
+    """"Công ty  TNHH Hồng Hà." and "công ty tnhh hồng hà" are the same payee."""
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in (name or "").casefold()).split())
+
+
+def changed_account(current: PayeeUse, earlier: list[PayeeUse], days: int) -> PayeeUse | None:
+    """The unit's latest earlier payment to the same payee within `days` before
+    this one, when it went to another account or bank; None otherwise (a first
+    payment to a payee, or the same account as last time)."""
+    name = normal_payee(current.payee)
+    same = [
+        e for e in earlier
+        if e.voucher_id != current.voucher_id and name and normal_payee(e.payee) == name
+        and timedelta(0) <= current.at - e.at <= timedelta(days=days)
+    ]
+    if not same:
+        return None
+    latest = max(same, key=lambda e: (e.at, e.voucher_id))
+    if (normal_account(latest.account), latest.bank_id) == (normal_account(current.account), current.bank_id):
+        return None
+    return latest
+
+
+# --- one controller-approver pair handles an unusual share ------------------------------
+
+
+def dominant_pairs(counts: dict[tuple[int, int], int], percent: int, min_vouchers: int) -> list[tuple]:
+    """(pair, vouchers, total) for each (controller, approver) pair that handled
+    strictly more than `percent` of an office's `total` vouchers, once the office
+    has at least `min_vouchers` and more than one controller or approver (with
+    one of each, every voucher goes through the same pair and that is no sign)."""
+    total = sum(counts.values())
+    controllers = {c for c, _a in counts}
+    approvers = {a for _c, a in counts}
+    if total < max(min_vouchers, 1) or (len(controllers) < 2 and len(approvers) < 2):
+        return []
+    return sorted((pair, n, total) for pair, n in counts.items() if n * 100 > percent * total)
+
+
+# --- autopay anomalies --------------------------------------------------------------------
+
+
+def is_autopay_anomaly(exception_code: str) -> bool:
+    """Autopay held the invoice because its amount is far above the paid history."""
+    return exception_code == "amount_anomaly"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import TREASURY_ROLES, OrgKind, User
 from accounts.selectors import memberships_of, unit_scope_q
 from monitoring.models import ACTIVE_STATUSES, Alert, AlertEvent, AlertStatus, Monitored, RiskRule, Severity
+from monitoring.rule_sentences import SENTENCES as MORE_SENTENCES
 from treasury_portal.errors import NotFound
 from treasury_portal.money import format_money
 from vouchers.selectors import localized
@@ -143,6 +144,8 @@ SENTENCES = {
     "budget_high_use": _budget,
     "second_return": _second_return,
     "overdue": _overdue,
+    "budget_warn": _budget,
+    **MORE_SENTENCES,
 }
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import TREASURY_ROLES, UNIT_ROLES, Role, User
 from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
-from monitoring import rules
+from monitoring import rule_checks, rules
 from monitoring.models import (
     TRANSITIONS,
     Alert,
@@ -155,6 +155,7 @@ def alert_raise(*, rule: RiskRule, hit: Hit) -> Alert | None:
                 voucher_id=hit.voucher_id, subject=hit.subject[:255], evidence=hit.evidence,
             )
             AlertEvent.objects.create(alert=alert, actor=None, action="raise", to_status=AlertStatus.OPEN)
+            rule_checks.after_raise(alert)  # the budget rules tell the unit's signers
     except IntegrityError:
         return None
     return alert
@@ -311,6 +312,7 @@ def evaluate_voucher(voucher_id: int, *, rules_by_code: dict[str, RiskRule] | No
         RuleCode.SECOND_RETURN: _second_return_hits,
         RuleCode.BUDGET_HIGH_USE: _budget_hits,
         RuleCode.OVERDUE: lambda v, r: _overdue_hits(v, r, now),
+        **rule_checks.VOUCHER_CHECKS,
     }
     raised = []
     for code, check in checks.items():
@@ -374,6 +376,7 @@ def sweep(*, now: datetime | None = None, lookback: timedelta = timedelta(days=2
         for line in lines.iterator():
             hit = budget_line_hit(line, budget)
             raised += bool(hit and alert_raise(rule=budget, hit=hit))
+    raised += rule_checks.sweep_more(rules_by_code, now)
     recent = VoucherEvent.objects.filter(created_at__gte=now - lookback).values_list("voucher_id", flat=True)
     for voucher_id in sorted(set(recent)):
         raised += len(evaluate_voucher(voucher_id, rules_by_code=rules_by_code, now=now))

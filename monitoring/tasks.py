@@ -8,9 +8,15 @@ from celery import shared_task
 @shared_task(name="monitoring.tasks.evaluate_new_events")
 def evaluate_new_events() -> int:
     """Every minute: the rules on the vouchers with events after the cursor."""
+    from django.utils import timezone
+
+    from monitoring.rule_checks import sweep_more
+    from monitoring.services import enabled_rules
     from monitoring.services import evaluate_new_events as evaluate
 
-    return evaluate()
+    evaluated = evaluate()
+    sweep_more(enabled_rules(), timezone.now(), nightly=False)  # autopay's held amounts
+    return evaluated
 
 
 @shared_task(name="monitoring.tasks.sweep_alerts")
@@ -19,3 +25,20 @@ def sweep_alerts() -> int:
     from monitoring.services import sweep
 
     return sweep()
+
+
+@shared_task(name="monitoring.reports.tasks.generate_report")
+def generate_report(export_id: int) -> str:
+    """One report export (monitoring.reports.services.report_generate): safe to
+    run twice (a finished export is left alone)."""
+    from monitoring.reports.services import report_generate
+
+    return report_generate(export_id)
+
+
+@shared_task(name="monitoring.tasks.sweep_report_exports")
+def sweep_report_exports() -> int:
+    """Every 5 minutes: the exports still queued after a lost message, queued again."""
+    from monitoring.reports.services import report_exports_sweep
+
+    return report_exports_sweep()

@@ -12,3 +12,8 @@ urlpatterns = [
     path(f"{A}/resolve/", views.alert_action, {"action": "resolve"}, name="monitoring-alert-resolve"),
     path(f"{A}/dismiss/", views.alert_action, {"action": "dismiss"}, name="monitoring-alert-dismiss"),
 ]
+
+# The reports (monitoring/reports/urls.py).
+from monitoring.reports.urls import urlpatterns as report_urlpatterns  # noqa: E402
+
+urlpatterns += report_urlpatterns

@@ -334,3 +334,24 @@ def make_absence(world: DemoWorld) -> object:
 MAKERS.update({"absence": make_absence})
 OWNERS.update({"absence": ("officer_b", "approver_b")})
 LIST_ROUTES.update({"api-absences": "absence"})
+
+
+# --- reports (monitoring/reports/) -----------------------------------------------------------
+
+
+def make_report_export(world: DemoWorld) -> object:
+    """A CSV export of unit B's expenditure asked for by B's account holder
+    (made at once: tasks run in-process in tests). Only its requester reaches it."""
+    from monitoring.reports.selectors import ReportParams
+    from monitoring.reports.services import report_generate, report_request
+
+    export = report_request(actor=world.users["b_holder"], kind="expenditure", fmt="csv",
+                            params=ReportParams.default())
+    report_generate(export.pk)
+    export.refresh_from_db()
+    return export
+
+
+MAKERS.update({"report_export": make_report_export})
+OWNERS.update({"report_export": ("b_holder",)})
+LIST_ROUTES.update({"api-reports": "report_export"})

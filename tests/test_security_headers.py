@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Rendered to PDF on the server (WeasyPrint), never served as a page.
-NOT_PAGES = {"payments/pdf"}
+NOT_PAGES = {"payments/pdf", "monitoring/pdf"}
 
 
 def _signed_in(world, username: str) -> Client:  # noqa: ANN001

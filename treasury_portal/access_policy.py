@@ -204,6 +204,15 @@ POLICY: dict[str, Policy] = {
     "api-alert-explain": Policy(roles=UNIT | TREASURY, obj="alert"),
     "api-alert-resolve": Policy(roles=UNIT | TREASURY, obj="alert"),
     "api-alert-dismiss": Policy(roles=UNIT | TREASURY, obj="alert"),
+    # reports (monitoring/reports/): the figures scoped by the selectors; an export is its requester's
+    "monitoring-reports": Policy(roles=UNIT | TREASURY),
+    "monitoring-report-create": Policy(roles=UNIT | TREASURY),
+    "monitoring-report": Policy(roles=UNIT | TREASURY, obj="report_export"),
+    "monitoring-report-status": Policy(roles=UNIT | TREASURY, obj="report_export"),
+    "monitoring-report-file": Policy(roles=UNIT | TREASURY, obj="report_export"),
+    "api-reports": Policy(roles=UNIT | TREASURY),
+    "api-report": Policy(roles=UNIT | TREASURY, obj="report_export"),
+    "api-report-file": Policy(roles=UNIT | TREASURY, obj="report_export"),
     # framework
     "api-schema": PUBLIC,
     "api-docs": PUBLIC,

@@ -47,6 +47,17 @@ def notification_text(notification: Notification) -> dict:
             parts.append(_("Chứng từ: %(number)s.") % {"number": data["voucher_number"]})
         parts.append(_("Số dư mới: %(balance)s.") % {"balance": format_money(data.get("balance", 0))})
         return {"title": title, "body": " ".join(parts)}
+    if notification.kind == NotificationKind.BALANCE_CHANGE and "budget_line" in data:
+        # A budget line above a usage level (written by the risk monitoring's budget rules).
+        values = {"line": data["budget_line"], "used_percent": data.get("used_percent", ""),
+                  "used": format_money(data.get("used")), "allocated": format_money(data.get("allocated")),
+                  "percent": data.get("percent", "")}
+        return {
+            "title": _("Dòng dự toán %(line)s đã dùng %(used)s%%") % {"line": values["line"],
+                                                                      "used": values["used_percent"]},
+            "body": _("Đã dùng %(used)s trên %(allocated)s của dòng dự toán %(line)s, vượt mức %(percent)s%%.")
+            % values,
+        }
     if notification.kind == NotificationKind.VOUCHER_STATUS and data.get("status") in VoucherStatus.values:
         title = _("Chứng từ %(number)s: %(status)s") % {
             "number": data.get("voucher_number", ""), "status": VoucherStatus(data["status"]).label,

@@ -113,6 +113,14 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# Reports (and dashboards) may read from a replica (treasury_portal/db_router.py).
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+# The alias the reports (and dashboards) read from (treasury_portal.db_router.reporting_db).
+REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
+DATABASE_ROUTERS = ["treasury_portal.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -308,6 +316,9 @@ SPECTACULAR_SETTINGS = {
         "ExceptionCodeEnum": "payments.models.ExceptionCode",
         "AlertStatusEnum": "monitoring.models.AlertStatus",
         "AbsenceRoleEnum": [("control_officer", "control_officer"), ("approver", "approver")],
+        "ReportKindEnum": "monitoring.reports.models.ReportKind",
+        "ReportFormatEnum": "monitoring.reports.models.ReportFormat",
+        "ReportExportStatusEnum": "monitoring.reports.models.ExportStatus",
     },
 }
 
@@ -338,6 +349,7 @@ CELERY_TASK_ROUTES = {
     "payments.tasks.sweep_*": {"queue": f"{TASK_QUEUE_PREFIX}payments"},
     "payments.tasks.deliver_*": {"queue": f"{TASK_QUEUE_PREFIX}notifications"},
     "payments.tasks.render_*": {"queue": f"{TASK_QUEUE_PREFIX}documents"},
+    "monitoring.reports.tasks.*": {"queue": f"{TASK_QUEUE_PREFIX}documents"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-payment-intents": {"task": "payments.tasks.sweep_payment_intents", "schedule": timedelta(minutes=1)},
@@ -350,6 +362,8 @@ CELERY_BEAT_SCHEDULE = {
     # Risk monitoring: the rules on the vouchers with new events, then nightly over everything open.
     "monitoring-evaluate": {"task": "monitoring.tasks.evaluate_new_events", "schedule": timedelta(minutes=1)},
     "monitoring-sweep": {"task": "monitoring.tasks.sweep_alerts", "schedule": crontab(minute=15, hour=1)},
+    # Report exports whose task was lost (the broker was down at commit) are queued again.
+    "sweep-report-exports": {"task": "monitoring.tasks.sweep_report_exports", "schedule": timedelta(minutes=5)},
     # Overdue and near-due vouchers escalate to their offices' leaders (once each).
     "escalate-due-vouchers": {"task": "vouchers.tasks.escalate_due_vouchers", "schedule": timedelta(minutes=15)},
 }
