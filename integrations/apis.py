@@ -12,7 +12,7 @@ from integrations.models import DeliveryState, EndpointStatus, EventType, Webhoo
 from payments.apis import _paginate
 from treasury_portal import query as q
 from treasury_portal.access_policy import SUPPLIER, UNIT, WEBHOOK_MANAGERS
-from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, paginated
+from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, PortalPagination, paginated
 from vouchers.apis import _perms
 
 ROLES = UNIT | SUPPLIER
@@ -199,18 +199,10 @@ class WebhookDeliveryListApi(PortalAPIView):
     def get(self, request: Request, pk: int) -> Response:
         endpoint = selectors.access_endpoint(request.user, pk)
         qs = selectors.delivery_list(endpoint, status=DELIVERY_STATUS.read(request))
-        return _paginate(self, request, qs, _contextual(WebhookDeliverySerializer, request))
-
-
-def _contextual(serializer_class: type, request: Request) -> type:
-    """The serializer with the request in its context (_paginate builds it bare)."""
-
-    class WithRequest(serializer_class):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            kwargs.setdefault("context", {"request": request})
-            super().__init__(*args, **kwargs)
-
-    return WithRequest
+        paginator = PortalPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        rows = WebhookDeliverySerializer(page, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(rows)
 
 
 class WebhookDeliveryReplayApi(PortalAPIView):

@@ -14,7 +14,6 @@ from integrations.models import (
     WebhookAttempt,
     WebhookCursor,
     WebhookDelivery,
-    WebhookEvent,
 )
 from integrations.services import RETRY_DELAYS, attempt_record, delivery_claim_one, events_collect
 from integrations.transport import Answer
