@@ -64,6 +64,12 @@ def rescan_window() -> timedelta:
     return getattr(settings, "WEBHOOKS_RESCAN", timedelta(minutes=5))
 
 
+def rescan_rows() -> int:
+    """At most this many rows below the cursor are read again (a primary-key
+    range, so the rescan never scans a whole event table)."""
+    return int(getattr(settings, "WEBHOOKS_RESCAN_ROWS", 20_000))
+
+
 # --- who may do what ---------------------------------------------------------------
 
 
@@ -303,7 +309,9 @@ def _rescan_source(source: Source, *, now: datetime) -> int:
     cursor = WebhookCursor.objects.filter(name=source.name).first()
     if not orgs or cursor is None:
         return 0
-    rows = source.rows(orgs).filter(pk__lte=cursor.last_id, created_at__gte=now - rescan_window()).order_by("pk")
+    rows = source.rows(orgs).filter(
+        pk__gt=max(0, cursor.last_id - rescan_rows()), pk__lte=cursor.last_id, created_at__gte=now - rescan_window()
+    ).order_by("pk")
     with transaction.atomic():
         return events_write(source.candidates(rows, orgs), now=now)
 
