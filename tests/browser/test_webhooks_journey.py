@@ -53,7 +53,8 @@ def test_register_deliver_and_replay(portal, world):
         failed = WebhookDelivery.objects.get(last_status_code=500)
         WebhookDelivery.objects.filter(pk=failed.pk).update(status="failed")
         journey.goto(holder, f"/integrations/webhooks/{endpoint.pk}/")
-        journey.click(holder, holder.get_by_role("button", name="Gửi lại"))
+        failed_row = holder.locator("tr.delivery-row", has_text="hệ thống nhận trả lời mã 500")
+        journey.click(holder, failed_row.get_by_role("button", name="Gửi lại"))
         assert "Đã xếp lượt gửi lại" in holder.locator("main").inner_text()
         deliver_webhooks.apply()
         assert len(receiver.requests) == 3
