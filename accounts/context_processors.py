@@ -23,6 +23,8 @@ NAV = [
     (_("Thanh toán tự động"), "autopay-authorizations", U),
     (_("Thanh toán tự động"), "autopay-runs", T),
     (_("Hóa đơn gửi thanh toán"), "autopay-supplier-invoices", {Role.SUPPLIER_CLERK}),
+    # integrations/ (a top app: named here only by its URL, resolved if installed)
+    (_("Kết nối webhook"), "webhook-endpoints", U | {Role.SUPPLIER_CLERK}),
     (_("Khóa ký chờ duyệt"), "signing-key-approvals", {Role.ADMINISTRATOR}),
     (_("Người dùng và vai trò"), "memberships", {Role.ADMINISTRATOR}),
     (_("Quản trị"), "admin:index", {Role.ADMINISTRATOR}),

@@ -446,6 +446,8 @@ class NotificationKind(models.TextChoices):
     BALANCE_CHANGE = "balance_change", _("Biến động số dư")
     VOUCHER_STATUS = "voucher_status", _("Trạng thái chứng từ")
     AUTOPAY = "autopay", _("Thanh toán tự động")
+    # Notices of the integrations app (an integrator's webhook endpoint switched off).
+    INTEGRATION = "integration", _("Kết nối hệ thống")
 
 
 class Channel(models.TextChoices):

@@ -355,3 +355,47 @@ def make_report_export(world: DemoWorld) -> object:
 MAKERS.update({"report_export": make_report_export})
 OWNERS.update({"report_export": ("b_holder",)})
 LIST_ROUTES.update({"api-reports": "report_export"})
+
+
+# --- integrator webhooks (integrations/urls.py, integrations/api_urls.py) -----------------------
+
+
+def make_webhook_endpoint(world: DemoWorld) -> object:
+    """Unit B's endpoint, registered by its account holder (B's people see it, B's
+    signers manage it; treasury staff have no access, everyone else gets 404)."""
+    from integrations.services import endpoint_create
+
+    endpoint, _secret = endpoint_create(
+        actor=world.users["b_holder"], organisation=world.units["b"], url="https://erp.example.com/hooks",
+        event_types=["voucher.status_changed", "balance.changed"], description="ERP",
+    )
+    return endpoint
+
+
+def make_webhook_delivery(world: DemoWorld) -> object:
+    """A delivery of unit B's endpoint that failed (a refused answer), so it can be replayed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import WebhookDelivery, WebhookEvent
+    from integrations.services import attempt_record, delivery_claim_one
+    from integrations.transport import Answer
+
+    endpoint = make_webhook_endpoint(world)
+    event = WebhookEvent.objects.create(
+        organisation=world.units["b"], type="voucher.status_changed", source=f"access-policy:{endpoint.pk}",
+        payload={"voucher_number": "B-1", "to_status": "submitted"}, occurred_at=timezone.now(),
+    )
+    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, next_attempt_at=timezone.now())
+    claim = delivery_claim_one(delivery.pk)
+    attempt_record(delivery_id=delivery.pk, claim=claim, answer=Answer(503, "http_status", "", 12),
+                   started_at=timezone.now() - timedelta(seconds=1))
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed")
+    return {"pk": endpoint.pk, "delivery_id": delivery.pk}
+
+
+WEBHOOK_OWNERS = ("b_preparer", "b_chief", "b_holder")
+MAKERS.update({"webhook_endpoint": make_webhook_endpoint, "webhook_delivery": make_webhook_delivery})
+OWNERS.update({"webhook_endpoint": WEBHOOK_OWNERS, "webhook_delivery": WEBHOOK_OWNERS})
+LIST_ROUTES.update({"api-webhook-endpoints": "webhook_endpoint"})

@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["accounts", "vouchers", "payments", "monitoring", "treasury_portal"]
+APPS = ["accounts", "vouchers", "payments", "monitoring", "integrations", "treasury_portal"]
 
 
 def _python_files() -> list[Path]:

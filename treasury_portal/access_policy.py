@@ -24,6 +24,8 @@ SUPPLIER = frozenset({"supplier_clerk"})
 EXCEPTION_HANDLERS = SIGNERS | frozenset({"administrator", "control_officer"})
 # Who confirms an amount autopay held as unusual (payments.selectors.autopay.can_confirm_amount).
 HOLDER = frozenset({"account_holder"})
+# Who registers and runs an organisation's webhook endpoints (integrations.services.can_manage).
+WEBHOOK_MANAGERS = SIGNERS | SUPPLIER
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,23 @@ POLICY: dict[str, Policy] = {
     "api-reports": Policy(roles=UNIT | TREASURY),
     "api-report": Policy(roles=UNIT | TREASURY, obj="report_export"),
     "api-report-file": Policy(roles=UNIT | TREASURY, obj="report_export"),
+    # integrator webhooks (integrations/urls.py, integrations/api_urls.py): a unit's people see its
+    # endpoints, its signers manage them; a supplier's clerks theirs (integrations.services.can_*).
+    # Treasury staff have no access: an integrator's set-up is its own.
+    "webhook-endpoints": Policy(roles=UNIT | SUPPLIER),
+    "webhook-endpoint-create": Policy(roles=WEBHOOK_MANAGERS),
+    "webhook-endpoint": Policy(roles=UNIT | SUPPLIER, obj="webhook_endpoint"),
+    "webhook-endpoint-disable": Policy(roles=WEBHOOK_MANAGERS, obj="webhook_endpoint"),
+    "webhook-endpoint-enable": Policy(roles=WEBHOOK_MANAGERS, obj="webhook_endpoint"),
+    "webhook-endpoint-rotate-secret": Policy(roles=WEBHOOK_MANAGERS, obj="webhook_endpoint"),
+    "webhook-delivery-replay": Policy(roles=WEBHOOK_MANAGERS, obj="webhook_delivery"),
+    "api-webhook-endpoints": Policy(roles=UNIT | SUPPLIER),
+    "api-webhook-endpoint": Policy(roles=UNIT | SUPPLIER, obj="webhook_endpoint"),
+    "api-webhook-endpoint-disable": Policy(roles=WEBHOOK_MANAGERS, obj="webhook_endpoint"),
+    "api-webhook-endpoint-enable": Policy(roles=WEBHOOK_MANAGERS, obj="webhook_endpoint"),
+    "api-webhook-endpoint-rotate-secret": Policy(roles=WEBHOOK_MANAGERS, obj="webhook_endpoint"),
+    "api-webhook-deliveries": Policy(roles=UNIT | SUPPLIER, obj="webhook_endpoint"),
+    "api-webhook-delivery-replay": Policy(roles=WEBHOOK_MANAGERS, obj="webhook_delivery"),
     # framework
     "api-schema": PUBLIC,
     "api-docs": PUBLIC,

@@ -63,6 +63,15 @@ def notification_text(notification: Notification) -> dict:
             "number": data.get("voucher_number", ""), "status": VoucherStatus(data["status"]).label,
         }
         return {"title": title, "body": data.get("note", "")}
+    if notification.kind == NotificationKind.INTEGRATION and data.get("reason") == "failing":
+        # Written by the integrations app (an integrator's webhook endpoint switched off).
+        facts = {"url": str(data.get("endpoint_url", ""))[:120]}
+        return {
+            "title": _("Điểm nhận webhook %(url)s đã bị tắt do gửi lỗi nhiều lần") % facts,
+            "body": _("Cổng đã tắt điểm nhận webhook %(url)s vì các lần gửi liên tục không thành công. Hãy kiểm tra "
+                      "hệ thống nhận rồi bật lại; các sự kiện chờ gửi sẽ được gửi tiếp.") % {
+                          "url": data.get("endpoint_url", "")},
+        }
     if notification.kind == NotificationKind.AUTOPAY:
         text = _autopay_text(data)
         if text is not None:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "vouchers",
     "payments",
     "monitoring",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -319,6 +320,9 @@ SPECTACULAR_SETTINGS = {
         "ReportKindEnum": "monitoring.reports.models.ReportKind",
         "ReportFormatEnum": "monitoring.reports.models.ReportFormat",
         "ReportExportStatusEnum": "monitoring.reports.models.ExportStatus",
+        "WebhookEventTypeEnum": "integrations.models.EventType",
+        "WebhookEndpointStatusEnum": "integrations.models.EndpointStatus",
+        "WebhookDeliveryStatusEnum": "integrations.models.DeliveryState",
     },
 }
 
@@ -350,6 +354,7 @@ CELERY_TASK_ROUTES = {
     "payments.tasks.deliver_*": {"queue": f"{TASK_QUEUE_PREFIX}notifications"},
     "payments.tasks.render_*": {"queue": f"{TASK_QUEUE_PREFIX}documents"},
     "monitoring.reports.tasks.*": {"queue": f"{TASK_QUEUE_PREFIX}documents"},
+    "integrations.tasks.*": {"queue": f"{TASK_QUEUE_PREFIX}notifications"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-payment-intents": {"task": "payments.tasks.sweep_payment_intents", "schedule": timedelta(minutes=1)},
@@ -364,12 +369,25 @@ CELERY_BEAT_SCHEDULE = {
     "monitoring-sweep": {"task": "monitoring.tasks.sweep_alerts", "schedule": crontab(minute=15, hour=1)},
     # Report exports whose task was lost (the broker was down at commit) are queued again.
     "sweep-report-exports": {"task": "monitoring.tasks.sweep_report_exports", "schedule": timedelta(minutes=5)},
+    # Integrator webhooks (integrations/, docs/webhooks.md): the event rows after the cursors become
+    # deliveries; the deliverer sends what is due (retries on its back-off schedule).
+    "webhooks-collect": {"task": "integrations.tasks.collect_webhook_events", "schedule": timedelta(seconds=10)},
+    "webhooks-deliver": {"task": "integrations.tasks.deliver_webhooks", "schedule": timedelta(seconds=10)},
     # Overdue and near-due vouchers escalate to their offices' leaders (once each).
     "escalate-due-vouchers": {"task": "vouchers.tasks.escalate_due_vouchers", "schedule": timedelta(minutes=15)},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=48)
+
+# Integrator webhooks (docs/webhooks.md). Plain http:// and private-network
+# addresses (loopback, RFC 1918, link-local…) are refused unless DEBUG or these
+# say otherwise (SSRF); production leaves them off.
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=5.0)
+WEBHOOKS_DISABLE_AFTER_DELIVERIES = 10  # deliveries failed for good in a row
+WEBHOOKS_DISABLE_AFTER = timedelta(hours=24)  # or failing (no success) for this long
 
 LOGGING = {
     "version": 1,

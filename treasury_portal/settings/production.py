@@ -48,3 +48,7 @@ MAILERS = {
     }
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}  # noqa: F405
+
+# Integrator webhooks: https only, never a private-network address (SSRF; docs/webhooks.md).
+WEBHOOKS_ALLOW_HTTP = False
+WEBHOOKS_ALLOW_PRIVATE = False
