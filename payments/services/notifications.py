@@ -172,14 +172,21 @@ def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN
     else:
         recipients |= set(voucher.signatures.values_list("signer_id", flat=True))
     with translation.override(settings.LANGUAGE_CODE):
+        from payments.selectors.notifications import YEAR_END_TITLES
+
         status_label = str(VoucherStatus(event.to_status).label) if event.to_status else event.action
-        title = _("Chứng từ %(number)s: %(status)s") % {"number": voucher.number, "status": status_label}
+        if event.action in YEAR_END_TITLES:
+            title = str(YEAR_END_TITLES[event.action]) % {"number": voucher.number, "year": voucher.fiscal_year}
+        else:
+            title = _("Chứng từ %(number)s: %(status)s") % {"number": voucher.number, "status": status_label}
         body = title + (f" — {event.note}" if event.note else "")
     data = {
         "voucher_id": voucher.pk, "voucher_number": voucher.number, "status": event.to_status,
         "from_status": event.from_status, "action": event.action, "note": event.note[:500],
         "url": _voucher_url(voucher.pk),
     }
+    if event.action in ("year_end_carry", "year_end_refuse"):
+        data["year"] = voucher.fiscal_year
     rows = [
         Notification(
             user_id=user_id, kind=NotificationKind.VOUCHER_STATUS, title=title[:255], body=body, data=data,

@@ -348,6 +348,8 @@ CELERY_BEAT_SCHEDULE = {
     "monitoring-sweep": {"task": "monitoring.tasks.sweep_alerts", "schedule": crontab(minute=15, hour=1)},
     # Overdue and near-due vouchers escalate to their offices' leaders (once each).
     "escalate-due-vouchers": {"task": "vouchers.tasks.escalate_due_vouchers", "schedule": timedelta(minutes=15)},
+    # Year end: a close whose task was lost is queued again (payments.services.yearend).
+    "sweep-fiscal-year-closes": {"task": "payments.tasks.sweep_fiscal_year_closes", "schedule": timedelta(minutes=5)},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
