@@ -21,6 +21,7 @@ NAV = [
     (_("Cảnh báo rủi ro"), "monitoring-alerts", U | T),
     (_("Thanh toán tự động"), "autopay-authorizations", U),
     (_("Thanh toán tự động"), "autopay-runs", T),
+    (_("Khóa sổ năm"), "yearend-closes", T),
     (_("Hóa đơn gửi thanh toán"), "autopay-supplier-invoices", {Role.SUPPLIER_CLERK}),
     (_("Khóa ký chờ duyệt"), "signing-key-approvals", {Role.ADMINISTRATOR}),
     (_("Người dùng và vai trò"), "memberships", {Role.ADMINISTRATOR}),

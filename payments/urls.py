@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import autopay_views, views
+from payments import autopay_views, views, yearend_views
 
 urlpatterns = [
     path("payments/accounts/", views.accounts_list, name="accounts-list"),
@@ -75,4 +75,13 @@ urlpatterns = [
     path("treasury/autopay/runs/", autopay_views.runs, name="autopay-runs"),
     path("treasury/autopay/runs/progress/", autopay_views.runs_progress, name="autopay-runs-progress"),
     path("supplier/invoices/", autopay_views.supplier_invoices, name="autopay-supplier-invoices"),
+    # year end (payments/yearend_views.py)
+    path("treasury/year-end/", yearend_views.close_list, name="yearend-closes"),
+    path("treasury/year-end/<int:pk>/", yearend_views.close_detail, name="yearend-close"),
+    path("treasury/year-end/<int:pk>/progress/", yearend_views.close_progress, name="yearend-close-progress"),
+    path("treasury/year-end/<int:pk>/close/", yearend_views.close_confirm, name="yearend-close-confirm"),
+    path("treasury/year-end/<int:pk>/copy-budget-lines/", yearend_views.close_copy_budget_lines,
+         name="yearend-close-copy-budget-lines"),
+    path("autopay/roll-over/", yearend_views.rollovers, name="yearend-rollovers"),
+    path("autopay/<int:pk>/roll-over/", yearend_views.rollover, name="yearend-rollover"),
 ]

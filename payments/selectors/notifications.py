@@ -30,7 +30,9 @@ def access_notification(user, pk: int) -> Notification:  # noqa: ANN001
 
 # The year end's notices (payments.services.yearend): the status alone does not say it.
 YEAR_END_TITLES = {
-    "year_end_carry": gettext_lazy("Chứng từ %(number)s: năm ngân sách %(year)s đã khóa sổ, chứng từ được chuyển sang năm sau"),
+    "year_end_carry": gettext_lazy(
+        "Chứng từ %(number)s: năm ngân sách %(year)s đã khóa sổ, chứng từ được chuyển sang năm sau"
+    ),
     "year_end_refuse": gettext_lazy("Chứng từ %(number)s: bị từ chối do năm ngân sách %(year)s đã khóa sổ"),
 }
 

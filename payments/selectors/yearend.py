@@ -63,9 +63,10 @@ def _today() -> date:
 def fiscal_year_state(office_id: int | None, year: int, today: date | None = None) -> YearState:
     """Where the office's fiscal year `year` stands today. A year not yet ended
     is open without a query (the common case: the voucher hot path pays
-    nothing; a year is closed only after it ended, `can_close`); an ended year reads the office's FiscalYearClose row, if any,
-    whose dates replace the defaults (31 December, 31 January of N+1). Closed:
-    the office closed it, or its adjustment period is over."""
+    nothing; a year is closed only after it ended, `close_due`); an ended year
+    reads the office's FiscalYearClose row, if any, whose dates replace the
+    defaults (31 December, 31 January of N+1). Closed: the office closed it (or
+    is closing it), or its adjustment period is over."""
     today = today or _today()
     if year >= today.year:
         return YearState(year, "open", default_cut_off(year), default_adjustment_until(year))
@@ -84,13 +85,12 @@ def fiscal_year_state(office_id: int | None, year: int, today: date | None = Non
 # --- treasury: the year ends of the offices a user sees ------------------------------
 
 
-def closes_visible(user: User) -> QuerySet[FiscalYearClose]:
+def closes_visible(user: User, *, year: int | None = None) -> QuerySet[FiscalYearClose]:
     """Treasury staff see the year ends of their offices and the offices below."""
-    if user.is_superuser:
-        return FiscalYearClose.objects.select_related("office", "closed_by").all()
-    return FiscalYearClose.objects.select_related("office", "closed_by").filter(
-        office_scope_q(user, roles=TREASURY_ROLES, field="office")
-    )
+    qs = FiscalYearClose.objects.select_related("office", "closed_by")
+    if not user.is_superuser:
+        qs = qs.filter(office_scope_q(user, roles=TREASURY_ROLES, field="office"))
+    return qs.filter(year=year) if year is not None else qs
 
 
 def access_close(user: User, pk: int) -> FiscalYearClose:

@@ -70,8 +70,10 @@ def test_dates_are_checked(kit):
         _close(kit, adjustment_until=f"{kit.fiscal_year}-12-01")
     assert "adjustment_until" in err.value.fields
     with pytest.raises(IntegrityError), transaction.atomic():  # the database refuses it too
-        FiscalYearClose.objects.create(office=kit.unit.office, year=kit.fiscal_year,
-                                       cut_off=date(kit.fiscal_year, 12, 31), adjustment_until=date(kit.fiscal_year, 1, 1))
+        FiscalYearClose.objects.create(
+            office=kit.unit.office, year=kit.fiscal_year, cut_off=date(kit.fiscal_year, 12, 31),
+            adjustment_until=date(kit.fiscal_year, 1, 1),
+        )
 
 
 def test_only_an_administrator_over_the_office_sets_it_up(kit):
@@ -121,7 +123,9 @@ def test_the_close_carries_or_refuses_the_open_vouchers(kit, monkeypatch, django
     row = _close(kit)
     today = _after_year(kit, monkeypatch)
     with pytest.raises(ApplicationError) as err:  # an approved voucher has its payment: carried, never refused
-        yearend.fiscal_year_close_start(actor=kit.user("tadmin"), close=row, refuse=[approved.pk], note="x", today=today)
+        yearend.fiscal_year_close_start(
+            actor=kit.user("tadmin"), close=row, refuse=[approved.pk], note="x", today=today
+        )
     assert err.value.code == "validation_error"
     with pytest.raises(ApplicationError) as err:  # a refusal needs its reason
         yearend.fiscal_year_close_start(actor=kit.user("tadmin"), close=row, refuse=[in_control.pk], today=today)
@@ -144,7 +148,8 @@ def test_the_close_carries_or_refuses_the_open_vouchers(kit, monkeypatch, django
     line.refresh_from_db()
     # The refused voucher's reservation is released; the carried ones keep theirs.
     assert (line.allocated, line.reserved, line.spent) == (before[0], before[1] - 2_000_000, before[2])
-    titles = set(Notification.objects.filter(voucher__in=[submitted, in_control]).values_list("data__action", flat=True))
+    notices = Notification.objects.filter(voucher__in=[submitted, in_control])
+    titles = set(notices.values_list("data__action", flat=True))
     assert {"year_end_carry", "year_end_refuse"} <= titles
     # A carried voucher goes on; a new voucher of the closed year is refused.
     voucher_services.voucher_claim(actor=kit.user("officer"), voucher=submitted)

@@ -304,6 +304,7 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "payments.models.InvoiceStatus",
         "ExceptionCodeEnum": "payments.models.ExceptionCode",
         "AlertStatusEnum": "monitoring.models.AlertStatus",
+        "FiscalYearCloseStateEnum": "payments.models.FiscalYearCloseState",
     },
 }
 
