@@ -33,6 +33,10 @@ from vouchers.models import ProcedureVersion, ReasonKind, Voucher, VoucherStatus
 
 # --- permissions ------------------------------------------------------------------
 
+YEAR_CLOSED = ("409 `fiscal_year_closed`: the voucher's fiscal year is closed at its unit's treasury office (the "
+               "adjustment period, by default until 31 January of the next year, is over, or the office closed the "
+               "year: `GET /api/v1/fiscal-year-closes`); a voucher the close carried to the new year goes on.")
+
 
 def role_permission(roles: frozenset[str]) -> type[BasePermission]:
     """403 permission_denied for users holding none of `roles` anywhere; which
@@ -202,7 +206,7 @@ class VoucherListApi(PortalAPIView):
         return _voucher_page(request, qs)
 
     @extend_schema(operation_id="vouchers_create", request=s.VoucherCreateSerializer,
-                   responses={201: s.VoucherDetailSerializer})
+                   responses={201: s.VoucherDetailSerializer}, description=YEAR_CLOSED)
     def post(self, request: Request) -> Response:
         data = s.VoucherCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -310,8 +314,9 @@ class _VoucherActionApi(PortalAPIView):
         return Response(_written(request, result))
 
 
-def _action_schema(operation_id: str, request_serializer, response=s.VoucherDetailSerializer):  # noqa: ANN001, ANN202
-    return extend_schema(operation_id=operation_id, request=request_serializer, responses=response)
+def _action_schema(operation_id: str, request_serializer, response=s.VoucherDetailSerializer, **kw):  # noqa: ANN001, ANN003, ANN202
+    return extend_schema(operation_id=operation_id, request=request_serializer, responses=response, **kw)
+
 
 
 class VoucherSignApi(_VoucherActionApi):
@@ -332,7 +337,7 @@ class VoucherSignApi(_VoucherActionApi):
 class VoucherSubmitApi(_VoucherActionApi):
     permission_classes = _perms(HOLDER)
 
-    @_action_schema("vouchers_submit", None)
+    @_action_schema("vouchers_submit", None, description=YEAR_CLOSED)
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
 
