@@ -200,14 +200,15 @@ def _move(
     )
 
 
-def _check_year_open(office_id: int | None, fiscal_year: int) -> None:
+def _check_year_open(office_id: int | None, fiscal_year: int, *, voucher: Voucher | None = None) -> None:
     """A voucher of a fiscal year whose adjustment period is over (or that its
-    office closed) is refused: `fiscal_year_closed`. A year not yet ended costs
-    no query (payments.selectors.yearend.fiscal_year_state)."""
+    office closed) is refused: `fiscal_year_closed`, unless the close carried
+    it. A year not yet ended costs no query
+    (payments.selectors.yearend.fiscal_year_state)."""
     from payments.selectors.yearend import fiscal_year_state
 
     state = fiscal_year_state(office_id, fiscal_year)
-    if state.is_closed:
+    if state.is_closed and not (voucher is not None and _carried(voucher)):
         raise ApplicationError(
             "fiscal_year_closed",
             _(
@@ -767,8 +768,7 @@ def voucher_submit(*, actor: User, voucher: Voucher | int) -> Voucher:
             if last is not None and last.actor_id == actor.pk and last.data.get("content_hash") == voucher.content_hash:
                 return voucher
         _check_transition(voucher, "submit")
-        if not _carried(voucher):
-            _check_year_open(voucher.office_id, voucher.fiscal_year)
+        _check_year_open(voucher.office_id, voucher.fiscal_year, voucher=voucher)
         resubmission = voucher.status == VoucherStatus.RETURNED
         _check_rules(voucher)
         _verify_live_signatures(voucher)
