@@ -1162,13 +1162,17 @@ def voucher_year_end_carry(*, voucher: Voucher | int, actor: User | None, year: 
     return event
 
 
-def voucher_year_end_refuse(*, voucher: Voucher | int, actor: User | None, year: int, note: str) -> Voucher | None:
+def voucher_year_end_refuse(*, voucher: Voucher | int, actor: User | None, year: int, note: str) -> Voucher:
     """The office closes fiscal year `year` and refuses this voucher, which it
     had not approved: the reservation is released and the unit is told why."""
     with transaction.atomic():
         voucher = _lock(voucher)
-        if voucher.fiscal_year != year or voucher.status == VoucherStatus.REFUSED:
-            return None
+        if voucher.fiscal_year != year:
+            raise ValidationFailed(
+                _("Chứng từ không thuộc năm ngân sách %(year)s.") % {"year": year}, fields={"year": [str(year)]}
+            )
+        if voucher.status == VoucherStatus.REFUSED and _last_event(voucher, "year_end_refuse") is not None:
+            return voucher  # a repeat
         _check_transition(voucher, "year_end_refuse")
         with translation.override("vi"):
             text = _("Năm ngân sách %(year)s đã khóa sổ") % {"year": year}
