@@ -22,6 +22,7 @@ NAV = [
     (_("Báo cáo ngân sách"), "monitoring-reports", U | T),
     (_("Thanh toán tự động"), "autopay-authorizations", U),
     (_("Thanh toán tự động"), "autopay-runs", T),
+    (_("Khóa sổ năm"), "yearend-closes", T),
     (_("Hóa đơn gửi thanh toán"), "autopay-supplier-invoices", {Role.SUPPLIER_CLERK}),
     # integrations/ (a top app: named here only by its URL, resolved if installed)
     (_("Kết nối webhook"), "webhook-endpoints", U | {Role.SUPPLIER_CLERK}),

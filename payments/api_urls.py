@@ -1,5 +1,6 @@
 from payments import apis
 from payments import autopay_apis as autopay
+from payments import yearend_apis as yearend
 from treasury_portal.api import api_path
 
 urlpatterns = [
@@ -28,6 +29,17 @@ urlpatterns = [
     *api_path("authorizations/<int:pk>/reject", autopay.AuthorizationRejectApi.as_view(), "api-authorization-reject"),
     *api_path("authorizations/<int:pk>/revoke", autopay.AuthorizationRevokeApi.as_view(), "api-authorization-revoke"),
     *api_path("authorizations/<int:pk>/events", autopay.AuthorizationEventsApi.as_view(), "api-authorization-events"),
+    *api_path("authorizations/<int:pk>/roll-over", yearend.AuthorizationRollOverApi.as_view(),
+              "api-authorization-roll-over"),
+    # year end (payments/yearend_apis.py)
+    *api_path("fiscal-year-closes", yearend.FiscalYearCloseListApi.as_view(), "api-fiscal-year-closes"),
+    *api_path("fiscal-year-closes/<int:pk>", yearend.FiscalYearCloseApi.as_view(), "api-fiscal-year-close"),
+    *api_path("fiscal-year-closes/<int:pk>/open-vouchers", yearend.FiscalYearOpenVouchersApi.as_view(),
+              "api-fiscal-year-close-open-vouchers"),
+    *api_path("fiscal-year-closes/<int:pk>/close", yearend.FiscalYearCloseStartApi.as_view(),
+              "api-fiscal-year-close-close"),
+    *api_path("fiscal-year-closes/<int:pk>/copy-budget-lines", yearend.FiscalYearCopyBudgetLinesApi.as_view(),
+              "api-fiscal-year-close-copy-budget-lines"),
     *api_path("supplier/invoices", autopay.SupplierInvoiceListApi.as_view(), "api-supplier-invoices"),
     *api_path("supplier/invoices/<int:pk>", autopay.SupplierInvoiceApi.as_view(), "api-supplier-invoice"),
     *api_path("autopay/invoices", autopay.AutopayInvoiceListApi.as_view(), "api-autopay-invoices"),

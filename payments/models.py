@@ -631,6 +631,12 @@ class AutopayAuthorization(models.Model):
         verbose_name=_("người thu hồi"),
     )
     revoked_at = models.DateTimeField(_("thời điểm thu hồi"), null=True, blank=True)
+    # Year end: the authorization of the previous fiscal year this one carries on
+    # (payments.services.yearend.authorization_roll_over), on the new year's matching line.
+    rolled_over_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rolled_over_to",
+        verbose_name=_("chuyển tiếp từ ủy quyền"),
+    )
 
     class Meta:
         verbose_name = _("ủy quyền thanh toán tự động")
@@ -942,3 +948,67 @@ class AutopayEvent(models.Model):
                 name="autopay_event_has_subject",
             )
         ]
+
+
+class FiscalYearCloseState(models.TextChoices):
+    OPEN = "open", _("đang mở")
+    CLOSING = "closing", _("đang khóa sổ")
+    CLOSED = "closed", _("đã khóa sổ")
+
+
+class FiscalYearClose(models.Model):
+    """An office's year end for one fiscal year (the calendar year): spending of
+    year N is filed until the cut-off date, settled during the adjustment period
+    (by default until 31 January of N+1), and the office's administrator closes
+    the year: the vouchers still open are carried to the new year or refused
+    with a reason (payments.services.yearend, docs/ledger.md "Year end")."""
+
+    office = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="fiscal_year_closes",
+        limit_choices_to={"kind": "treasury_office"}, verbose_name=_("kho bạc"),
+    )
+    year = models.PositiveSmallIntegerField(_("năm ngân sách"))
+    cut_off = models.DateField(_("ngày khóa sổ"))
+    adjustment_until = models.DateField(_("hết thời gian chỉnh lý"))
+    state = models.CharField(
+        _("trạng thái"), max_length=20, choices=FiscalYearCloseState.choices, default=FiscalYearCloseState.OPEN,
+    )
+    refuse_note = models.TextField(_("lý do từ chối chứng từ còn mở"), blank=True)
+    total = models.PositiveIntegerField(_("số chứng từ cần xử lý"), default=0)
+    carried = models.PositiveIntegerField(_("số chứng từ chuyển năm sau"), default=0)
+    refused = models.PositiveIntegerField(_("số chứng từ bị từ chối"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người tạo"),
+    )
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
+    closing_started_at = models.DateTimeField(_("thời điểm bắt đầu khóa sổ"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("thời điểm khóa sổ"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("người khóa sổ"),
+    )
+
+    class Meta:
+        verbose_name = _("khóa sổ năm ngân sách")
+        verbose_name_plural = pgettext_lazy("plural", "khóa sổ năm ngân sách")
+        ordering = ["-year", "office__code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "year"], name="fiscal_year_close_once_per_office"),
+            models.CheckConstraint(condition=Q(year__gte=2000) & Q(year__lte=2100), name="fiscal_year_close_year"),
+            models.CheckConstraint(
+                condition=Q(adjustment_until__gte=F("cut_off")), name="fiscal_year_close_adjustment_after_cut_off"
+            ),
+            models.CheckConstraint(
+                condition=(Q(state="closed") & Q(closed_at__isnull=False) & Q(closed_by__isnull=False))
+                | (~Q(state="closed") & Q(closed_at__isnull=True)),
+                name="fiscal_year_close_closed_stamped",
+            ),
+            models.CheckConstraint(
+                condition=Q(carried__gte=0) & Q(refused__gte=0) & Q(total__gte=F("carried") + F("refused")),
+                name="fiscal_year_close_counts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}:{self.year}"

@@ -119,3 +119,20 @@ def pay_autopay_batches(run_id: int) -> int:
     if settled and SupplierInvoice.objects.filter(status=InvoiceStatus.PENDING).exists():
         enqueue(pay_autopay_batches, run_id)
     return settled
+
+
+@shared_task(name="payments.tasks.close_fiscal_year")
+def close_fiscal_year(close_id: int) -> str:
+    """Carry the open vouchers of a closing fiscal year and mark it closed (safe to run twice)."""
+    from payments.services.yearend import fiscal_year_close_run
+
+    row = fiscal_year_close_run(close_id=close_id)
+    return row.state if row is not None else "missing"
+
+
+@shared_task(name="payments.tasks.sweep_fiscal_year_closes")
+def sweep_fiscal_year_closes() -> int:
+    """Queue again the year-end closes whose task was lost."""
+    from payments.services.yearend import fiscal_year_closes_sweep
+
+    return fiscal_year_closes_sweep()

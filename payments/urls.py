@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import autopay_views, views
+from payments import autopay_views, views, yearend_views
 
 urlpatterns = [
     path("payments/accounts/", views.accounts_list, name="accounts-list"),
@@ -78,4 +78,13 @@ urlpatterns = [
     path("supplier/invoices/upload/", autopay_views.supplier_statement_upload, name="autopay-supplier-upload"),
     path("supplier/invoices/template.csv", autopay_views.supplier_statement_template,
          name="autopay-supplier-template"),
+    # year end (payments/yearend_views.py)
+    path("treasury/year-end/", yearend_views.close_list, name="yearend-closes"),
+    path("treasury/year-end/<int:pk>/", yearend_views.close_detail, name="yearend-close"),
+    path("treasury/year-end/<int:pk>/progress/", yearend_views.close_progress, name="yearend-close-progress"),
+    path("treasury/year-end/<int:pk>/close/", yearend_views.close_confirm, name="yearend-close-confirm"),
+    path("treasury/year-end/<int:pk>/copy-budget-lines/", yearend_views.close_copy_budget_lines,
+         name="yearend-close-copy-budget-lines"),
+    path("autopay/roll-over/", yearend_views.rollovers, name="yearend-rollovers"),
+    path("autopay/<int:pk>/roll-over/", yearend_views.rollover, name="yearend-rollover"),
 ]

@@ -399,3 +399,23 @@ WEBHOOK_OWNERS = ("b_preparer", "b_chief", "b_holder")
 MAKERS.update({"webhook_endpoint": make_webhook_endpoint, "webhook_delivery": make_webhook_delivery})
 OWNERS.update({"webhook_endpoint": WEBHOOK_OWNERS, "webhook_delivery": WEBHOOK_OWNERS})
 LIST_ROUTES.update({"api-webhook-endpoints": "webhook_endpoint"})
+
+
+# --- year end (payments/yearend_views.py, payments/yearend_apis.py) ------------------------
+
+
+def make_fiscal_year_close(world: DemoWorld) -> object:
+    """Last year's year end of unit B's office (0201), set up by B's administrator:
+    B's treasury staff see it; everyone else gets 404."""
+    from django.utils import timezone
+
+    from payments.services.yearend import fiscal_year_close_set
+
+    return fiscal_year_close_set(
+        actor=world.users["tadmin_b"], office=world.units["b"].office, year=timezone.localdate().year - 1
+    )
+
+
+MAKERS.update({"fiscal_year_close": make_fiscal_year_close})
+OWNERS.update({"fiscal_year_close": ("officer_b", "approver_b", "tadmin_b")})
+LIST_ROUTES.update({"api-fiscal-year-closes": "fiscal_year_close"})

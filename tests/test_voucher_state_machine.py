@@ -93,6 +93,10 @@ def perform(kit: Kit, action: str, voucher, *, allowed: bool):  # noqa: ANN001, 
         "fail_payment": lambda: services.voucher_mark_payment_failed(voucher=voucher, error="timeout"),
         "retry_payment": lambda: services.voucher_retry_payment(voucher=voucher),
         "bank_reject": lambda: services.voucher_mark_payment_rejected(voucher=voucher, reason="AC04"),
+        # The office's year end (payments.services.yearend decides which vouchers).
+        "year_end_refuse": lambda: services.voucher_year_end_refuse(
+            voucher=voucher, actor=u("tadmin"), year=voucher.fiscal_year, note="Khóa sổ năm"
+        ),
     }
     return calls[action]()
 

@@ -31,6 +31,11 @@ from vouchers import selectors, services
 from vouchers import serializers as s
 from vouchers.models import ProcedureVersion, ReasonKind, Voucher, VoucherStatus
 
+YEAR_CLOSED = ("409 `fiscal_year_closed`: the voucher's fiscal year is closed at its unit's treasury office (the "
+               "adjustment period, by default until 31 January of the next year, is over, or the office closed the "
+               "year: `GET /api/v1/fiscal-year-closes`); a voucher the close carried to the new year goes on.")
+
+
 UNIT_OR_TREASURY = UNIT | TREASURY
 OFFICER = frozenset({"control_officer"})
 APPROVER = frozenset({"approver"})
@@ -182,7 +187,7 @@ class VoucherListApi(PortalAPIView):
         return _voucher_page(request, qs)
 
     @extend_schema(operation_id="vouchers_create", request=s.VoucherCreateSerializer,
-                   responses={201: s.VoucherDetailSerializer})
+                   responses={201: s.VoucherDetailSerializer}, description=YEAR_CLOSED)
     def post(self, request: Request) -> Response:
         data = s.VoucherCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -290,8 +295,9 @@ class _VoucherActionApi(PortalAPIView):
         return Response(_written(request, result))
 
 
-def _action_schema(operation_id: str, request_serializer, response=s.VoucherDetailSerializer):  # noqa: ANN001, ANN202
-    return extend_schema(operation_id=operation_id, request=request_serializer, responses=response)
+def _action_schema(operation_id: str, request_serializer, response=s.VoucherDetailSerializer, **kw):  # noqa: ANN001, ANN003, ANN202
+    return extend_schema(operation_id=operation_id, request=request_serializer, responses=response, **kw)
+
 
 
 class VoucherSignApi(_VoucherActionApi):
@@ -312,7 +318,7 @@ class VoucherSignApi(_VoucherActionApi):
 class VoucherSubmitApi(_VoucherActionApi):
     permission_classes = role_permissions(HOLDER)
 
-    @_action_schema("vouchers_submit", None)
+    @_action_schema("vouchers_submit", None, description=YEAR_CLOSED)
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
 

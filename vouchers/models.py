@@ -194,6 +194,12 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "retry_payment": (frozenset({VoucherStatus.PAYMENT_FAILED}), VoucherStatus.APPROVED),
     # The payee's bank rejected the transfer (pain.002): the money came back, the payment failed.
     "bank_reject": (frozenset({VoucherStatus.PAID}), VoucherStatus.PAYMENT_FAILED),
+    # Year end: the office closes the fiscal year and refuses a voucher it has not
+    # approved yet, with a reason (payments.services.yearend). The others are carried.
+    "year_end_refuse": (
+        frozenset({VoucherStatus.SUBMITTED, VoucherStatus.IN_CONTROL, VoucherStatus.PENDING_APPROVAL}),
+        VoucherStatus.REFUSED,
+    ),
 }
 OPEN_STATUSES = frozenset(
     {

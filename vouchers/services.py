@@ -33,6 +33,7 @@ from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied,
 from vouchers import selectors
 from vouchers.models import (
     EDITABLE_STATUSES,
+    OPEN_STATUSES,
     TRANSITIONS,
     Attachment,
     DocumentKind,
@@ -197,6 +198,31 @@ def _move(
         voucher, actor=actor, action=action, from_status=from_status, to_status=to_status,
         note=note or explanation, data=data, is_late=is_late,
     )
+
+
+def _check_year_open(office_id: int | None, fiscal_year: int, *, voucher: Voucher | None = None) -> None:
+    """A voucher of a fiscal year whose adjustment period is over (or that its
+    office closed) is refused: `fiscal_year_closed`, unless the close carried
+    it. A year not yet ended costs no query
+    (payments.selectors.yearend.fiscal_year_state)."""
+    from payments.selectors.yearend import fiscal_year_state
+
+    state = fiscal_year_state(office_id, fiscal_year)
+    if state.is_closed and not (voucher is not None and _carried(voucher)):
+        raise ApplicationError(
+            "fiscal_year_closed",
+            _(
+                "Năm ngân sách %(year)s đã khóa sổ (thời gian chỉnh lý đến hết ngày %(until)s): không lập hoặc "
+                "gửi chứng từ của năm này được nữa; hãy lập chứng từ của năm ngân sách mới."
+            )
+            % {"year": fiscal_year, "until": state.adjustment_until.strftime("%d/%m/%Y")},
+            fields={"fiscal_year": [_("Năm ngân sách đã khóa sổ.")]},
+        )
+
+
+def _carried(voucher: Voucher) -> bool:
+    """The office's year end carried this voucher to the new year: it goes on."""
+    return VoucherEvent.objects.filter(voucher=voucher, action="year_end_carry").exists()
 
 
 def _last_event(voucher: Voucher, action: str) -> VoucherEvent | None:
@@ -401,6 +427,7 @@ def voucher_create(
         raise ValidationFailed(_("Năm ngân sách không hợp lệ."), fields={"fiscal_year": [_("Không hợp lệ.")]}) from None
     if not 2000 <= fiscal_year <= 2100:
         raise ValidationFailed(_("Năm ngân sách không hợp lệ."), fields={"fiscal_year": [_("Không hợp lệ.")]})
+    _check_year_open(unit.office_id, fiscal_year)
     description = _clean_description(description)
     payee_name, payee_account, bank = _clean_payee(payee)
     cleaned = _clean_lines(unit, fiscal_year, lines)
@@ -741,6 +768,7 @@ def voucher_submit(*, actor: User, voucher: Voucher | int) -> Voucher:
             if last is not None and last.actor_id == actor.pk and last.data.get("content_hash") == voucher.content_hash:
                 return voucher
         _check_transition(voucher, "submit")
+        _check_year_open(voucher.office_id, voucher.fiscal_year, voucher=voucher)
         resubmission = voucher.status == VoucherStatus.RETURNED
         _check_rules(voucher)
         _verify_live_signatures(voucher)
@@ -1137,6 +1165,56 @@ def voucher_refuse(
             voucher, "refuse", actor=actor, fields={"refusal_reasons": items, "closed_at": timezone.now()},
             note="; ".join(f"{r['code']}: {r['note'] or r['text']}" for r in items),
             data={"reasons": items}, is_late=late, explanation=explanation,
+        )
+    return voucher
+
+
+# --- year end (payments.services.yearend decides; these are the transitions) ---------
+
+
+def voucher_year_end_carry(*, voucher: Voucher | int, actor: User | None, year: int) -> VoucherEvent | None:
+    """The office closes fiscal year `year`: this open voucher goes on in the
+    new year, charged to the budget of its year (its reservation stays). The
+    status does not change; the event is the record (a second call finds it)
+    and the unit is told."""
+    from payments.services.notifications import notify_voucher_status
+
+    with transaction.atomic():
+        voucher = _lock(voucher)
+        if voucher.status not in OPEN_STATUSES or voucher.fiscal_year != year:
+            return None
+        if VoucherEvent.objects.filter(voucher=voucher, action="year_end_carry").exists():
+            return None
+        event = _event(
+            voucher, actor=actor, action="year_end_carry", from_status=voucher.status, to_status=voucher.status,
+            data={"year": year, "to_year": year + 1}, notify=False,
+        )
+        prefetch_related_objects([voucher], selectors.signatures_prefetch())
+        notify_voucher_status(voucher=voucher, event=event)
+    return event
+
+
+def voucher_year_end_refuse(*, voucher: Voucher | int, actor: User | None, year: int, note: str) -> Voucher:
+    """The office closes fiscal year `year` and refuses this voucher, which it
+    had not approved: the reservation is released and the unit is told why."""
+    with transaction.atomic():
+        voucher = _lock(voucher)
+        if voucher.fiscal_year != year:
+            raise ValidationFailed(
+                _("Chứng từ không thuộc năm ngân sách %(year)s.") % {"year": year}, fields={"year": [str(year)]}
+            )
+        if voucher.status == VoucherStatus.REFUSED and _last_event(voucher, "year_end_refuse") is not None:
+            return voucher  # a repeat
+        _check_transition(voucher, "year_end_refuse")
+        with translation.override("vi"):
+            text = _("Năm ngân sách %(year)s đã khóa sổ") % {"year": year}
+        with translation.override("en"):
+            text_en = _("Năm ngân sách %(year)s đã khóa sổ") % {"year": year}
+        items = [{"code": "KSNS", "text": text, "text_en": text_en, "note": (note or "").strip()[:1000]}]
+        budget_services.budget_release(voucher=voucher, actor=actor)
+        _move(
+            voucher, "year_end_refuse", actor=actor, fields={"refusal_reasons": items, "closed_at": timezone.now()},
+            note=items[0]["note"], data={"reasons": items, "year": year},
         )
     return voucher
 

@@ -797,6 +797,8 @@ ACTION_LABELS = {
     "bank_reject": gettext_lazy("Ngân hàng từ chối chuyển tiền"),
     "retry_payment": gettext_lazy("Thanh toán lại"),
     "rate": gettext_lazy("Đánh giá mức độ hài lòng"),
+    "year_end_carry": gettext_lazy("Khóa sổ năm: chuyển sang năm ngân sách sau"),
+    "year_end_refuse": gettext_lazy("Khóa sổ năm: từ chối"),
 }
 FIELD_LABELS = {
     "description": gettext_lazy("Nội dung chi"),

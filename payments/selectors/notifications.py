@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from payments.models import Channel, Notification, NotificationKind, NotificationPreference
 from treasury_portal.errors import NotFound
@@ -26,6 +27,15 @@ def access_notification(user, pk: int) -> Notification:  # noqa: ANN001
     if notification is None:
         raise NotFound()
     return notification
+
+
+# The year end's notices (payments.services.yearend): the status alone does not say it.
+YEAR_END_TITLES = {
+    "year_end_carry": gettext_lazy(
+        "Chứng từ %(number)s: năm ngân sách %(year)s đã khóa sổ, chứng từ được chuyển sang năm sau"
+    ),
+    "year_end_refuse": gettext_lazy("Chứng từ %(number)s: bị từ chối do năm ngân sách %(year)s đã khóa sổ"),
+}
 
 
 def notification_text(notification: Notification) -> dict:
@@ -58,6 +68,11 @@ def notification_text(notification: Notification) -> dict:
             "body": _("Đã dùng %(used)s trên %(allocated)s của dòng dự toán %(line)s, vượt mức %(percent)s%%.")
             % values,
         }
+    if notification.kind == NotificationKind.VOUCHER_STATUS and data.get("action") in YEAR_END_TITLES:
+        title = YEAR_END_TITLES[data["action"]] % {
+            "number": data.get("voucher_number", ""), "year": data.get("year", ""),
+        }
+        return {"title": title, "body": data.get("note", "")}
     if notification.kind == NotificationKind.VOUCHER_STATUS and data.get("status") in VoucherStatus.values:
         title = _("Chứng từ %(number)s: %(status)s") % {
             "number": data.get("voucher_number", ""), "status": VoucherStatus(data["status"]).label,

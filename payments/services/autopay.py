@@ -542,13 +542,34 @@ def _release_expired_codes(a: AutopayAuthorization) -> int:
     )
 
 
-def _codes_taken(a: AutopayAuthorization) -> list[str]:
+def _codes_taken(a: AutopayAuthorization, *, predecessor_ok: bool = False) -> list[str]:
+    """The codes of `a` another active authorization holds. With
+    `predecessor_ok` (a submission), the codes the authorization `a` was
+    rolled over from still holds are not counted: they pass to `a` when the
+    old one ends (payments.services.yearend.authorization_roll_over)."""
     _release_expired_codes(a)
     mine = AuthorizationCustomerCode.objects.filter(authorization=a).values("customer_code")
-    return sorted(
-        AuthorizationCustomerCode.objects.filter(supplier_id=a.supplier_id, active=True, customer_code__in=mine)
-        .exclude(authorization=a)
-        .values_list("customer_code", flat=True)
+    taken = AuthorizationCustomerCode.objects.filter(
+        supplier_id=a.supplier_id, active=True, customer_code__in=mine
+    ).exclude(authorization=a)
+    if predecessor_ok and a.rolled_over_from_id:
+        taken = taken.exclude(authorization_id=a.rolled_over_from_id)
+    return sorted(taken.values_list("customer_code", flat=True))
+
+
+def _predecessor_still_valid(a: AutopayAuthorization) -> ApplicationError | None:
+    """The year's authorization `a` rolls over still holds the codes: confirm from the day after it ends."""
+    if not a.rolled_over_from_id:
+        return None
+    old = AutopayAuthorization.objects.filter(pk=a.rolled_over_from_id).first()
+    held = AuthorizationCustomerCode.objects.filter(authorization_id=a.rolled_over_from_id, active=True).exists()
+    if old is None or not held:
+        return None
+    return ApplicationError(
+        "customer_code_taken",
+        _("Ủy quyền năm trước UQ-%(id)s còn hiệu lực đến hết ngày %(date)s: xác nhận ủy quyền năm mới từ ngày hôm sau.")
+        % {"id": old.pk, "date": old.valid_to.strftime("%d/%m/%Y")},
+        fields={"customer_codes": sorted(a.customer_codes.values_list("customer_code", flat=True))},
     )
 
 
@@ -571,7 +592,7 @@ def authorization_submit(*, actor: User, authorization: AutopayAuthorization | i
         _check_transition(a, "submit")
         _check_terms(a)
         _verify_live_signatures(a)
-        taken = _codes_taken(a)
+        taken = _codes_taken(a, predecessor_ok=True)
         if taken:
             raise _code_taken_error(taken)
         _move(a, "submit", actor=actor, fields={"submitted_by": actor, "submitted_at": timezone.now()},
@@ -599,6 +620,8 @@ def authorization_confirm(
         _check_transition(a, "confirm")
         _verify_live_signatures(a)
         taken = _codes_taken(a)
+        if taken and (waiting := _predecessor_still_valid(a)) is not None:
+            raise waiting
         if taken:
             raise _code_taken_error(taken)
         try:

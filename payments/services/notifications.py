@@ -172,9 +172,15 @@ def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN
     else:
         recipients |= set(voucher.signatures.values_list("signer_id", flat=True))
     with translation.override(settings.LANGUAGE_CODE):
+        from payments.selectors.notifications import YEAR_END_TITLES
+
         status_label = str(VoucherStatus(event.to_status).label) if event.to_status else event.action
-        title = _("Chứng từ %(number)s: %(status)s") % {"number": voucher.number, "status": status_label}
-    return _voucher_event_notifications(voucher, event, recipients, title)
+        if event.action in YEAR_END_TITLES:
+            title = str(YEAR_END_TITLES[event.action]) % {"number": voucher.number, "year": voucher.fiscal_year}
+        else:
+            title = _("Chứng từ %(number)s: %(status)s") % {"number": voucher.number, "status": status_label}
+    extra = {"year": voucher.fiscal_year} if event.action in YEAR_END_TITLES else None
+    return _voucher_event_notifications(voucher, event, recipients, title, extra)
 
 
 def notify_voucher_staff(*, voucher, event, user_ids: set[int] | list[int], title: str) -> list[Notification]:  # noqa: ANN001
@@ -184,13 +190,16 @@ def notify_voucher_staff(*, voucher, event, user_ids: set[int] | list[int], titl
     return _voucher_event_notifications(voucher, event, set(user_ids), title)
 
 
-def _voucher_event_notifications(voucher, event, user_ids: set[int], title: str) -> list[Notification]:  # noqa: ANN001
-    """One notification of the voucher's event per user: `title`, the event's note after it."""
+def _voucher_event_notifications(
+    voucher, event, user_ids: set[int], title: str, extra: dict | None = None  # noqa: ANN001
+) -> list[Notification]:
+    """One notification of the voucher's event per user: `title`, the event's note
+    after it; `extra` joins the data the reader's text is made from."""
     body = title + (f" — {event.note}" if event.note else "")
     data = {
         "voucher_id": voucher.pk, "voucher_number": voucher.number, "status": event.to_status,
         "from_status": event.from_status, "action": event.action, "note": event.note[:500],
-        "url": _voucher_url(voucher.pk),
+        "url": _voucher_url(voucher.pk), **(extra or {}),
     }
     rows = [
         Notification(

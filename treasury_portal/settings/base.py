@@ -323,6 +323,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventTypeEnum": "integrations.models.EventType",
         "WebhookEndpointStatusEnum": "integrations.models.EndpointStatus",
         "WebhookDeliveryStatusEnum": "integrations.models.DeliveryState",
+        "FiscalYearCloseStateEnum": "payments.models.FiscalYearCloseState",
     },
 }
 
@@ -375,6 +376,8 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-deliver": {"task": "integrations.tasks.deliver_webhooks", "schedule": timedelta(seconds=10)},
     # Overdue and near-due vouchers escalate to their offices' leaders (once each).
     "escalate-due-vouchers": {"task": "vouchers.tasks.escalate_due_vouchers", "schedule": timedelta(minutes=15)},
+    # Year end: a close whose task was lost is queued again (payments.services.yearend).
+    "sweep-fiscal-year-closes": {"task": "payments.tasks.sweep_fiscal_year_closes", "schedule": timedelta(minutes=5)},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
