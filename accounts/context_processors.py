@@ -19,6 +19,8 @@ NAV = [
     (_("Hàng đợi kiểm soát"), "review-queue", {Role.CONTROL_OFFICER, Role.APPROVER}),
     (_("Thanh toán"), "payments-overview", T),
     (_("Cảnh báo rủi ro"), "monitoring-alerts", U | T),
+    (_("Bảng điều hành"), "monitoring-dashboard", {Role.APPROVER, Role.ADMINISTRATOR}),
+    (_("Phản ánh không hài lòng"), "monitoring-followups", T),
     (_("Thanh toán tự động"), "autopay-authorizations", U),
     (_("Thanh toán tự động"), "autopay-runs", T),
     (_("Hóa đơn gửi thanh toán"), "autopay-supplier-invoices", {Role.SUPPLIER_CLERK}),

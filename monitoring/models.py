@@ -138,3 +138,12 @@ class EvaluationCursor(models.Model):
     name = models.CharField(max_length=40, unique=True)
     last_event_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+# The satisfaction follow-ups (issue 12), in a module of their own.
+from monitoring.models_satisfaction import (  # noqa: E402, F401
+    FOLLOWUP_TRANSITIONS,
+    FollowUp,
+    FollowUpEvent,
+    FollowUpStatus,
+)

@@ -19,3 +19,11 @@ def sweep_alerts() -> int:
     from monitoring.services import sweep
 
     return sweep()
+
+
+@shared_task(name="monitoring.tasks.open_satisfaction_followups")
+def open_satisfaction_followups() -> int:
+    """Every minute: a follow-up for each new "dissatisfied" rating (one per rating)."""
+    from monitoring.satisfaction.services import followups_open_new
+
+    return followups_open_new()

@@ -24,6 +24,8 @@ SUPPLIER = frozenset({"supplier_clerk"})
 EXCEPTION_HANDLERS = SIGNERS | frozenset({"administrator", "control_officer"})
 # Who confirms an amount autopay held as unusual (payments.selectors.autopay.can_confirm_amount).
 HOLDER = frozenset({"account_holder"})
+# An office's leaders: its approvers and administrators (monitoring.dashboard.LEADER_ROLES).
+LEADERS = frozenset({"approver", "administrator"})
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,23 @@ POLICY: dict[str, Policy] = {
     "api-alert-explain": Policy(roles=UNIT | TREASURY, obj="alert"),
     "api-alert-resolve": Policy(roles=UNIT | TREASURY, obj="alert"),
     "api-alert-dismiss": Policy(roles=UNIT | TREASURY, obj="alert"),
+    # leader dashboard, satisfaction follow-ups, public satisfaction (monitoring/dashboard_urls.py,
+    # monitoring/dashboard_api_urls.py): the dashboard for the offices' leaders (monitoring.dashboard),
+    # the follow-ups for the treasury staff over the unit (the actions' roles: monitoring.satisfaction.services)
+    "monitoring-dashboard": Policy(roles=LEADERS),
+    "monitoring-followups": Policy(roles=TREASURY),
+    "monitoring-followup": Policy(roles=TREASURY, obj="followup"),
+    "monitoring-followup-assign": Policy(roles=TREASURY, obj="followup"),
+    "monitoring-followup-note": Policy(roles=TREASURY, obj="followup"),
+    "monitoring-followup-close": Policy(roles=TREASURY, obj="followup"),
+    "public-satisfaction": PUBLIC,  # each office's satisfaction and on-time rates: no unit, no person
+    "api-dashboard": Policy(roles=LEADERS),
+    "api-satisfaction": PUBLIC,
+    "api-followups": Policy(roles=TREASURY),
+    "api-followup": Policy(roles=TREASURY, obj="followup"),
+    "api-followup-assign": Policy(roles=TREASURY, obj="followup"),
+    "api-followup-note": Policy(roles=TREASURY, obj="followup"),
+    "api-followup-close": Policy(roles=TREASURY, obj="followup"),
     # framework
     "api-schema": PUBLIC,
     "api-docs": PUBLIC,

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("vouchers.api_urls")),
     path("", include("payments.api_urls")),
     path("", include("monitoring.api_urls")),
+    path("", include("monitoring.dashboard_api_urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", include("vouchers.urls")),
     path("", include("payments.urls")),
     path("", include("monitoring.urls")),
+    path("", include("monitoring.dashboard_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", portal_admin_site.urls),

@@ -304,6 +304,7 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "payments.models.InvoiceStatus",
         "ExceptionCodeEnum": "payments.models.ExceptionCode",
         "AlertStatusEnum": "monitoring.models.AlertStatus",
+        "FollowUpStatusEnum": "monitoring.models.FollowUpStatus",
     },
 }
 
@@ -346,6 +347,10 @@ CELERY_BEAT_SCHEDULE = {
     # Risk monitoring: the rules on the vouchers with new events, then nightly over everything open.
     "monitoring-evaluate": {"task": "monitoring.tasks.evaluate_new_events", "schedule": timedelta(minutes=1)},
     "monitoring-sweep": {"task": "monitoring.tasks.sweep_alerts", "schedule": crontab(minute=15, hour=1)},
+    # A "dissatisfied" rating opens a follow-up for the office's leaders.
+    "monitoring-satisfaction-followups": {
+        "task": "monitoring.tasks.open_satisfaction_followups", "schedule": timedelta(minutes=1),
+    },
     # Overdue and near-due vouchers escalate to their offices' leaders (once each).
     "escalate-due-vouchers": {"task": "vouchers.tasks.escalate_due_vouchers", "schedule": timedelta(minutes=15)},
 }
