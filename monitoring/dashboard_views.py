@@ -72,13 +72,12 @@ def _charts(figs: dict) -> dict:
 
 @role_required(*LEADERS)
 def dashboard_page(request: HttpRequest) -> HttpResponse:
-    offices = dashboard.dashboard_offices(request.user)
-    if not offices:
-        raise Http404
-    form = DashboardForm(request.GET or None, offices=offices)
-    values = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    figs = dashboard.dashboard(request.user, office=values.get("office") or None, start=values.get("from"),
+    dates = PeriodForm(request.GET or None)
+    values = dates.cleaned_data if dates.is_bound and dates.is_valid() else {}
+    # The office as asked (one the reader does not lead is a 404, as in the API).
+    figs = dashboard.dashboard(request.user, office=request.GET.get("office") or None, start=values.get("from"),
                                end=values.get("to"))
+    form = DashboardForm(request.GET or None, offices=figs["scope"].offices)
     period = figs["period"]
     return render(request, "monitoring/dashboard.html", {
         "form": form, "f": figs, "scope": figs["scope"], "period": period,
