@@ -391,29 +391,38 @@ def dashboard(user: User, *, office: str | None = None, start: date | None = Non
         "alerts": alert_figures(scope),
         "autopay": autopay_figures(scope),
         "satisfaction": satisfaction_figures(scope, period),
+        "offices": public_office_rates(period, within=[o for o in scope.offices if o.pk in set(scope.office_ids)]),
     }
 
 
 # --- the public page: every office's satisfaction and on-time rates ---------------------
 
 
-def public_office_rates(period: Period) -> list[dict]:
+def public_office_rates(period: Period, *, within: list[Organisation] | None = None) -> list[dict]:
     """Per transaction office with ratings or closed vouchers in the period: the
-    share of satisfied ratings and the on-time rate. Nothing about a unit or a person."""
+    share of satisfied ratings and the on-time rate. Nothing about a unit or a
+    person. `within`: only these offices (the dashboard's scope; their rows known)."""
+    ratings_qs = Rating.objects.filter(created_at__gte=period.since, created_at__lt=period.until)
+    closed_qs = Voucher.objects.filter(
+        status__in=CLOSED, closed_at__gte=period.since, closed_at__lt=period.until, received_at__isnull=False,
+    )
+    if within is not None:
+        ids = [o.pk for o in within]
+        ratings_qs = ratings_qs.filter(voucher__office_id__in=ids)
+        closed_qs = closed_qs.filter(office_id__in=ids)
     ratings = {
-        r["voucher__office_id"]: r for r in Rating.objects.filter(
-            created_at__gte=period.since, created_at__lt=period.until,
-        ).order_by().values("voucher__office_id").annotate(
+        r["voucher__office_id"]: r for r in ratings_qs.order_by().values("voucher__office_id").annotate(
             total=Count("id"), satisfied=Count("id", filter=Q(score__gte=SATISFIED_MIN)))
     }
     closed = {
-        r["office_id"]: r for r in Voucher.objects.filter(
-            status__in=CLOSED, closed_at__gte=period.since, closed_at__lt=period.until, received_at__isnull=False,
-        ).order_by().values("office_id").annotate(
+        r["office_id"]: r for r in closed_qs.order_by().values("office_id").annotate(
             total=Count("id"), on_time=Count("id", filter=Q(closed_at__lte=F("due_at"))))
     }
     ids = set(ratings) | set(closed)
-    offices = Organisation.objects.filter(pk__in=ids, kind=OrgKind.TREASURY_OFFICE).order_by("code") if ids else []
+    if within is not None:
+        offices = sorted((o for o in within if o.pk in ids), key=lambda o: o.code)
+    else:
+        offices = Organisation.objects.filter(pk__in=ids, kind=OrgKind.TREASURY_OFFICE).order_by("code") if ids else []
     out = []
     for o in offices:
         r = ratings.get(o.pk, {"total": 0, "satisfied": 0})
@@ -424,4 +433,3 @@ def public_office_rates(period: Period) -> list[dict]:
             "on_time": c["on_time"], "on_time_rate": figures.share(c["on_time"], c["total"]),
         })
     return out
-

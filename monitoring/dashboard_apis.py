@@ -131,6 +131,17 @@ class DashboardSatisfactionSerializer(serializers.Serializer):
     open_followups = serializers.IntegerField()
 
 
+class OfficeRateSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    ratings = serializers.IntegerField()
+    satisfied = serializers.IntegerField()
+    satisfied_share = serializers.FloatField(allow_null=True, help_text="percent")
+    closed = serializers.IntegerField(help_text="vouchers paid or refused in the period")
+    on_time = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="percent")
+
+
 class DashboardSerializer(serializers.Serializer):
     office = DashboardOfficeSerializer(source="scope.office")
     offices = serializers.SerializerMethodField(help_text="the office and the offices below it, counted together")
@@ -144,6 +155,8 @@ class DashboardSerializer(serializers.Serializer):
     alerts = DashboardAlertSerializer(many=True)
     autopay = DashboardAutopaySerializer()
     satisfaction = DashboardSatisfactionSerializer()
+    office_rates = OfficeRateSerializer(source="offices", many=True,
+                                        help_text="per office with ratings or closed vouchers in the period")
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_offices(self, figs: dict) -> list[str]:
@@ -171,17 +184,6 @@ class DashboardApi(PortalAPIView):
 
 
 # --- public satisfaction -----------------------------------------------------------------
-
-
-class OfficeRateSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-    ratings = serializers.IntegerField()
-    satisfied = serializers.IntegerField()
-    satisfied_share = serializers.FloatField(allow_null=True, help_text="percent")
-    closed = serializers.IntegerField(help_text="vouchers paid or refused in the period")
-    on_time = serializers.IntegerField()
-    on_time_rate = serializers.FloatField(allow_null=True, help_text="percent")
 
 
 class OfficeRatesSerializer(serializers.Serializer):

@@ -79,6 +79,9 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
                                end=values.get("to"))
     form = DashboardForm(request.GET or None, offices=figs["scope"].offices)
     period = figs["period"]
+    for row in figs["offices"]:
+        row["satisfied_text"] = _percent(row["satisfied_share"])
+        row["on_time_text"] = _percent(row["on_time_rate"])
     return render(request, "monitoring/dashboard.html", {
         "form": form, "f": figs, "scope": figs["scope"], "period": period,
         "below": len(figs["scope"].office_ids) - 1,

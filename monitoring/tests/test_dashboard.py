@@ -64,6 +64,8 @@ def test_the_figures_count_what_happened(world, office_a):
     assert officers["officer"]["refused"] == 1
     sat = f["satisfaction"]
     assert (sat["ratings"], sat["satisfied"], sat["dissatisfied"], sat["satisfied_share"]) == (2, 1, 1, 50.0)
+    assert [(o["code"], o["ratings"], o["satisfied_share"], o["closed"], o["on_time_rate"]) for o in f["offices"]] == [
+        ("0101", 2, 50.0, 2, 100.0)]
 
 
 def test_the_sql_and_the_python_timing_agree(world, office_a):
@@ -121,13 +123,13 @@ def test_open_alerts_by_rule(world, kit, office_a):
 def test_the_query_count_is_pinned(world, office_a):
     """One query per figure group, whatever the data: memberships, offices, statuses,
     timing, overdue (2), reasons (2), second returns, officers, alerts, autopay,
-    satisfaction (2)."""
+    satisfaction (2), per-office rates (2)."""
     user = world.users["approver"]
     dashboard.dashboard(user)  # warm the calendar cache
     user = type(user).objects.get(pk=user.pk)
     with CaptureQueriesContext(connection) as ctx:
         dashboard.dashboard(user)
-    assert _data_queries(ctx) <= 14, [q["sql"][:120] for q in ctx.captured_queries]
+    assert _data_queries(ctx) <= 16, [q["sql"][:120] for q in ctx.captured_queries]
 
 
 # --- the page and the API ---------------------------------------------------------------
@@ -168,6 +170,8 @@ def test_the_api_gives_the_same_figures(world, office_a):
     assert body["timing"]["on_time_rate"] == 100.0
     assert body["overdue"]["vouchers"][0]["number"] == office_a["late"].number
     assert body["satisfaction"]["satisfied_share"] == 50.0
+    assert body["office_rates"] == [{"code": "0101", "name": world.offices["0101"].name, "ratings": 2, "satisfied": 1,
+                                     "satisfied_share": 50.0, "closed": 2, "on_time": 2, "on_time_rate": 100.0}]
     assert api.get("/api/v1/dashboard", {"office": "0200"}).status_code == 404
     assert api.get("/api/v1/dashboard", {"office": "x"}).json()["code"] == "validation_error"
     assert api_client_for(world.users["officer"]).get("/api/v1/dashboard").status_code == 403
