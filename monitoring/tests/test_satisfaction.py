@@ -120,3 +120,11 @@ def test_the_task_opens_them(world, kit):
     voucher_services.voucher_rate(actor=world.users["a_holder"], voucher=paid, score=1)
     assert open_satisfaction_followups() == 1
     assert open_satisfaction_followups() == 0
+
+
+def test_the_home_page_counts_the_open_followups(client, world, followup):
+    page = _login(client, world, "approver").get(reverse("home")).content.decode()
+    assert "phản ánh không hài lòng đang chờ liên hệ lại." in page
+    assert f'{reverse("monitoring-followups")}?status=active' in page and reverse("monitoring-dashboard") in page
+    page = _login(client, world, "officer_b").get(reverse("home")).content.decode()
+    assert "phản ánh không hài lòng đang chờ liên hệ lại." not in page  # another province, no leader

@@ -71,6 +71,7 @@ PORTAL_HOME_SECTIONS = [
     "payments.autopay_home.unit_section",
     "payments.autopay_home.treasury_section",
     "monitoring.home.treasury_section",
+    "monitoring.dashboard_home.followup_section",
 ]
 
 # Panels on the voucher page above the decision (vouchers.views): dotted paths
