@@ -20,6 +20,8 @@ NAV = [
     (_("Thanh toán"), "payments-overview", T),
     (_("Cảnh báo rủi ro"), "monitoring-alerts", U | T),
     (_("Báo cáo ngân sách"), "monitoring-reports", U | T),
+    (_("Bảng điều hành"), "monitoring-dashboard", {Role.APPROVER, Role.ADMINISTRATOR}),
+    (_("Phản ánh không hài lòng"), "monitoring-followups", T),
     (_("Thanh toán tự động"), "autopay-authorizations", U),
     (_("Thanh toán tự động"), "autopay-runs", T),
     (_("Khóa sổ năm"), "yearend-closes", T),

@@ -71,6 +71,14 @@ def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
                        f"{q.get('queries_5')}/{q.get('queries_50')} at 5/50 rows") if s else _na(name, sc),
             "ratio": ratio, "met": met,
         })
+    d = _measured(sc, "dashboard")
+    ds = _step(d, "dashboard") if d else None
+    rows.append({
+        "target": "Leader dashboard (a province, 366 days)", "goal": "p95 < 1 s @4",
+        "figure": f"p95 {ds['p95_ms']} ms, {ds['throughput']} req/s" if ds else _na("dashboard", sc),
+        "ratio": None,
+        "met": bool(ds["p95_ms"] is not None and ds["p95_ms"] < 1000 and ds["errors"] == 0) if ds else None,
+    })
     n = _measured(sc, "notifications")
     rows.append({
         "target": "Notification delivery from the outbox", "goal": "≥ 1,000/s",

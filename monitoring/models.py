@@ -145,4 +145,11 @@ class EvaluationCursor(models.Model):
 
 
 # The reports' export rows live with their code (monitoring/reports/).
+# The satisfaction follow-ups (issue 12), in a module of their own.
+from monitoring.models_satisfaction import (  # noqa: E402, F401
+    FOLLOWUP_TRANSITIONS,
+    FollowUp,
+    FollowUpEvent,
+    FollowUpStatus,
+)
 from monitoring.reports.models import ReportExport  # noqa: E402, F401

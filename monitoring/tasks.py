@@ -42,3 +42,11 @@ def sweep_report_exports() -> int:
     from monitoring.reports.services import report_exports_sweep
 
     return report_exports_sweep()
+
+
+@shared_task(name="monitoring.tasks.open_satisfaction_followups")
+def open_satisfaction_followups() -> int:
+    """Every minute: a follow-up for each new "dissatisfied" rating (one per rating)."""
+    from monitoring.satisfaction.services import followups_open_new
+
+    return followups_open_new()

@@ -419,3 +419,30 @@ def make_fiscal_year_close(world: DemoWorld) -> object:
 MAKERS.update({"fiscal_year_close": make_fiscal_year_close})
 OWNERS.update({"fiscal_year_close": ("officer_b", "approver_b", "tadmin_b")})
 LIST_ROUTES.update({"api-fiscal-year-closes": "fiscal_year_close"})
+
+
+# --- satisfaction follow-ups (monitoring/dashboard_urls.py, monitoring/dashboard_api_urls.py) ---------
+
+
+def make_followup(world: DemoWorld) -> object:
+    """A paid voucher of unit B rated "dissatisfied": the follow-up the task opens
+    (B's treasury sees it; the unit and everyone else get 404)."""
+    from monitoring.satisfaction.services import followups_open_new
+    from vouchers import services as voucher_services
+
+    voucher = _paid_voucher_b(world)
+    rating = voucher_services.voucher_rate(actor=world.users["b_holder"], voucher=voucher, score=1,
+                                           comment="Chờ lâu")
+    followups_open_new()
+    return rating.followup
+
+
+MAKERS.update({"followup": make_followup})
+OWNERS.update({"followup": ("officer_b", "approver_b", "tadmin_b")})
+LIST_ROUTES.update({"api-followups": "followup"})
+LIST_ROUTES_EXEMPT.update(
+    {
+        "api-dashboard": "figures of the caller's own office (404 for an office they do not lead), not a list of rows",
+        "api-satisfaction": "public per-office rates, nothing about a unit or a person",
+    }
+)

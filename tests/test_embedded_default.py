@@ -27,6 +27,12 @@ assert {m["role"] for m in me.json()["memberships"]} == {"preparer"}, me.json()
 vouchers = client.get("/api/v1/vouchers", HTTP_AUTHORIZATION=f"Bearer {token}")
 assert vouchers.status_code == 200, vouchers.content
 assert client.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer tp_not-a-token").status_code == 401
+# The leader dashboard and the public satisfaction page on SQLite (percentiles in Python).
+from monitoring.dashboard import dashboard
+figures = dashboard(User.objects.get(username="approver"))
+assert figures["timing"]["closed"] >= 0 and figures["scope"].office.code == "0100", figures
+assert client.get("/satisfaction/").status_code == 200
+assert client.get("/api/v1/satisfaction").status_code == 200
 print("embedded default OK")
 """
 

@@ -26,6 +26,8 @@ EXCEPTION_HANDLERS = SIGNERS | frozenset({"administrator", "control_officer"})
 HOLDER = frozenset({"account_holder"})
 # Who registers and runs an organisation's webhook endpoints (integrations.services.can_manage).
 WEBHOOK_MANAGERS = SIGNERS | SUPPLIER
+# An office's leaders: its approvers and administrators (monitoring.dashboard.LEADER_ROLES).
+LEADERS = frozenset({"approver", "administrator"})
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,23 @@ POLICY: dict[str, Policy] = {
     "api-webhook-endpoint-rotate-secret": Policy(roles=WEBHOOK_MANAGERS, obj="webhook_endpoint"),
     "api-webhook-deliveries": Policy(roles=UNIT | SUPPLIER, obj="webhook_endpoint"),
     "api-webhook-delivery-replay": Policy(roles=WEBHOOK_MANAGERS, obj="webhook_delivery"),
+    # leader dashboard, satisfaction follow-ups, public satisfaction (monitoring/dashboard_urls.py,
+    # monitoring/dashboard_api_urls.py): the dashboard for the offices' leaders (monitoring.dashboard),
+    # the follow-ups for the treasury staff over the unit (the actions' roles: monitoring.satisfaction.services)
+    "monitoring-dashboard": Policy(roles=LEADERS),
+    "monitoring-followups": Policy(roles=TREASURY),
+    "monitoring-followup": Policy(roles=TREASURY, obj="followup"),
+    "monitoring-followup-assign": Policy(roles=TREASURY, obj="followup"),
+    "monitoring-followup-note": Policy(roles=TREASURY, obj="followup"),
+    "monitoring-followup-close": Policy(roles=TREASURY, obj="followup"),
+    "public-satisfaction": PUBLIC,  # each office's satisfaction and on-time rates: no unit, no person
+    "api-dashboard": Policy(roles=LEADERS),
+    "api-satisfaction": PUBLIC,
+    "api-followups": Policy(roles=TREASURY),
+    "api-followup": Policy(roles=TREASURY, obj="followup"),
+    "api-followup-assign": Policy(roles=TREASURY, obj="followup"),
+    "api-followup-note": Policy(roles=TREASURY, obj="followup"),
+    "api-followup-close": Policy(roles=TREASURY, obj="followup"),
     # framework
     "api-schema": PUBLIC,
     "api-docs": PUBLIC,

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("payments.api_urls")),
     path("", include("monitoring.api_urls")),
     path("", include("integrations.api_urls")),
+    path("", include("monitoring.dashboard_api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("monitoring.urls")),
     path("", include("integrations.urls")),
+    path("", include("monitoring.dashboard_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", portal_admin_site.urls),

@@ -61,11 +61,12 @@ class Scenario:
 
 
 def all_scenarios() -> list[Scenario]:
-    from bench.scenarios import autopay, ceiling, documents, notifications, vouchers
+    from bench.scenarios import autopay, ceiling, dashboard, documents, notifications, vouchers
 
     return [
         *ceiling.SCENARIOS,
         *vouchers.SCENARIOS,
+        *dashboard.SCENARIOS,
         *notifications.SCENARIOS,
         *documents.SCENARIOS,
         # Last: its balance-change notifications would otherwise queue behind

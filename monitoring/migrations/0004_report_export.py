@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0002_seed_rules'),
+        ('monitoring', '0003_satisfaction_followup'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -72,6 +72,7 @@ PORTAL_HOME_SECTIONS = [
     "payments.autopay_home.unit_section",
     "payments.autopay_home.treasury_section",
     "monitoring.home.treasury_section",
+    "monitoring.dashboard_home.followup_section",
 ]
 
 # Panels on the voucher page above the decision (vouchers.views): dotted paths
@@ -324,6 +325,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookEndpointStatusEnum": "integrations.models.EndpointStatus",
         "WebhookDeliveryStatusEnum": "integrations.models.DeliveryState",
         "FiscalYearCloseStateEnum": "payments.models.FiscalYearCloseState",
+        "FollowUpStatusEnum": "monitoring.models.FollowUpStatus",
     },
 }
 
@@ -374,6 +376,10 @@ CELERY_BEAT_SCHEDULE = {
     # deliveries; the deliverer sends what is due (retries on its back-off schedule).
     "webhooks-collect": {"task": "integrations.tasks.collect_webhook_events", "schedule": timedelta(seconds=10)},
     "webhooks-deliver": {"task": "integrations.tasks.deliver_webhooks", "schedule": timedelta(seconds=10)},
+    # A "dissatisfied" rating opens a follow-up for the office's leaders.
+    "monitoring-satisfaction-followups": {
+        "task": "monitoring.tasks.open_satisfaction_followups", "schedule": timedelta(minutes=1),
+    },
     # Overdue and near-due vouchers escalate to their offices' leaders (once each).
     "escalate-due-vouchers": {"task": "vouchers.tasks.escalate_due_vouchers", "schedule": timedelta(minutes=15)},
     # Year end: a close whose task was lost is queued again (payments.services.yearend).

@@ -1,0 +1,129 @@
+"""Writes of the satisfaction follow-ups: opening one per "dissatisfied" rating
+(a task reads the ratings: vouchers/ knows nothing of it), assigning it,
+noting a contact, closing it; each one transaction with the row locked and a
+FollowUpEvent. The `can_*` predicates tell the buttons."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.selectors import user_has_treasury_role_over
+from monitoring.models import FOLLOWUP_TRANSITIONS, FollowUp, FollowUpEvent, FollowUpStatus
+from monitoring.satisfaction.selectors import ASSIGNABLE_ROLES
+from treasury_portal.errors import ApplicationError, PermissionDenied, ValidationFailed
+from vouchers.models import Rating
+
+LEADER_ROLES = (Role.APPROVER, Role.ADMINISTRATOR)
+NOTE_MAX = 4000
+
+
+def _allowed(followup: FollowUp, action: str) -> bool:
+    return followup.status in FOLLOWUP_TRANSITIONS[action][0]
+
+
+def _leads(user: User, followup: FollowUp) -> bool:
+    return user_has_treasury_role_over(user, followup.unit, *LEADER_ROLES)
+
+
+def can_assign(user: User, followup: FollowUp) -> bool:
+    """The office's leaders (approvers, administrators over the unit) assign it."""
+    return _allowed(followup, "assign") and _leads(user, followup)
+
+
+def can_note(user: User, followup: FollowUp) -> bool:
+    """The assigned officer or a leader writes down a contact with the unit."""
+    return _allowed(followup, "note") and (followup.assignee_id == user.pk or _leads(user, followup))
+
+
+def can_close(user: User, followup: FollowUp) -> bool:
+    return _allowed(followup, "close") and (followup.assignee_id == user.pk or _leads(user, followup))
+
+
+CAN = {"assign": can_assign, "note": can_note, "close": can_close}
+
+
+def allowed_actions(user: User, followup: FollowUp) -> set[str]:
+    return {action for action, can in CAN.items() if can(user, followup)}
+
+
+# --- opening ----------------------------------------------------------------------
+
+
+def followups_open_new(*, limit: int = 500) -> int:
+    """A follow-up for each "dissatisfied" rating that has none (safe to run
+    again: one per rating, the unique rating key decides). Returns how many opened."""
+    opened = 0
+    ratings = Rating.objects.filter(score=Rating.Score.DISSATISFIED, followup__isnull=True).select_related(
+        "voucher").order_by("id")[:limit]
+    for rating in ratings:
+        try:
+            with transaction.atomic():
+                followup = FollowUp.objects.create(
+                    rating=rating, voucher=rating.voucher, unit_id=rating.voucher.unit_id,
+                    office_id=rating.voucher.office_id,
+                )
+                FollowUpEvent.objects.create(followup=followup, actor=None, action="open",
+                                             to_status=FollowUpStatus.OPEN, note=rating.comment)
+        except IntegrityError:
+            continue
+        opened += 1
+    return opened
+
+
+# --- its life ------------------------------------------------------------------------
+
+
+def _clean(note: str, *, required: bool) -> str:
+    note = (note or "").strip()
+    if required and not note:
+        raise ValidationFailed(_("Hãy ghi nội dung."), fields={"note": [_("Hãy ghi nội dung.")]})
+    if len(note) > NOTE_MAX:
+        raise ValidationFailed(
+            _("Nội dung dài quá %(n)s ký tự.") % {"n": NOTE_MAX}, fields={"note": [_("Nội dung quá dài.")]}
+        )
+    return note
+
+
+def _move(actor: User, followup: FollowUp | int, action: str, note: str, **changes: object) -> FollowUp:
+    with transaction.atomic():
+        pk = followup.pk if isinstance(followup, FollowUp) else followup
+        followup = FollowUp.objects.select_for_update(of=("self",)).select_related("unit").get(pk=pk)
+        sources, target = FOLLOWUP_TRANSITIONS[action]
+        if followup.status not in sources:
+            raise ApplicationError(
+                "invalid_transition",
+                _("Việc theo dõi đang ở trạng thái “%(status)s”: không thể thực hiện thao tác này.")
+                % {"status": followup.get_status_display()},
+            )
+        if not CAN[action](actor, followup):
+            raise PermissionDenied(_("Bạn không có quyền thực hiện thao tác này."))
+        before = followup.status
+        followup.status = target
+        for name, value in changes.items():
+            setattr(followup, name, value)
+        followup.save(update_fields=["status", *changes])
+        FollowUpEvent.objects.create(followup=followup, actor=actor, action=action, from_status=before,
+                                     to_status=target, note=note, assignee=followup.assignee)
+    return followup
+
+
+def followup_assign(*, actor: User, followup: FollowUp | int, assignee: User | None, note: str = "") -> FollowUp:
+    """A leader gives the follow-up to one of the treasury staff over the unit."""
+    note = _clean(note, required=False)
+    target = followup if isinstance(followup, FollowUp) else FollowUp.objects.select_related("unit").get(pk=followup)
+    if assignee is None or not user_has_treasury_role_over(assignee, target.unit, *ASSIGNABLE_ROLES):
+        raise ValidationFailed(
+            _("Chọn một cán bộ kho bạc phụ trách đơn vị này."), fields={"assignee": [_("Không hợp lệ.")]}
+        )
+    return _move(actor, target, "assign", note, assignee=assignee)
+
+
+def followup_note(*, actor: User, followup: FollowUp | int, note: str) -> FollowUp:
+    """A contact with the unit (call, visit, letter) and what was said."""
+    return _move(actor, followup, "note", _clean(note, required=True))
+
+
+def followup_close(*, actor: User, followup: FollowUp | int, note: str) -> FollowUp:
+    note = _clean(note, required=True)
+    return _move(actor, followup, "close", note, outcome=note, closed_at=timezone.now())
