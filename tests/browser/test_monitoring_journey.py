@@ -2,8 +2,8 @@
 account and amount, another unit) → the evaluation task (run here directly, as
 the beat would every minute) raises a high-severity alert → the control
 officer sees the warning on the voucher page above the decision → the unit
-explains on the alert's page → the leader resolves it and the home page's
-summary no longer counts it. Every page is checked with axe and the CSP."""
+explains on the alert's page → the leader sees it among the open alerts on the
+office's dashboard, resolves it, and the dashboard no longer counts it. Every page is checked with axe and the CSP."""
 
 import pytest
 
@@ -14,6 +14,11 @@ from tests.browser.test_voucher_journey import Journey
 from vouchers.tests.kit import Kit, seed
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _open_alerts(page) -> str:  # noqa: ANN001
+    """The dashboard's open-alerts section: its chart and its table fallback."""
+    return page.locator("section", has=page.locator("#dash-alerts-h")).text_content()
 
 
 def test_duplicate_voucher_alert_journey(portal, world):
@@ -51,6 +56,8 @@ def test_duplicate_voucher_alert_journey(portal, world):
     leader = journey.page("approver_b")
     journey.goto(leader, "/")
     assert "Có thể thanh toán trùng: 1" in leader.locator("main").inner_text()
+    journey.goto(leader, "/monitoring/dashboard/")
+    assert "Có thể thanh toán trùng" in _open_alerts(leader)
     journey.goto(leader, f"/monitoring/alerts/{alert.pk}/")
     assert "Hai đợt giao hàng" in leader.locator(".alert-explanation").inner_text()
     leader.fill("#id_resolve-note", "Đã đối chiếu hai phụ lục: không trùng.")
@@ -59,6 +66,8 @@ def test_duplicate_voucher_alert_journey(portal, world):
     alert.refresh_from_db()
     assert alert.status == "resolved"
     assert list(alert.events.values_list("action", flat=True)) == ["raise", "explain", "resolve"]
+    journey.goto(leader, "/monitoring/dashboard/")
+    assert "Có thể thanh toán trùng" not in _open_alerts(leader)
 
     # Resolved: the voucher page no longer warns.
     journey.goto(officer, f"/vouchers/{voucher.pk}/")
