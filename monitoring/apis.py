@@ -18,7 +18,9 @@ from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, paginat
 UNIT_OR_TREASURY = UNIT | TREASURY
 
 
-class AlertEventSerializer(serializers.Serializer):
+class LifecycleEventSerializer(serializers.Serializer):
+    """One step of an alert's or a follow-up's life: action, statuses, who, note, when."""
+
     action = serializers.CharField()
     from_status = serializers.CharField()
     to_status = serializers.CharField()
@@ -29,6 +31,10 @@ class AlertEventSerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, event: object) -> str | None:
         return event.actor.username if event.actor_id else None
+
+
+class AlertEventSerializer(LifecycleEventSerializer):
+    """A step of an alert's life (component AlertEvent)."""
 
 
 class AlertSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.permissions import role_permissions
 from monitoring import dashboard
+from monitoring.apis import LifecycleEventSerializer
 from monitoring.models import FollowUp, FollowUpStatus
 from monitoring.satisfaction import selectors, services
 from payments.apis import _paginate
@@ -210,17 +211,8 @@ class PublicSatisfactionApi(PortalAPIView):
 # --- follow-ups ------------------------------------------------------------------------
 
 
-class FollowUpEventSerializer(serializers.Serializer):
-    action = serializers.CharField()
-    from_status = serializers.CharField()
-    to_status = serializers.CharField()
-    actor = serializers.SerializerMethodField()
-    note = serializers.CharField()
-    created_at = serializers.DateTimeField()
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_actor(self, event: object) -> str | None:
-        return event.actor.username if event.actor_id else None
+class FollowUpEventSerializer(LifecycleEventSerializer):
+    """A step of a follow-up's life (component FollowUpEvent)."""
 
 
 class FollowUpSerializer(serializers.Serializer):
