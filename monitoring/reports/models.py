@@ -41,6 +41,9 @@ class ReportExport(models.Model):
     error = models.CharField(_("lỗi"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("thời điểm yêu cầu"), auto_now_add=True)
     finished_at = models.DateTimeField(_("thời điểm xong"), null=True, blank=True)
+    # Written when a worker takes the export and at every progress step: a
+    # running export whose heartbeat is old lost its worker.
+    heartbeat_at = models.DateTimeField(_("lần cuối ghi tiến độ"), null=True, blank=True)
 
     class Meta:
         app_label = "monitoring"

@@ -4,10 +4,11 @@ language, written in chunks with the progress on the row, the file saved in
 private storage). Safe to run twice: a finished export is left alone."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -24,7 +25,8 @@ logger = logging.getLogger(__name__)
 CHUNK = 200
 # A queued export older than this was lost by the broker: the sweep queues it again.
 LOST_AFTER = timedelta(minutes=2)
-# Running longer than this: the worker died; the sweep queues it again.
+# Running with no progress written for this long: the worker died; the sweep
+# queues it again and the next task may take it over.
 STALE_AFTER = timedelta(minutes=15)
 MAX_DAYS = 366
 
@@ -74,18 +76,34 @@ def _queue_generate(export_id: int) -> None:
 
 
 def _claim(export_id: int) -> ReportExport | None:
+    """Take a queued export, or a running one whose worker stopped writing its
+    heartbeat; a second delivery of the task while a worker is at it gets None."""
+    now = timezone.now()
     with transaction.atomic():
-        export = ReportExport.objects.select_for_update(skip_locked=True).filter(pk=export_id).first()
-        if export is None or export.status in {ExportStatus.DONE, ExportStatus.FAILED}:
+        export = (
+            ReportExport.objects.select_for_update(skip_locked=True)
+            .filter(_claimable(now), pk=export_id)
+            .first()
+        )
+        if export is None:
             return None
         export.status = ExportStatus.RUNNING
         export.rows_done = 0
-        export.save(update_fields=["status", "rows_done"])
+        export.heartbeat_at = now
+        export.save(update_fields=["status", "rows_done", "heartbeat_at"])
         return export
 
 
+def _claimable(now: datetime) -> Q:
+    return Q(status=ExportStatus.QUEUED) | Q(
+        Q(heartbeat_at__lt=now - STALE_AFTER) | Q(heartbeat_at__isnull=True), status=ExportStatus.RUNNING
+    )
+
+
 def _progress(export: ReportExport, done: int, total: int) -> None:
-    ReportExport.objects.filter(pk=export.pk).update(rows_done=min(done, total), rows_total=total)
+    ReportExport.objects.filter(pk=export.pk).update(
+        rows_done=min(done, total), rows_total=total, heartbeat_at=timezone.now()
+    )
 
 
 def report_generate(export_id: int) -> str:
@@ -121,7 +139,9 @@ def report_exports_sweep(*, now: object = None) -> int:
     worker died (running, untouched for long)."""
     now = now or timezone.now()
     lost = ReportExport.objects.filter(status=ExportStatus.QUEUED, created_at__lt=now - LOST_AFTER)
-    stale = ReportExport.objects.filter(status=ExportStatus.RUNNING, created_at__lt=now - STALE_AFTER)
+    stale = ReportExport.objects.filter(status=ExportStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=now - STALE_AFTER) | Q(heartbeat_at__isnull=True)
+    )
     ids = list(lost.values_list("pk", flat=True)[:100]) + list(stale.values_list("pk", flat=True)[:100])
     for pk in ids:
         _queue_generate(pk)

@@ -295,6 +295,31 @@ def test_a_lost_export_is_queued_again_by_the_sweep(world, spending):
     assert export.status == ExportStatus.DONE
 
 
+def test_a_second_delivery_leaves_a_running_export_to_its_worker(world, spending):
+    from django.utils import timezone
+
+    export = ReportExport.objects.create(requested_by=world.users["officer"], kind="summary", format="csv",
+                                         params=_this_year().as_dict(), status=ExportStatus.RUNNING,
+                                         heartbeat_at=timezone.now())
+    assert services.report_generate(export.pk) == "skipped"  # its worker is alive
+    assert services.report_exports_sweep(now=timezone.now() + timedelta(minutes=5)) == 0
+    export.refresh_from_db()
+    assert export.status == ExportStatus.RUNNING and not export.file
+
+
+def test_a_running_export_whose_worker_died_is_taken_over(world, spending):
+    from django.utils import timezone
+
+    long_ago = timezone.now() - services.STALE_AFTER - timedelta(seconds=1)
+    export = ReportExport.objects.create(requested_by=world.users["officer"], kind="summary", format="csv",
+                                         params=_this_year().as_dict(), status=ExportStatus.RUNNING,
+                                         heartbeat_at=long_ago)
+    assert services.report_exports_sweep(now=timezone.now()) == 1
+    export.refresh_from_db()
+    assert export.status == ExportStatus.DONE and export.file
+    assert export.heartbeat_at > long_ago
+
+
 def test_a_failed_export_says_so(world, spending, monkeypatch):
     def boom(*a, **k):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("disk full")
