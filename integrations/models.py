@@ -103,6 +103,9 @@ class WebhookEvent(models.Model):
             models.UniqueConstraint(fields=["organisation", "source", "type"], name="webhook_event_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} · {self.occurred_at:%d/%m/%Y %H:%M}"
+
     @property
     def message_id(self) -> str:
         """The `webhook-id` header: the same for every attempt and replay."""
@@ -154,6 +157,9 @@ class WebhookDelivery(models.Model):
             models.Index(fields=["next_attempt_at", "id"], condition=Q(status="pending"), name="webhook_due"),
             models.Index(fields=["endpoint", "-id"], name="webhook_delivery_endpoint"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint}"
 
 
 class WebhookAttempt(models.Model):

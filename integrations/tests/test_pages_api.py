@@ -138,3 +138,35 @@ def test_the_page_in_english_and_preparers_without_buttons(world, login):
     assert "Webhook endpoint" in english and "No answer in time" in english
     other = login("b_holder")
     assert other.get(reverse("webhook-endpoint", args=[endpoint.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_support_staff_read_endpoints_and_deliveries_in_the_admin_without_the_secret(world, login, lang):
+    from tests.language_check import allowed_from_database, findings
+
+    endpoint, secret = services.endpoint_create(
+        actor=world.users["a_holder"], organisation=world.units["a"], url="https://erp.example.com/h",
+        event_types=["voucher.status_changed"],
+    )
+    delivery = _failed_delivery(world, endpoint)
+    admin = login("tadmin")
+    admin.cookies["django_language"] = lang
+    allowed = allowed_from_database()
+    pages = [
+        reverse("admin:integrations_webhookendpoint_changelist"),
+        reverse("admin:integrations_webhookendpoint_change", args=[endpoint.pk]),
+        reverse("admin:integrations_webhookdelivery_changelist"),
+        reverse("admin:integrations_webhookdelivery_change", args=[delivery.pk]),
+    ]
+    for url in pages:
+        response = admin.get(url, HTTP_ACCEPT_LANGUAGE=lang)
+        html = response.content.decode()
+        assert response.status_code == 200, url
+        assert secret not in html and endpoint.secret not in html, url
+        assert findings(html, lang, allowed) == [], url
+    detail = admin.get(pages[3], HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    assert ("Hết thời gian chờ trả lời" if lang == "vi" else "No answer in time") in detail
+    # Read only: nothing to add or save.
+    assert admin.get(reverse("admin:integrations_webhookendpoint_add")).status_code == 403
+    assert 'name="_save"' not in admin.get(pages[1]).content.decode()
+    assert login("a_holder").get(pages[0]).status_code in {302, 403}
