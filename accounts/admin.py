@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ApiToken, Membership, Organisation, OrgKind, SigningKey, User
+from accounts.models import Absence, ApiToken, Membership, Organisation, OrgKind, SigningKey, User
 from accounts.services import _path_for
 from treasury_portal.admin_site import TreasuryAdminMixin, as_code, portal_admin_site
 
@@ -78,6 +78,23 @@ class ApiTokenAdmin(TreasuryAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("tiền tố"), ordering="prefix")
     def prefix_code(self, obj: ApiToken) -> str:
         return as_code(f"{obj.prefix}…")
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Absence, site=portal_admin_site)
+class AbsenceAdmin(TreasuryAdminMixin, admin.ModelAdmin):
+    """Shown, not edited: absences are declared and cancelled on the portal's
+    page (accounts.services), where the delegate's office and role are checked."""
+
+    list_display = ["user", "delegate", "office", "role", "starts_on", "ends_on", "cancelled_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "delegate__username", "office__code"]
+    list_select_related = ["user", "delegate", "office"]
 
     def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
         return False

@@ -10,6 +10,7 @@ from payments.models import (
     Account,
     Bank,
     BankFile,
+    FiscalYearClose,
     Notification,
     PaymentIntent,
     SupplierCollectionAccount,
@@ -126,3 +127,13 @@ class NotificationAdmin(ReadOnlyAdmin):
         from payments.selectors.notifications import notification_text
 
         return notification_text(obj)["body"]
+
+
+@admin.register(FiscalYearClose, site=portal_admin_site)
+class FiscalYearCloseAdmin(ReadOnlyAdmin):
+    """Shown, not edited: an office's year end is set and closed on its page
+    (/treasury/year-end/, payments.services.yearend), where its rules apply."""
+
+    list_display = ["office", "year", "cut_off", "adjustment_until", "state", "carried", "refused", "closed_at"]
+    list_filter = ["state", "year"]
+    list_select_related = ["office"]

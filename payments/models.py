@@ -1011,4 +1011,4 @@ class FiscalYearClose(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.office_id}:{self.year}"
+        return f"{self.office} · {self.year}"
