@@ -53,6 +53,30 @@ def api(world: demo.DemoWorld):  # noqa: ANN201
     return make
 
 
+@pytest.fixture
+def kit(world):  # noqa: ANN001, ANN201
+    """The world seeded with the vouchers' catalogue and budget, and its helpers
+    (vouchers/tests/kit.py); a test module may define its own `kit`."""
+    from vouchers.tests.kit import Kit, seed
+
+    seed(world)
+    return Kit(world)
+
+
+@pytest.fixture
+def login(client, world: demo.DemoWorld):  # noqa: ANN001, ANN201
+    """login(username) → the test client signed in as that demo user (TOTP enrolled)."""
+
+    def as_user(username: str):  # noqa: ANN202
+        user = world.users[username]
+        if not user.authenticator_set.exists():
+            enrol_totp(user)
+        client.force_login(user)
+        return client
+
+    return as_user
+
+
 @pytest.fixture(autouse=True)
 def _default_language():  # noqa: ANN202
     """Every test starts in the portal's language. A test client's request to an

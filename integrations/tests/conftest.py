@@ -4,14 +4,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from vouchers.tests.kit import Kit, seed
-
-
-@pytest.fixture
-def kit(world):  # noqa: ANN001, ANN201
-    seed(world)
-    return Kit(world)
-
 
 class Receiver:
     """A real HTTP server on 127.0.0.1 in a thread: records every request and

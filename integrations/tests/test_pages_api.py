@@ -5,7 +5,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import enrol_totp
 from integrations import services
 from integrations.models import DeliveryState, WebhookDelivery, WebhookEvent
 from integrations.services import attempt_record, delivery_claim_one
@@ -14,18 +13,6 @@ from integrations.transport import Answer
 pytestmark = pytest.mark.django_db
 CREATE = {"organisation": "", "url": "https://erp.example.com/hooks", "description": "ERP",
           "event_types": ["voucher.status_changed", "balance.changed"]}
-
-
-@pytest.fixture
-def login(client, world):  # noqa: ANN001, ANN201
-    def as_user(username: str):  # noqa: ANN202
-        user = world.users[username]
-        if not user.authenticator_set.exists():
-            enrol_totp(user)
-        client.force_login(user)
-        return client
-
-    return as_user
 
 
 def _failed_delivery(world, endpoint):  # noqa: ANN001, ANN202

@@ -1,12 +1,6 @@
 import pytest
 
-from vouchers.tests.kit import Kit, seed
-
-
-@pytest.fixture
-def kit(world):  # noqa: ANN001, ANN201
-    seed(world)
-    return Kit(world)
+from vouchers.tests.kit import Kit
 
 
 @pytest.fixture

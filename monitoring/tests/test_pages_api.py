@@ -3,23 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from conftest import api_client_for, enrol_totp
+from conftest import api_client_for
 from monitoring import services
 from monitoring.models import Alert
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def login(client, world):  # noqa: ANN001, ANN201
-    def as_user(username: str):  # noqa: ANN202
-        user = world.users[username]
-        if not user.authenticator_set.exists():
-            enrol_totp(user)
-        client.force_login(user)
-        return client
-
-    return as_user
 
 
 @pytest.fixture
