@@ -379,7 +379,8 @@ def _machine_section(results: dict[str, Any]) -> list[str]:
     loaded = [name for name, r in rows if r["machine"]["other_cores"] >= 0.25]
     if loaded:
         out += ["", f"Other processes took a quarter of a core or more during {', '.join(loaded)}: their "
-                "throughput and latencies are lower than on a quiet machine; the CPU per request holds."]
+                "throughput and latencies are lower than on a quiet machine, and contention inflates CPU per request "
+                "too (cache misses, context switches: up to ~2×, docs/scaling.md)."]
     return out
 
 

@@ -299,10 +299,15 @@ def _one_line(entry: dict[str, Any]) -> str:
     for k in ("vouchers_per_s", "per_s", "ratio", "project_ms_per_page", "bare_weasyprint_ms_per_page"):
         if k in entry:
             parts.append(f"{k}={entry[k]}")
-    parts.append(f"server cpu {entry.get('cpu_s')} s (web {entry.get('cpu_web_s')} s), "
+    parts.append(f"server cpu {entry.get('cpu_s')} s (web {entry.get('cpu_web_s')} s, "
+                 f"worker {entry.get('cpu_worker_s')} s), "
                  f"db cpu {entry.get('db_cpu_s')} s, "
                  f"load generator cpu {entry.get('loadgen_cpu_s')} s "
                  f"in {entry.get('seconds_total')} s")
+    m = entry.get("machine")
+    if m:
+        parts.append(f"load average {m['loadavg_start'][0]} → {m['loadavg_end'][0]}, cores busy {m['busy_cores']} "
+                     f"(benchmark {m['bench_cores']}, others {m['other_cores']})")
     return "; ".join(parts)
 
 

@@ -135,7 +135,7 @@ def test_each_scenario_says_how_loaded_the_machine_was() -> None:
     results["targets"] = report.judge(results)
     text = report.markdown(results)
     assert "| notifications | 3.1 → 4.2 | 1.9 | 1.4 / 0.5 | 0.1 / 4.0 / 1.5 (+0.2) | 0.8 delivery |" in text
-    assert "Other processes took a quarter of a core or more during notifications" in text
+    assert "Other processes took a quarter of a core or more during notifications:" in text
 
 
 def test_a_quick_run_leaves_the_full_runs_latest_alone(tmp_path) -> None:  # noqa: ANN001
