@@ -93,12 +93,15 @@ def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
         "ratio": p["ratio"] if p else None, "met": (p["ratio"] <= 1.2) if p else None,
     })
     a = _measured(sc, "autopay")
-    sound = bool(a and a["still_pending"] == 0 and a["paid_with_one_transfer"] == a["paid"]
-                 and a["run_counts_add_up"] and not any(a["reconciliation"].values()))
+    money = bool(a and a["paid_with_one_transfer"] == a["paid"] and a["run_counts_add_up"]
+                 and not any(a["reconciliation"].values()))
+    sound = bool(money and a["still_pending"] == 0)
+    verdict = ("money reconciles" if money else "MONEY DOES NOT RECONCILE") + (
+        f"; {a['still_pending']} STILL PENDING after {a['seconds']} s" if a and a["still_pending"] else "")
     rows.append({
         "target": "Autopay run", "goal": "100,000 invoices in ≤ 100 s (2 worker processes): ≥ 1,000/s",
         "figure": (f"{a['per_s']}/s ({a['settled']} in {a['seconds']} s: {a['paid']} paid, {a['excepted']} "
-                   f"exceptions; {'money reconciles' if sound else 'MONEY DOES NOT RECONCILE'})")
+                   f"exceptions; {verdict})")
         if a else _na("autopay", sc),
         "ratio": None, "met": (a["per_s"] >= 1000 and sound) if a else None,
     })
