@@ -395,12 +395,12 @@ class CpuSampler:
             with conn.cursor() as cur:
                 cur.execute("SELECT pg_backend_pid(), current_database()")
                 backend, database = cur.fetchone()
+            try:  # while the backend lives: it exits when the connection closes
+                postmaster = psutil.Process(backend).ppid()
+            except psutil.Error:
+                return None
         finally:
             conn.close()
-        try:
-            postmaster = psutil.Process(backend).ppid()
-        except psutil.Error:
-            return None
         self.watch("postgres", postmaster, classify=lambda title: postgres_kind(title, database))
         return postmaster
 

@@ -56,9 +56,11 @@ def test_backends_that_close_mid_scenario_are_counted() -> None:
     cpu = sampler.end()["postgres"]
     assert used > 0.2, used  # the backends did work
     # A start/end snapshot saw none of them (all closed before the end): the
-    # sampler counts each up to its last sample, so all but the last interval
-    # of each (the clock ticks are 10 ms).
-    assert cpu["ours"] >= used - 4 * (sampler.interval + 0.02), (cpu, used)
+    # sampler counts each up to its last sample, so all but what each used
+    # after it (one interval, more when a busy machine delays the sampler);
+    # with what the postmaster reaped and no sample saw, all of it (10 ms ticks).
+    assert cpu["ours"] >= 0.5 * used, (cpu, used)
+    assert cpu["ours"] + cpu["unattributed"] >= used - 0.05, (cpu, used)
     assert cpu["children_exited"] >= 4
     assert cpu["total"] >= cpu["ours"]
 
