@@ -1,5 +1,6 @@
 """The processes the benchmark starts and always stops: gunicorn and a Celery
-worker, each in its own process group; and the peak-RSS sampler that watches them."""
+worker, each in its own process group; the peak-RSS sampler that watches them;
+and the CPU sampler of their process trees and of PostgreSQL's backends."""
 
 from __future__ import annotations
 
@@ -219,48 +220,6 @@ class RssSampler:
         self._stop.set()
 
 
-def cpu_times(pids: list[int]) -> float:
-    """User+system CPU seconds of these processes and their children so far,
-    the children that have exited included: gunicorn recycles a worker after
-    `max_requests` and the Celery pool may replace a process, and a live-only
-    sum would then fall (negative CPU per request). A reaped child's time is
-    in its parent's children_user/children_system."""
-    total = 0.0
-    for pid in pids:
-        try:
-            p = psutil.Process(pid)
-            for q in [p, *p.children(recursive=True)]:
-                t = q.cpu_times()
-                total += t.user + t.system + t.children_user + t.children_system
-        except psutil.Error:
-            continue
-    return total
-
-
-def db_backend_cpu(dsn: str) -> dict[int, float]:
-    """CPU seconds so far of every PostgreSQL backend connected to the benchmark's
-    database (the servers' persistent connections), by pid."""
-    import psycopg2
-
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            pids = [r[0] for r in cur.fetchall()]
-    finally:
-        conn.close()
-    out = {}
-    for pid in pids:
-        try:
-            t = psutil.Process(pid).cpu_times()
-            out[pid] = t.user + t.system
-        except psutil.Error:
-            continue
-    return out
-
-
 def describe_machine() -> dict[str, Any]:
     load1, load5, _ = os.getloadavg()
     return {
@@ -270,3 +229,222 @@ def describe_machine() -> dict[str, Any]:
         "loadavg_5m_at_start": round(load5, 2),
         "python": sys.version.split()[0],
     }
+
+
+# --- CPU of process trees, sampled continuously ------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[float, float, int] | None:
+    """(own CPU s, reaped children's CPU s, start time in ticks) of a process from
+    /proc/<pid>/stat, or None if it is gone. utime+stime are its own; cutime+cstime
+    its children's that it has waited for (exited and reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rindex(b")") + 2:].split()  # after "pid (comm) ": field 3 (state) is index 0
+    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+    return (utime + stime) / CLOCK_TICKS, (cutime + cstime) / CLOCK_TICKS, int(fields[19])
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return psutil_children(pid)
+
+
+def psutil_children(pid: int) -> list[int]:
+    try:
+        return [c.pid for c in psutil.Process(pid).children()]
+    except psutil.Error:
+        return []
+
+
+def _title(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def postgres_kind(title: str, database: str) -> str | None:
+    """What a PostgreSQL child process is, from its process title
+    (update_process_title, on by default): "ours" — a backend connected to the
+    benchmark's database (client or autovacuum worker), "other" — a backend of
+    another database, "background" — checkpointer, WAL writer, background
+    writer, launchers; None while the title does not say yet (a forked backend
+    keeps the postmaster's command line until it has read its startup packet)."""
+    if not title.startswith("postgres:"):
+        return None
+    words = title.split()[1:]
+    if words and words[0].endswith(":"):  # cluster_name, e.g. "postgres: 15/main: …"
+        words = words[1:]
+    if not words:
+        return None
+    if words[0] == "autovacuum" and len(words) >= 3 and words[1] == "worker":
+        return "ours" if words[2] == database else "other"
+    if len(words) >= 3 and ("(" in words[2] or words[2] == "[local]"):  # user database host(port) …
+        return "ours" if words[1] == database else "other"
+    return "background"
+
+
+class _Tree:
+    """One process tree's CPU between begin() and end(): the root's own CPU, every
+    child seen (its last sampled value kept after it exits) and the CPU of the
+    children the root has reaped (cutime + cstime), which holds whatever the
+    samples missed: the last moments of a child that exited, and children that
+    started and ended between two samples."""
+
+    def __init__(self, pid: int, classify: Any = None) -> None:
+        self.pid = pid
+        self.classify = classify  # title -> kind, None for "one kind"
+        self.reset()
+
+    def reset(self) -> None:
+        root = _stat(self.pid) or (0.0, 0.0, 0)
+        self.root0 = root
+        self.root1 = root
+        # (pid, start time) -> [kind, cpu at begin (0 for a child born since), last cpu, alive]
+        self.kids: dict[tuple[int, int], list[Any]] = {}
+        self.sample(begin=True)
+
+    def sample(self, begin: bool = False) -> None:
+        root = _stat(self.pid)
+        if root is not None:
+            self.root1 = root
+        alive = set()
+        for pid in _children(self.pid):
+            st = _stat(pid)
+            if st is None:
+                continue
+            own, reaped, start = st
+            key = (pid, start)
+            alive.add(key)
+            kid = self.kids.get(key)
+            if kid is None:
+                kind = self.classify(_title(pid)) if self.classify else "ours"
+                kid = self.kids[key] = [kind, own + reaped if begin else 0.0, own + reaped, True]
+            elif kid[0] is None and self.classify:
+                kid[0] = self.classify(_title(pid))
+            kid[2] = own + reaped
+        for key, kid in self.kids.items():
+            if kid[3] and key not in alive:
+                kid[3] = False
+
+    def breakdown(self) -> dict[str, float]:
+        by_kind: dict[str, float] = {}
+        exited_last = exited_begin = 0.0
+        for kind, first, last, alive in self.kids.values():
+            k = kind or "unknown"
+            by_kind[k] = by_kind.get(k, 0.0) + (last - first)
+            if not alive:
+                exited_last += last
+                exited_begin += first
+        reaped = self.root1[1] - self.root0[1]
+        own = self.root1[0] - self.root0[0]
+        live = sum(last - first for _k, first, last, alive in self.kids.values() if alive)
+        out = {k: round(v, 3) for k, v in by_kind.items()}
+        # What the samples did not see: reaped CPU beyond the exited children's last samples.
+        out["unattributed"] = round(max(reaped - exited_last, 0.0), 3)
+        out["root"] = round(own, 3)
+        # Exact whatever the samples missed: root + live children + everything reaped,
+        # less what the children that exited since begin had used before it.
+        out["total"] = round(own + live + reaped - exited_begin, 3)
+        out["children_seen"] = len(self.kids)
+        out["children_exited"] = sum(1 for kid in self.kids.values() if not kid[3])
+        return out
+
+
+class CpuSampler:
+    """The CPU of the benchmark's processes, sampled every `interval` seconds in a
+    thread between begin() and end(): the gunicorn and Celery trees, and
+    PostgreSQL's backends, each backend by pid from its first sample to its last,
+    so a connection that closes mid-scenario still counts (a snapshot at the start
+    and the end of a scenario lost every backend that exited between them). What
+    no sample saw (a connection opened and closed between two samples, the last
+    moments of one that closed) is in the postmaster's reaped-children CPU
+    (cutime + cstime of /proc/<postmaster>/stat): reported as `unattributed`, an
+    upper bound on what the benchmark's database used beyond `ours`, since it may
+    also hold other databases' short connections on a shared server."""
+
+    def __init__(self, interval: float = 0.15) -> None:
+        self.interval = interval
+        self.trees: dict[str, _Tree] = {}
+        self.roots: dict[str, tuple[int, Any]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.samples = 0
+
+    def watch(self, label: str, pid: int, classify: Any = None) -> None:
+        self.roots[label] = (pid, classify)
+
+    def watch_postgres(self, dsn: str) -> int | None:
+        """Watch the PostgreSQL server of `dsn` (on this machine): its postmaster
+        is the parent of any backend. Returns its pid, None if it is not local."""
+        import psycopg2
+
+        conn = psycopg2.connect(dsn)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid(), current_database()")
+                backend, database = cur.fetchone()
+            try:  # while the backend lives: it exits when the connection closes
+                postmaster = psutil.Process(backend).ppid()
+            except psutil.Error:
+                return None
+        finally:
+            conn.close()
+        self.watch("postgres", postmaster, classify=lambda title: postgres_kind(title, database))
+        return postmaster
+
+    def begin(self) -> None:
+        self.end_thread()
+        with self._lock:
+            self.trees = {label: _Tree(pid, classify) for label, (pid, classify) in self.roots.items()}
+            self.samples = 1
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="cpu-sampler", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            with self._lock:
+                for tree in self.trees.values():
+                    tree.sample()
+                self.samples += 1
+
+    def end_thread(self) -> None:
+        if self._thread:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+
+    def end(self) -> dict[str, dict[str, float]]:
+        """Stop sampling (after one last sample) and give each tree's CPU seconds
+        since begin(): `total` (exact), and for PostgreSQL by kind of process."""
+        self.end_thread()
+        with self._lock:
+            for tree in self.trees.values():
+                tree.sample()
+            self.samples += 1
+            return {label: tree.breakdown() for label, tree in self.trees.items()}
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy CPU seconds of the whole machine so far, wall clock): all processes."""
+    t = psutil.cpu_times()
+    busy = sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0)
+    return busy, time.monotonic()
+
+
+def load_snapshot() -> dict[str, Any]:
+    load1, load5, load15 = os.getloadavg()
+    busy, wall = machine_cpu()
+    return {"loadavg": [round(load1, 2), round(load5, 2), round(load15, 2)], "busy_s": busy, "wall": wall}

@@ -1,5 +1,6 @@
 """Summarise a py-spy profile (`python -m bench.run --profile lifecycle` writes
-var/bench/profile-<scenario>.txt, collapsed stacks of every gunicorn worker).
+var/bench/profile-<scenario>.txt, collapsed stacks of every gunicorn worker, and
+profile-<scenario>-worker.txt, those of the Celery worker's processes).
 
     python -m bench.profile var/bench/profile-lifecycle.txt [--top 25]
 
@@ -30,6 +31,21 @@ def _frames(stack: str) -> list[tuple[str, str]]:
     return out
 
 
+ROOT = Path(__file__).resolve().parent.parent
+# The repository's packages: py-spy writes paths relative to sys.path
+# ("payments/services/notifications.py", "celery/bin/celery.py"), so a library
+# is not told apart by "site-packages" in its path.
+PACKAGES = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()}
+
+
+def _is_project(file: str) -> bool:
+    if not file.endswith(".py") or "site-packages" in file or "/lib/python" in file:
+        return False
+    if file.startswith("/"):
+        return file.startswith(str(ROOT)) or file.startswith("/work/main/")
+    return file.split("/", 1)[0] in PACKAGES
+
+
 def summarise(path: Path, top: int = 25) -> str:
     own: Counter[str] = Counter()
     libs: Counter[str] = Counter()
@@ -46,7 +62,7 @@ def summarise(path: Path, top: int = 25) -> str:
         total += n
         seen_own, seen_lib = set(), set()
         for func, file in frames:
-            if "site-packages" not in file and "/lib/python" not in file and file.endswith(".py"):
+            if _is_project(file):
                 key = f"{file.split('/work/main/')[-1]}:{func}"
                 if key not in seen_own:
                     seen_own.add(key)

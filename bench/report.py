@@ -93,12 +93,15 @@ def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
         "ratio": p["ratio"] if p else None, "met": (p["ratio"] <= 1.2) if p else None,
     })
     a = _measured(sc, "autopay")
-    sound = bool(a and a["still_pending"] == 0 and a["paid_with_one_transfer"] == a["paid"]
-                 and a["run_counts_add_up"] and not any(a["reconciliation"].values()))
+    money = bool(a and a["paid_with_one_transfer"] == a["paid"] and a["run_counts_add_up"]
+                 and not any(a["reconciliation"].values()))
+    sound = bool(money and a["still_pending"] == 0)
+    verdict = ("money reconciles" if money else "MONEY DOES NOT RECONCILE") + (
+        f"; {a['still_pending']} STILL PENDING after {a['seconds']} s" if a and a["still_pending"] else "")
     rows.append({
         "target": "Autopay run", "goal": "100,000 invoices in ≤ 100 s (2 worker processes): ≥ 1,000/s",
         "figure": (f"{a['per_s']}/s ({a['settled']} in {a['seconds']} s: {a['paid']} paid, {a['excepted']} "
-                   f"exceptions; {'money reconciles' if sound else 'MONEY DOES NOT RECONCILE'})")
+                   f"exceptions; {verdict})")
         if a else _na("autopay", sc),
         "ratio": None, "met": (a["per_s"] >= 1000 and sound) if a else None,
     })
@@ -323,6 +326,7 @@ def markdown(results: dict[str, Any]) -> str:
                            f" / worker {r.get('worker_cpu_ms_per_voucher')}")
             lines.append(f"| lifecycle | **paid vouchers/s** | **{r['vouchers_per_s']}** | | | | "
                          f"{load['flows_failed']} flows failed | | {per_voucher} | {mem} |")
+    lines += _machine_section(results)
     lines += ["", "## Queries per list page (in-process, page size 5 vs 50)", "",
               "| list | queries @5 | queries @50 | rows @50 | independent |", "|---|---|---|---|---|"]
     for name, row in qlists.items():
@@ -348,6 +352,41 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _machine_section(results: dict[str, Any]) -> list[str]:
+    """Per scenario: the machine's load and where its CPU went (runs since the
+    per-backend sampler; older runs have no such figures)."""
+    rows = [(name, r) for name, r in results["scenarios"].items() if r.get("machine")]
+    if not rows:
+        return []
+    out = [
+        "", "## Machine load and CPU per scenario", "",
+        "Load averages (1 min) at the start and the end of each scenario; cores busy on the whole machine, of "
+        "which the benchmark's (gunicorn, Celery, PostgreSQL's backends of this database and its background "
+        "processes, the load generator) and everyone else's. CPU seconds: PostgreSQL's backends of this "
+        "database sampled per backend (`db`), and what the postmaster reaped that no sample saw "
+        "(`unseen`, an upper bound on what `db` missed; it may hold other databases' short connections).", "",
+        "| scenario | load avg start → end | busy cores | bench / other cores | CPU s web / worker / db (+unseen) "
+        "| worker CPU ms per unit |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in rows:
+        m = r["machine"]
+        db = r.get("db_cpu") or {}
+        per = next((f"{r[k]} {k.rsplit('_', 1)[-1]}" for k in (
+            "worker_cpu_ms_per_voucher", "worker_cpu_ms_per_delivery", "worker_cpu_ms_per_invoice") if k in r), "")
+        out.append(
+            f"| {name} | {m['loadavg_start'][0]} → {m['loadavg_end'][0]} | {m['busy_cores']} | "
+            f"{m['bench_cores']} / {m['other_cores']} | {_fmt(r.get('cpu_web_s'))} / {_fmt(r.get('cpu_worker_s'))} / "
+            f"{_fmt(r.get('db_cpu_s'))} (+{_fmt(db.get('unattributed'))}) | {per} |"
+        )
+    loaded = [name for name, r in rows if r["machine"]["other_cores"] >= 0.25]
+    if loaded:
+        out += ["", f"Other processes took a quarter of a core or more during {', '.join(loaded)}: their "
+                "throughput and latencies are lower than on a quiet machine, and contention inflates CPU per request "
+                "too (cache misses, context switches: up to ~2×, docs/scaling.md)."]
+    return out
+
+
 def write(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     results["targets"] = judge(results)
@@ -357,10 +396,14 @@ def write(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
     body = json.dumps(results, indent=2, ensure_ascii=False, default=str)
     path = directory / f"{stamp}-{results['run']['mode']}.json"
     path.write_text(body)
-    (directory / "latest.json").write_text(body)
+    # latest.json / latest.md are the newest full run (docs/scaling.md and
+    # tests/test_bench_report.py read it); a quick run has its own latest-quick.md.
+    latest = "latest" if results["run"]["mode"] == "full" else f"latest-{results['run']['mode']}"
+    if latest == "latest":
+        (directory / "latest.json").write_text(body)
     md = markdown(results)
-    (directory / "latest.md").write_text(md)
-    return path, directory / "latest.md"
+    (directory / f"{latest}.md").write_text(md)
+    return path, directory / f"{latest}.md"
 
 
 if __name__ == "__main__":

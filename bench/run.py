@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,7 +25,9 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import config
+import psutil
+
+from bench import config, pg_statements
 
 T0 = time.perf_counter()
 
@@ -52,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the database seeded by the previous run of the same size (development)")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
-    parser.add_argument("--profile", default="", help="comma-separated scenario names to profile with py-spy")
+    parser.add_argument("--profile", default="",
+                        help="comma-separated scenario names to profile: py-spy on gunicorn and the Celery worker, "
+                             "PostgreSQL's top statements (pg_stat_statements, when the server preloads it)")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--duration", type=float, default=0, help="seconds per load scenario (override)")
     parser.add_argument("--no-write", action="store_true", help="print the results, do not write bench/results")
@@ -114,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = {s for s in args.only.split(",") if s}
     profiled = {s for s in args.profile.split(",") if s}
     sampler = procs.RssSampler()
+    cpu = procs.CpuSampler()
     servers: list[procs.Managed] = []
     try:
         port = procs.free_port()
@@ -121,9 +127,15 @@ def main(argv: list[str] | None = None) -> int:
         servers.append(web)
         worker = procs.start_worker(env, logs / "celery.log")
         servers.append(worker)
-        results["run"]["gunicorn_workers"] = len(__import__("psutil").Process(web.pid).children())
+        results["run"]["gunicorn_workers"] = len(psutil.Process(web.pid).children())
         sampler.watch("web", web.pid)
         sampler.watch("worker", worker.pid)
+        cpu.watch("web", web.pid)
+        cpu.watch("worker", worker.pid)
+        postmaster = cpu.watch_postgres(database_url)
+        results["run"]["postgres_cpu"] = (
+            f"sampled every {cpu.interval} s per backend (postmaster {postmaster})" if postmaster
+            else "not measured: the PostgreSQL server is not on this machine")
         log(f"gunicorn on 127.0.0.1:{port} ({results['run']['gunicorn_workers']} workers), celery worker up")
         ctx = Context(scale=scale, base_url=f"http://127.0.0.1:{port}", state=state, dsn=database_url, log=log)
         for scenario in all_scenarios():
@@ -138,12 +150,13 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             log(f"{scenario.name}: running")
             sampler.reset()
-            cpu0 = procs.cpu_times([web.pid, worker.pid])
-            web0 = procs.cpu_times([web.pid])
-            own0 = sum(__import__("psutil").Process().cpu_times()[:2])
-            db0 = procs.db_backend_cpu(database_url)
+            machine0 = procs.load_snapshot()
+            own0 = sum(psutil.Process().cpu_times()[:2])
+            statements = pg_statements.begin(database_url) if scenario.name in profiled else None
+            cpu.begin()
             t = time.perf_counter()
-            spy = _profile(scenario.name, web.pid, scale) if scenario.name in profiled else None
+            spies = _profile(scenario.name, {"web": web.pid, "worker": worker.pid}) \
+                if scenario.name in profiled else []
             try:
                 entry.update(scenario.run(ctx))
                 entry["status"] = "measured"
@@ -152,14 +165,25 @@ def main(argv: list[str] | None = None) -> int:
                              traceback=traceback.format_exc()[-2000:])
                 log(f"{scenario.name}: FAILED {exc}\n{web.tail(10)}\n{worker.tail(10)}")
             finally:
-                if spy:
-                    spy.wait(timeout=scale.duration + scale.warmup + 60)
+                for spy in spies:  # py-spy writes its profile on SIGINT
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(timeout=60)
             entry["seconds_total"] = round(time.perf_counter() - t, 1)
-            entry["cpu_s"] = round(procs.cpu_times([web.pid, worker.pid]) - cpu0, 1)
-            entry["cpu_web_s"] = round(procs.cpu_times([web.pid]) - web0, 1)
-            db1 = procs.db_backend_cpu(database_url)
-            # PostgreSQL's share: the backends of the servers' connections.
-            entry["db_cpu_s"] = round(sum(v - db0.get(pid, 0.0) for pid, v in db1.items()), 1)
+            used = cpu.end()
+            entry["loadgen_cpu_s"] = round(sum(psutil.Process().cpu_times()[:2]) - own0, 1)
+            entry["cpu_web_s"] = round(used["web"]["total"], 1)
+            entry["cpu_worker_s"] = round(used["worker"]["total"], 1)
+            entry["cpu_s"] = round(used["web"]["total"] + used["worker"]["total"], 1)
+            pg = used.get("postgres")
+            if pg:
+                # PostgreSQL's share: the backends of the benchmark's database, each
+                # from its first sample to its last (procs.CpuSampler).
+                entry["db_cpu_s"] = round(pg.get("ours", 0.0), 1)
+                entry["db_cpu"] = pg
+            entry["machine"] = _machine_load(machine0, procs.load_snapshot(), used, entry["loadgen_cpu_s"])
+            if statements is not None:
+                entry["pg_statements"] = pg_statements.end(statements, database_url,
+                                                           config.STATE_DIR / f"pg-statements-{scenario.name}.txt")
             load = entry.get("load") or {}
             if load.get("requests_sent"):
                 # CPU per request (gunicorn, Celery, PostgreSQL): costs that hold even
@@ -167,23 +191,22 @@ def main(argv: list[str] | None = None) -> int:
                 sent = load["requests_sent"]
                 entry["server_cpu_ms_per_request"] = round(1000 * entry["cpu_s"] / sent, 2)
                 entry["web_cpu_ms_per_request"] = round(1000 * entry["cpu_web_s"] / sent, 2)
-                entry["db_cpu_ms_per_request"] = round(1000 * entry["db_cpu_s"] / sent, 2)
+                if entry.get("db_cpu_s") is not None:
+                    entry["db_cpu_ms_per_request"] = round(1000 * entry["db_cpu_s"] / sent, 2)
             if entry.get("settled"):
-                entry["worker_cpu_ms_per_invoice"] = round(
-                    1000 * (entry["cpu_s"] - entry["cpu_web_s"]) / entry["settled"], 3
-                )
-                entry["db_cpu_ms_per_invoice"] = round(1000 * entry["db_cpu_s"] / entry["settled"], 3)
+                entry["worker_cpu_ms_per_invoice"] = round(1000 * entry["cpu_worker_s"] / entry["settled"], 3)
+                if entry.get("db_cpu_s") is not None:
+                    entry["db_cpu_ms_per_invoice"] = round(1000 * entry["db_cpu_s"] / entry["settled"], 3)
             if entry.get("delivered"):
-                entry["worker_cpu_ms_per_delivery"] = round(
-                    1000 * (entry["cpu_s"] - entry["cpu_web_s"]) / entry["delivered"], 3
-                )
+                entry["worker_cpu_ms_per_delivery"] = round(1000 * entry["cpu_worker_s"] / entry["delivered"], 3)
+                if entry.get("db_cpu_s") is not None:
+                    entry["db_cpu_ms_per_delivery"] = round(1000 * entry["db_cpu_s"] / entry["delivered"], 3)
             if entry.get("approved_in_scenario"):
                 n = entry["approved_in_scenario"]
                 entry["web_cpu_ms_per_voucher"] = round(1000 * entry["cpu_web_s"] / n, 1)
-                entry["worker_cpu_ms_per_voucher"] = round(1000 * (entry["cpu_s"] - entry["cpu_web_s"]) / n, 1)
-                entry["db_cpu_ms_per_voucher"] = round(1000 * entry["db_cpu_s"] / n, 1)
-            # The load generator's own CPU (it shares the machine's cores).
-            entry["loadgen_cpu_s"] = round(sum(__import__("psutil").Process().cpu_times()[:2]) - own0, 1)
+                entry["worker_cpu_ms_per_voucher"] = round(1000 * entry["cpu_worker_s"] / n, 1)
+                if entry.get("db_cpu_s") is not None:
+                    entry["db_cpu_ms_per_voucher"] = round(1000 * entry["db_cpu_s"] / n, 1)
             entry["rss"] = sampler.snapshot()
             ctx.results[scenario.name] = entry
             log(f"{scenario.name}: {_one_line(entry)}")
@@ -201,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"query count FAILED: {exc}")
     finally:
         sampler.stop()
+        cpu.end_thread()
         for server in reversed(servers):
             server.stop()
         log("servers stopped")
@@ -220,20 +244,43 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _profile(name: str, pid: int, scale: config.Scale) -> subprocess.Popen | None:
-    """py-spy on every gunicorn worker during the measured window (collapsed stacks)."""
-    out = config.STATE_DIR / f"profile-{name}.txt"
+def _profile(name: str, pids: dict[str, int]) -> list[subprocess.Popen]:
+    """py-spy on every gunicorn worker and every Celery pool process for the whole
+    scenario, stopped by SIGINT when it ends (collapsed stacks): var/bench/profile-<scenario>.txt for the web,
+    profile-<scenario>-worker.txt for the worker."""
     spy = procs_bin("py-spy")
     if not spy:
-        return None
-    return subprocess.Popen(  # noqa: S603
-        # --gil: only samples holding the GIL, i.e. Python CPU (time waiting on
-        # PostgreSQL shows up as db_cpu_s and in the latencies instead).
-        [spy, "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate", "200", "--nonblocking",
-         "--gil",
-         "--duration", str(int(scale.warmup + scale.duration)), "--output", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+        return []
+    out = []
+    for label, pid in pids.items():
+        path = config.STATE_DIR / (f"profile-{name}.txt" if label == "web" else f"profile-{name}-{label}.txt")
+        out.append(subprocess.Popen(  # noqa: S603
+            # --gil: only samples holding the GIL, i.e. Python CPU (time waiting on
+            # PostgreSQL shows up as db_cpu_s and in the latencies instead).
+            [spy, "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate", "200", "--nonblocking",
+             "--gil", "--output", str(path)],  # until the scenario ends (SIGINT)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))
+    return out
+
+
+def _machine_load(before: dict[str, Any], after: dict[str, Any], used: dict[str, dict[str, float]],
+                  loadgen_s: float) -> dict[str, Any]:
+    """The machine during the scenario: load averages at its start and end, and
+    how many cores were busy — the benchmark's processes (gunicorn, Celery,
+    PostgreSQL's backends of this database and its background processes, the
+    load generator) and everything else (other databases' connections, other
+    programs), so that figures taken on a loaded machine say so."""
+    wall = max(after["wall"] - before["wall"], 1e-6)
+    busy = after["busy_s"] - before["busy_s"]
+    pg = used.get("postgres") or {}
+    ours = (used["web"]["total"] + used["worker"]["total"] + loadgen_s
+            + sum(pg.get(k, 0.0) for k in ("ours", "background", "root", "unknown")))
+    return {
+        "loadavg_start": before["loadavg"], "loadavg_end": after["loadavg"],
+        "busy_cores": round(busy / wall, 2), "bench_cores": round(ours / wall, 2),
+        "other_cores": round(max(busy - ours, 0.0) / wall, 2),
+    }
 
 
 def procs_bin(name: str) -> str | None:
@@ -252,10 +299,15 @@ def _one_line(entry: dict[str, Any]) -> str:
     for k in ("vouchers_per_s", "per_s", "ratio", "project_ms_per_page", "bare_weasyprint_ms_per_page"):
         if k in entry:
             parts.append(f"{k}={entry[k]}")
-    parts.append(f"server cpu {entry.get('cpu_s')} s (web {entry.get('cpu_web_s')} s), "
+    parts.append(f"server cpu {entry.get('cpu_s')} s (web {entry.get('cpu_web_s')} s, "
+                 f"worker {entry.get('cpu_worker_s')} s), "
                  f"db cpu {entry.get('db_cpu_s')} s, "
                  f"load generator cpu {entry.get('loadgen_cpu_s')} s "
                  f"in {entry.get('seconds_total')} s")
+    m = entry.get("machine")
+    if m:
+        parts.append(f"load average {m['loadavg_start'][0]} → {m['loadavg_end'][0]}, cores busy {m['busy_cores']} "
+                     f"(benchmark {m['bench_cores']}, others {m['other_cores']})")
     return "; ".join(parts)
 
 

@@ -157,6 +157,12 @@ def analyze(cur: Any, model: Any) -> None:
     cur.connection.commit()
 
 
+def _existing(model: Any, exprs: dict[str, str]) -> dict[str, str]:
+    """Only the columns `model` has (a column another app removes drops out here)."""
+    have = {f.column for f in model._meta.concrete_fields}
+    return {c: e for c, e in exprs.items() if c in have}
+
+
 def insert_select(cur: Any, model: Any, exprs: dict[str, str], tail_sql: str, now: datetime) -> int:
     """INSERT INTO model (named columns + defaulted ones) SELECT exprs … tail_sql."""
     extra = _defaults(model, exprs, now)
@@ -277,10 +283,13 @@ def seed(scale: Scale, dsn: str, *, log: Any = print, rng_seed: int = 20261123) 
     from accounts import crypto
     from accounts.models import ApiToken, Membership, Organisation, SigningKey, User
     from accounts.services import TOKEN_PREFIX, token_digest
+    from bench.tables import model
     from payments.bench_views import CEILING_TABLE_SQL
     from payments.models import Account, Bank, BudgetLine, BudgetMovement, Document, Transfer
     from vouchers.models import Procedure, Voucher, VoucherEvent, VoucherLine
 
+    Notification = model("payments_notification")  # noqa: N806 - by table: the outbox may move
+    NotificationDelivery = model("payments_notificationdelivery")  # noqa: N806
     rng = random.Random(rng_seed)  # noqa: S311 - reproducible benchmark data, not secrets
     result = SeedResult()
     clock = _Clock(result, log)
@@ -504,7 +513,8 @@ def seed(scale: Scale, dsn: str, *, log: Any = print, rng_seed: int = 20261123) 
     cumulative = list(itertools.accumulate(weights))
     unit_staff = [province_staff[tx_offices[o][0][:2] + "00"] for _uid, _code, o, _p in units]
 
-    big_tables = [Voucher, VoucherLine, VoucherEvent, BudgetMovement, Transfer, Document]
+    big_tables = [Voucher, VoucherLine, VoucherEvent, BudgetMovement, Transfer, Document, Notification,
+                  NotificationDelivery]
     index_definitions = drop_secondary_indexes(cur, big_tables)
 
     # One COPY line per voucher, formatted right here: the hot loop of the seed.
@@ -717,12 +727,55 @@ def seed(scale: Scale, dsn: str, *, log: Any = print, rng_seed: int = 20261123) 
     cur.execute("SELECT COUNT(*) FROM payments_document WHERE sha256 = repeat('0', 64)")
     clock.lap("documents", cur.fetchone()[0])
 
+    # The outbox's history, as a portal that has run for the history's 150 days
+    # has it: each paid voucher notified someone (round-robin over the seeded
+    # users), by e-mail and SMS; nearly every delivery was sent, one in 211
+    # failed for good, and one in 20 of the last two days' waits for a retry
+    # (pending, its next attempt later than the run): the claim of the outbox
+    # (the modulo is written %% for insert_select's parameters)
+    # and the sweeper scan past these, as in production.
+    n_base = next_id(cur, Notification)
+    user_ids = ",".join(str(int(u[0])) for u in users)
+    insert_select(
+        cur, Notification,
+        _existing(Notification, {
+            "user_id": f"(ARRAY[{user_ids}])[1 + v.id %% {len(users)}]", "kind": "'voucher_status'",
+            "title": "'Chứng từ ' || v.number || ' đã được thanh toán'",
+            "body": "'Chứng từ ' || v.number || ' đã được thanh toán: ' || v.total_amount || ' đồng.'",
+            "data": "'{}'::jsonb", "unit_id": "v.unit_id", "voucher_id": "v.id", "created_at": "v.closed_at",
+            "read_at": "CASE WHEN v.id %% 3 = 0 THEN NULL ELSE v.closed_at + interval '1 hour' END",
+        }),
+        f"FROM vouchers_voucher v WHERE v.status = 'paid' AND v.id >= {int(v_base)} ORDER BY v.closed_at, v.id",
+        now,
+    )
+    retry = cur.mogrify("%s", [now - timedelta(days=2)]).decode()
+    waiting = f"n.created_at > {retry} AND n.id %% 20 = 0"
+    insert_select(
+        cur, NotificationDelivery,
+        _existing(NotificationDelivery, {
+            "notification_id": "n.id", "channel": "c.channel",
+            "status": f"CASE WHEN {waiting} THEN 'pending' WHEN n.id %% 211 = 0 THEN 'failed' ELSE 'sent' END",
+            "attempts": f"CASE WHEN {waiting} THEN 2 WHEN n.id %% 211 = 0 THEN 5 ELSE 1 END",
+            "last_error": f"CASE WHEN {waiting} OR n.id %% 211 = 0 THEN 'timeout (benchmark history)' ELSE '' END",
+            "next_attempt_at": f"CASE WHEN {waiting} THEN now() + interval '1 hour' + (n.id %% 3600) * interval '1 s' "
+                               "END",
+            "created_at": "n.created_at",
+            "sent_at": f"CASE WHEN {waiting} OR n.id %% 211 = 0 THEN NULL ELSE n.created_at + interval '3 s' END",
+        }),
+        f"FROM payments_notification n CROSS JOIN (VALUES ('email'), ('sms')) AS c(channel) "
+        f"WHERE n.id >= {int(n_base)} ORDER BY n.id, c.channel",
+        now,
+    )
+    cur.execute("SELECT COUNT(*) FROM payments_notificationdelivery")
+    clock.lap("outbox_history", cur.fetchone()[0])
+
     restore_indexes(cur, index_definitions)
     clock.lap("indexes", len(index_definitions))
     reset_sequences(
         cur,
         [Organisation, User, Membership, Authenticator, ApiToken, SigningKey, Procedure, BudgetLine, Account,
-         Voucher, VoucherLine, VoucherEvent, BudgetMovement, Transfer, Document, Bank],
+         Voucher, VoucherLine, VoucherEvent, BudgetMovement, Transfer, Document, Bank, Notification,
+         NotificationDelivery],
     )
     conn.autocommit = True
     cur.execute("VACUUM ANALYZE")
@@ -733,7 +786,7 @@ def seed(scale: Scale, dsn: str, *, log: Any = print, rng_seed: int = 20261123) 
     result.reconciliation = reconcile(cur)
     result.reconciliation.update(foreign_keys_broken(
         cur, [Organisation, User, Membership, Authenticator, ApiToken, SigningKey, BudgetLine, Account, Voucher,
-              VoucherLine, VoucherEvent, BudgetMovement, Transfer, Document]))
+              VoucherLine, VoucherEvent, BudgetMovement, Transfer, Document, Notification, NotificationDelivery]))
     clock.lap("reconcile")
     result.timings["total"] = round(time.perf_counter() - started, 2)
 
