@@ -25,7 +25,6 @@ from payments.services import bank_files as bank_file_services
 from payments.services import bank_status as bank_status_services
 from payments.services import ledger as ledger_services
 from payments.services import notifications as notification_services
-from payments.services import payment as payment_services
 from payments.services.documents import debit_advice_render, result_document_render
 from treasury_portal import query as q
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, PortalPagination, created, paginated
@@ -336,14 +335,6 @@ class PaymentIntentListApi(PortalAPIView):
         _require_treasury(request)
         qs = payment_selectors.intents_visible(request.user, status=INTENT_STATUS.read(request))
         return _paginate(self, request, qs, PaymentIntentSerializer)
-
-
-class VoucherRetryPaymentApi(PortalAPIView):
-    @extend_schema(operation_id="voucher_retry_payment", request=None, responses=PaymentIntentSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        intent = payment_services.payment_retry(actor=request.user, voucher_id=pk)
-        intent = PaymentIntent.objects.select_related("voucher__unit", "clearing_bank").get(pk=intent.pk)
-        return Response(PaymentIntentSerializer(intent).data)
 
 
 class BankFileListApi(PortalAPIView):

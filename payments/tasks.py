@@ -2,11 +2,13 @@
 
 Queues (settings.CELERY_TASK_ROUTES): pay_* and sweep_* → payments,
 deliver_* → notifications, render_* → documents.
+
+The voucher's pay worker (`pay_intent`, `sweep_payment_intents`) lives with the
+voucher's payment in vouchers/tasks.py, under its old names `payments.tasks.*`
+(routes, the beat and queued messages know it by name).
 """
 
 import logging
-import os
-import socket
 
 from celery import shared_task
 
@@ -29,22 +31,6 @@ def enqueue(task, *args) -> None:  # noqa: ANN001
             task.apply_async(args=args, connection=connection, retry=False)
     except Exception:  # noqa: BLE001 - the sweepers make up for a lost message
         logger.warning("could not queue %s%r; the sweeper will pick it up", task.name, args, exc_info=True)
-
-
-@shared_task(bind=True, name="payments.tasks.pay_intent")
-def pay_intent(self, intent_id: int) -> str:  # noqa: ANN001
-    from payments.services.payment import payment_intent_process
-
-    worker = f"{socket.gethostname()}:{os.getpid()}:{self.request.id or '-'}"
-    intent = payment_intent_process(intent_id=intent_id, worker=worker)
-    return "skipped" if intent is None else intent.status
-
-
-@shared_task(name="payments.tasks.sweep_payment_intents")
-def sweep_payment_intents() -> int:
-    from payments.services.payment import payment_intents_sweep
-
-    return len(payment_intents_sweep())
 
 
 @shared_task(name="payments.tasks.deliver_notifications")

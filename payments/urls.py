@@ -9,7 +9,6 @@ urlpatterns = [
     path("payments/accounts/<int:pk>/statement.csv", views.account_statement_csv, name="account-statement-csv"),
     path("payments/transfers/<int:pk>/debit-advice.pdf", views.debit_advice_pdf, name="debit-advice-pdf"),
     path("payments/vouchers/<int:pk>/result.pdf", views.voucher_result_pdf, name="voucher-result-pdf"),
-    path("payments/vouchers/<int:pk>/retry/", views.payment_retry, name="payment-retry"),
     path("payments/treasury/", views.payments_overview, name="payments-overview"),
     path("payments/treasury/bank-files/generate/", views.bank_files_generate, name="bank-files-generate"),
     path("payments/treasury/bank-files/<int:pk>/download/", views.bank_file_download, name="bank-file-download"),

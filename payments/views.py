@@ -24,12 +24,11 @@ from payments.selectors import payment as payment_selectors
 from payments.services import bank_files as bank_file_services
 from payments.services import ledger as ledger_services
 from payments.services import notifications as notification_services
-from payments.services import payment as payment_services
 from payments.services.documents import debit_advice_render, result_document_render
 from treasury_portal import charts
 from treasury_portal.errors import ApplicationError
 from treasury_portal.money import format_money
-from treasury_portal.pages import redirect_next, role_required, treasury_admin_required, url_is_local
+from treasury_portal.pages import role_required, treasury_admin_required, url_is_local
 
 PAGE_SIZE = 50
 
@@ -237,14 +236,6 @@ def payments_overview(request: HttpRequest) -> HttpResponse:
             "is_admin": Role.ADMINISTRATOR in payment_selectors.roles(user),
         },
     )
-
-
-@role_required(Role.APPROVER, Role.ADMINISTRATOR)
-@require_POST
-def payment_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    payment_services.payment_retry(actor=request.user, voucher_id=pk)
-    messages.success(request, _("Đã đưa khoản thanh toán vào hàng chờ để thanh toán lại."))
-    return redirect_next(request, "payments-overview")
 
 
 @treasury_admin_required

@@ -122,7 +122,8 @@ def test_layers_contract_catches_an_upward_import():
     higher app by a lower one breaks it, and names that import."""
     contract, roots = _layers_contract()
     graph = grimp.build_graph(*roots, cache_dir=None)
-    assert contract.check(graph, verbose=False).kept
+    # A check removes the ignored imports from the graph it is given: each gets a copy.
+    assert contract.check(copy.deepcopy(graph), verbose=False).kept
 
     for importer, imported in [
         ("payments.models", "vouchers.models"),

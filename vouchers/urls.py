@@ -1,6 +1,7 @@
 from django.urls import path
 
 from vouchers import views
+from vouchers.payment import views as payment_views
 
 urlpatterns = [
     path("procedures/", views.procedure_catalogue, name="procedure-catalogue"),
@@ -33,4 +34,6 @@ urlpatterns = [
     ),
     path("vouchers/<int:pk>/rating/", views.voucher_action, {"action": "rate"}, name="voucher-rate"),
     path("treasury/queue/", views.review_queue, name="review-queue"),
+    # the voucher's payment (vouchers/payment/), under the payments pages' path
+    path("payments/vouchers/<int:pk>/retry/", payment_views.payment_retry, name="payment-retry"),
 ]
