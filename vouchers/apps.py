@@ -7,9 +7,19 @@ class VouchersConfig(AppConfig):
     verbose_name = _("Chứng từ")
 
     def ready(self) -> None:
+        # A unit that moves to another office takes its vouchers along (accounts' admin sends it).
+        from accounts.signals import unit_office_changed
+
+        unit_office_changed.connect(_follow_unit_office, dispatch_uid="vouchers_follow_unit_office")
         # Payments' bank status import reverses a rejected transfer and tells the
         # voucher's side (issue 15: payments never imports vouchers).
         from payments.services.bank_status import rejection_handler_register
         from vouchers.payment.services import voucher_payment_rejected
 
         rejection_handler_register(voucher_payment_rejected)
+
+
+def _follow_unit_office(sender, *, unit, **kwargs) -> None:  # noqa: ANN001, ARG001 - a signal receiver
+    from vouchers.services import vouchers_follow_unit_office
+
+    vouchers_follow_unit_office(unit=unit)
