@@ -11,7 +11,7 @@ from payments.selectors.documents import verification
 from payments.selectors.ledger import account_statement, parse_period
 from payments.services.documents import debit_advice_render, result_document_render
 from payments.tests.kit import Kit, seed_money
-from vouchers.amount_words import amount_in_words
+from treasury_portal.amount_words import amount_in_words
 
 pytestmark = pytest.mark.django_db
 

@@ -7,6 +7,12 @@ class VouchersConfig(AppConfig):
     verbose_name = _("Chứng từ")
 
     def ready(self) -> None:
+        # Payments' notifications name a voucher's status in the reader's language.
+        from payments.selectors.notifications import voucher_statuses_register
+        from vouchers.models import VoucherStatus
+
+        voucher_statuses_register(VoucherStatus)
+
         # A unit that moves to another office takes its vouchers along (accounts' admin sends it).
         from accounts.signals import unit_office_changed
 

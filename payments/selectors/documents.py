@@ -29,7 +29,7 @@ def _events(voucher) -> dict[str, object]:  # noqa: ANN001
 def result_context(voucher) -> dict:  # noqa: ANN001
     """The result document of a paid voucher, laid out like the official form
     (C2-02a/NS budget-estimate withdrawal, or C4-02a/KB payment order)."""
-    from vouchers.amount_words import amount_in_words
+    from treasury_portal.amount_words import amount_in_words
     from vouchers.selectors import signature_checks, voucher_detail_queryset
 
     voucher = voucher_detail_queryset().get(pk=voucher.pk)
@@ -75,7 +75,7 @@ def result_context(voucher) -> dict:  # noqa: ANN001
 
 
 def debit_advice_context(transfer: Transfer) -> dict:
-    from vouchers.amount_words import amount_in_words
+    from treasury_portal.amount_words import amount_in_words
 
     account = transfer.debit_account
     return {

@@ -17,7 +17,7 @@ from payments.models import Notification, PaymentIntent
 from payments.services.notifications import notifications_mark_all_read
 from payments.tests.kit import Kit, seed_money
 from tests.browser.conftest import sign_in
-from vouchers.amount_words import amount_in_words
+from treasury_portal.amount_words import amount_in_words
 from vouchers.models import VoucherStatus
 from vouchers.payment.services import payment_intent_process
 
