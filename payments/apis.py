@@ -25,7 +25,7 @@ from payments.services import bank_files as bank_file_services
 from payments.services import bank_status as bank_status_services
 from payments.services import ledger as ledger_services
 from payments.services import notifications as notification_services
-from payments.services.documents import debit_advice_render, result_document_render
+from payments.services.documents import debit_advice_render
 from treasury_portal import query as q
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, PortalPagination, created, paginated
 from treasury_portal.errors import NotFound, PermissionDenied
@@ -260,19 +260,6 @@ class AccountDepositsApi(PortalAPIView):
 
 
 # --- documents --------------------------------------------------------------------
-
-
-class VoucherResultPdfApi(FileDownloadApi):
-
-    @extend_schema(operation_id="voucher_result_pdf", responses=PDF_RESPONSE)
-    def get(self, request: Request, pk: int) -> HttpResponse:
-        voucher = document_selectors.access_result_voucher(request.user, pk)
-        document = document_selectors.result_document(voucher) or result_document_render(voucher_id=voucher.pk)
-        if document is None:
-            raise NotFound()
-        return file_response(
-            document.file.open("rb").read(), filename=f"ket-qua-{voucher.number}.pdf", content_type="application/pdf"
-        )
 
 
 class DebitAdvicePdfApi(FileDownloadApi):

@@ -31,5 +31,6 @@ urlpatterns = [
     *api_path(f"{V}/preflight", apis.VoucherPreflightApi.as_view(), "api-voucher-preflight"),
     *api_path(f"{V}/signatures", apis.VoucherSignatureChecksApi.as_view(), "api-voucher-signatures"),
     *api_path(f"{V}/retry-payment", payment_apis.VoucherRetryPaymentApi.as_view(), "api-voucher-retry-payment"),
+    *api_path(f"{V}/result.pdf", payment_apis.VoucherResultPdfApi.as_view(), "api-voucher-result-pdf"),
     *api_path("review-queue", apis.ReviewQueueApi.as_view(), "api-review-queue"),
 ]
