@@ -24,6 +24,13 @@ class VouchersConfig(AppConfig):
 
         rejection_handler_register(voucher_payment_rejected)
 
+        # Payments' reconcile checks the vouchers behind the money too.
+        from payments.selectors.reconcile import check_register
+        from vouchers.payment.reconcile import check_voucher_budget, check_voucher_payments
+
+        check_register(check_voucher_budget)
+        check_register(check_voucher_payments)
+
 
 def _follow_unit_office(sender, *, unit, **kwargs) -> None:  # noqa: ANN001, ARG001 - a signal receiver
     from vouchers.services import vouchers_follow_unit_office
