@@ -31,6 +31,12 @@ class VouchersConfig(AppConfig):
         check_register(check_voucher_budget)
         check_register(check_voucher_payments)
 
+        # Payments' year end (the office's FiscalYearClose) carries or refuses the open vouchers.
+        from payments.selectors.yearend import year_end_vouchers_register
+        from vouchers.yearend import year_end_vouchers
+
+        year_end_vouchers_register(year_end_vouchers())
+
 
 def _follow_unit_office(sender, *, unit, **kwargs) -> None:  # noqa: ANN001, ARG001 - a signal receiver
     from vouchers.services import vouchers_follow_unit_office

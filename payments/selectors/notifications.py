@@ -40,6 +40,11 @@ def voucher_statuses_register(choices: type[TextChoices]) -> None:
     _voucher_statuses = choices
 
 
+def voucher_status_choices() -> list[tuple[str, str]]:
+    """The voucher statuses as (value, label) choices (for a serializer's ChoiceField)."""
+    return list(_voucher_statuses.choices) if _voucher_statuses is not None else []
+
+
 def voucher_status_label(value: str) -> str | None:
     """The status's name in the active language, or None for an unknown status."""
     if _voucher_statuses is None or value not in _voucher_statuses.values:
