@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Absence, ApiToken, Membership, Organisation, OrgKind, SigningKey, User
 from accounts.services import _path_for
+from accounts.signals import unit_office_changed
 from treasury_portal.admin_site import TreasuryAdminMixin, as_code, portal_admin_site
 
 
@@ -53,9 +54,7 @@ class OrganisationAdmin(TreasuryAdminMixin, admin.ModelAdmin):
         obj.path = _path_for(kind=obj.kind, code=obj.code, parent=obj.parent, office=obj.office)
         super().save_model(request, obj, form, change)
         if change and obj.kind == OrgKind.UNIT and "office" in form.changed_data:
-            from vouchers.services import vouchers_follow_unit_office
-
-            vouchers_follow_unit_office(unit=obj)
+            unit_office_changed.send(sender=Organisation, unit=obj)
 
 
 @admin.register(SigningKey, site=portal_admin_site)

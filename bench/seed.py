@@ -284,8 +284,8 @@ def seed(scale: Scale, dsn: str, *, log: Any = print, rng_seed: int = 20261123) 
     from accounts.models import ApiToken, Membership, Organisation, SigningKey, User
     from accounts.services import TOKEN_PREFIX, token_digest
     from bench.tables import model
-    from payments.bench_views import CEILING_TABLE_SQL
     from payments.models import Account, Bank, BudgetLine, BudgetMovement, Document, Transfer
+    from vouchers.bench_views import CEILING_TABLE_SQL
     from vouchers.models import Procedure, Voucher, VoucherEvent, VoucherLine
 
     Notification = model("payments_notification")  # noqa: N806 - by table: the outbox may move

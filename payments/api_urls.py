@@ -9,8 +9,6 @@ urlpatterns = [
     *api_path("accounts/<int:pk>/statement.csv", apis.AccountStatementCsvApi.as_view(), "api-account-statement-csv"),
     *api_path("accounts/<int:pk>/statement.pdf", apis.AccountStatementPdfApi.as_view(), "api-account-statement-pdf"),
     *api_path("accounts/<int:pk>/deposits", apis.AccountDepositsApi.as_view(), "api-account-deposits"),
-    *api_path("vouchers/<int:pk>/result.pdf", apis.VoucherResultPdfApi.as_view(), "api-voucher-result-pdf"),
-    *api_path("vouchers/<int:pk>/retry-payment", apis.VoucherRetryPaymentApi.as_view(), "api-voucher-retry-payment"),
     *api_path("transfers/<int:pk>/debit-advice.pdf", apis.DebitAdvicePdfApi.as_view(), "api-transfer-debit-advice"),
     *api_path("notifications", apis.NotificationListApi.as_view(), "api-notifications"),
     *api_path("notifications/read-all", apis.NotificationsReadAllApi.as_view(), "api-notifications-read-all"),

@@ -25,8 +25,7 @@ from payments.services import bank_files as bank_file_services
 from payments.services import bank_status as bank_status_services
 from payments.services import ledger as ledger_services
 from payments.services import notifications as notification_services
-from payments.services import payment as payment_services
-from payments.services.documents import debit_advice_render, result_document_render
+from payments.services.documents import debit_advice_render
 from treasury_portal import query as q
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, PortalPagination, created, paginated
 from treasury_portal.errors import NotFound, PermissionDenied
@@ -263,19 +262,6 @@ class AccountDepositsApi(PortalAPIView):
 # --- documents --------------------------------------------------------------------
 
 
-class VoucherResultPdfApi(FileDownloadApi):
-
-    @extend_schema(operation_id="voucher_result_pdf", responses=PDF_RESPONSE)
-    def get(self, request: Request, pk: int) -> HttpResponse:
-        voucher = document_selectors.access_result_voucher(request.user, pk)
-        document = document_selectors.result_document(voucher) or result_document_render(voucher_id=voucher.pk)
-        if document is None:
-            raise NotFound()
-        return file_response(
-            document.file.open("rb").read(), filename=f"ket-qua-{voucher.number}.pdf", content_type="application/pdf"
-        )
-
-
 class DebitAdvicePdfApi(FileDownloadApi):
 
     @extend_schema(operation_id="transfer_debit_advice_pdf", responses=PDF_RESPONSE)
@@ -336,14 +322,6 @@ class PaymentIntentListApi(PortalAPIView):
         _require_treasury(request)
         qs = payment_selectors.intents_visible(request.user, status=INTENT_STATUS.read(request))
         return _paginate(self, request, qs, PaymentIntentSerializer)
-
-
-class VoucherRetryPaymentApi(PortalAPIView):
-    @extend_schema(operation_id="voucher_retry_payment", request=None, responses=PaymentIntentSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        intent = payment_services.payment_retry(actor=request.user, voucher_id=pk)
-        intent = PaymentIntent.objects.select_related("voucher__unit", "clearing_bank").get(pk=intent.pk)
-        return Response(PaymentIntentSerializer(intent).data)
 
 
 class BankFileListApi(PortalAPIView):

@@ -2,11 +2,14 @@
 
 Queues (settings.CELERY_TASK_ROUTES): pay_* and sweep_* → payments,
 deliver_* → notifications, render_* → documents.
+
+The voucher's pay worker (`pay_intent`, `sweep_payment_intents`), its result
+PDF (`render_result_pdf`) and the documents' sweep (`sweep_documents`) live with
+the voucher's payment in vouchers/tasks.py, under its old names `payments.tasks.*`
+(routes, the beat and queued messages know it by name).
 """
 
 import logging
-import os
-import socket
 
 from celery import shared_task
 
@@ -31,22 +34,6 @@ def enqueue(task, *args) -> None:  # noqa: ANN001
         logger.warning("could not queue %s%r; the sweeper will pick it up", task.name, args, exc_info=True)
 
 
-@shared_task(bind=True, name="payments.tasks.pay_intent")
-def pay_intent(self, intent_id: int) -> str:  # noqa: ANN001
-    from payments.services.payment import payment_intent_process
-
-    worker = f"{socket.gethostname()}:{os.getpid()}:{self.request.id or '-'}"
-    intent = payment_intent_process(intent_id=intent_id, worker=worker)
-    return "skipped" if intent is None else intent.status
-
-
-@shared_task(name="payments.tasks.sweep_payment_intents")
-def sweep_payment_intents() -> int:
-    from payments.services.payment import payment_intents_sweep
-
-    return len(payment_intents_sweep())
-
-
 @shared_task(name="payments.tasks.deliver_notifications")
 def deliver_notifications() -> int:
     from payments.services.notifications import notifications_deliver
@@ -62,33 +49,12 @@ def sweep_notifications() -> int:
     return notifications_deliver()
 
 
-@shared_task(name="payments.tasks.render_result_pdf")
-def render_result_pdf(voucher_id: int) -> str:
-    from payments.services.documents import result_document_render
-
-    document = result_document_render(voucher_id=voucher_id)
-    return document.sha256 if document else "skipped"
-
-
 @shared_task(name="payments.tasks.render_debit_advice")
 def render_debit_advice(transfer_id: int) -> str:
     from payments.services.documents import debit_advice_render
 
     document = debit_advice_render(transfer_id=transfer_id)
     return document.sha256 if document else "skipped"
-
-
-@shared_task(name="payments.tasks.sweep_documents")
-def sweep_documents() -> int:
-    """Queue the documents of paid vouchers and unit debits not rendered yet."""
-    from payments.services.documents import documents_missing
-
-    vouchers, transfers = documents_missing()
-    for voucher_id in vouchers:
-        enqueue(render_result_pdf, voucher_id)
-    for transfer_id in transfers:
-        enqueue(render_debit_advice, transfer_id)
-    return len(vouchers) + len(transfers)
 
 
 @shared_task(name="payments.tasks.sweep_autopay")

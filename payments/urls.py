@@ -8,8 +8,6 @@ urlpatterns = [
     path("payments/accounts/<int:pk>/statement.pdf", views.account_statement_pdf, name="account-statement-pdf"),
     path("payments/accounts/<int:pk>/statement.csv", views.account_statement_csv, name="account-statement-csv"),
     path("payments/transfers/<int:pk>/debit-advice.pdf", views.debit_advice_pdf, name="debit-advice-pdf"),
-    path("payments/vouchers/<int:pk>/result.pdf", views.voucher_result_pdf, name="voucher-result-pdf"),
-    path("payments/vouchers/<int:pk>/retry/", views.payment_retry, name="payment-retry"),
     path("payments/treasury/", views.payments_overview, name="payments-overview"),
     path("payments/treasury/bank-files/generate/", views.bank_files_generate, name="bank-files-generate"),
     path("payments/treasury/bank-files/<int:pk>/download/", views.bank_file_download, name="bank-file-download"),
@@ -19,8 +17,6 @@ urlpatterns = [
     path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
     path("notifications/preferences/", views.notification_preferences, name="notification-preferences"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),
-    path("verify/treasury-root-ca.crt", views.treasury_root_certificate, name="treasury-root-ca"),
-    path("verify/<str:content_hash>", views.verify, name="verify"),
     # automatic utility payments (payments/autopay_views.py)
     path("autopay/", autopay_views.authorization_list, name="autopay-authorizations"),
     path("autopay/new/", autopay_views.authorization_create, name="autopay-authorization-create"),

@@ -1,6 +1,7 @@
 """Browser pages of the payments app: a unit's accounts and statements, the
 notification centre, the treasury's payments page and deposits, downloads of
-result PDFs, debit advices and bank files, and the public verification page.
+debit advices and bank files, and the treasury root CA's certificate (the
+voucher's result PDF and the public verification page: vouchers/payment/views.py).
 Thin: each page reads through a selector, each action is one service call."""
 
 from django.contrib import messages
@@ -24,12 +25,11 @@ from payments.selectors import payment as payment_selectors
 from payments.services import bank_files as bank_file_services
 from payments.services import ledger as ledger_services
 from payments.services import notifications as notification_services
-from payments.services import payment as payment_services
-from payments.services.documents import debit_advice_render, result_document_render
+from payments.services.documents import debit_advice_render
 from treasury_portal import charts
 from treasury_portal.errors import ApplicationError
 from treasury_portal.money import format_money
-from treasury_portal.pages import redirect_next, role_required, treasury_admin_required, url_is_local
+from treasury_portal.pages import role_required, treasury_admin_required, url_is_local
 
 PAGE_SIZE = 50
 
@@ -106,19 +106,6 @@ def account_statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def voucher_result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    voucher = document_selectors.access_result_voucher(request.user, pk)
-    # Rendered on the documents queue after payment; on first download if not yet.
-    document = document_selectors.result_document(voucher) or result_document_render(voucher_id=voucher.pk)
-    if document is None:
-        raise Http404
-    return file_response(
-        document.file.open("rb").read(), filename=f"ket-qua-{voucher.number}.pdf", content_type="application/pdf"
-    )
-
-
-@login_required
-@require_GET
 def debit_advice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     transfer = document_selectors.access_debit_advice_transfer(request.user, pk)
     document = debit_advice_render(transfer_id=transfer.pk)
@@ -126,15 +113,6 @@ def debit_advice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     return file_response(
         document.file.open("rb").read(), filename=f"giay-bao-no-{transfer.pk}.pdf", content_type="application/pdf"
-    )
-
-
-@require_GET
-def verify(request: HttpRequest, content_hash: str) -> HttpResponse:
-    """Public: is a result document genuine, and what is its status."""
-    info = document_selectors.verification(content_hash.lower())
-    return render(
-        request, "payments/verify.html", {"info": info, "content_hash": content_hash}, status=200 if info else 404
     )
 
 
@@ -237,14 +215,6 @@ def payments_overview(request: HttpRequest) -> HttpResponse:
             "is_admin": Role.ADMINISTRATOR in payment_selectors.roles(user),
         },
     )
-
-
-@role_required(Role.APPROVER, Role.ADMINISTRATOR)
-@require_POST
-def payment_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    payment_services.payment_retry(actor=request.user, voucher_id=pk)
-    messages.success(request, _("Đã đưa khoản thanh toán vào hàng chờ để thanh toán lại."))
-    return redirect_next(request, "payments-overview")
 
 
 @treasury_admin_required

@@ -129,8 +129,8 @@ LIST_ROUTES_EXEMPT.update(
 def _paid_voucher_b(world: DemoWorld):  # noqa: ANN202
     """A voucher of unit B approved and paid through the real services."""
     from payments.models import PaymentIntent
-    from payments.services.payment import payment_intent_process
     from payments.tests.kit import Kit, seed_money
+    from vouchers.payment.services import payment_intent_process
 
     seed_money(world)
     voucher = Kit(world, "b").approved(2_300_000)

@@ -56,9 +56,9 @@ def build(world: Any) -> World:
 
     from payments.models import Account, PaymentIntent, SupplierInvoice
     from payments.services import autopay, ledger
-    from payments.services.payment import payment_intent_process
     from payments.tests.autopay_kit import autopay_kit
     from vouchers import services
+    from vouchers.payment.services import payment_intent_process
 
     kit = autopay_kit(world, "b")
     officer = world.users["officer_b"]

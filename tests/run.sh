@@ -30,6 +30,8 @@ mkdir -p var/staticfiles
 
 echo "== ruff"
 $BIN/ruff check . || exit 1
+echo "== lint-imports (the apps' layers, pyproject.toml [tool.importlinter]; docs/architecture.md)"
+$BIN/lint-imports --no-cache || { echo "A lower app imports a higher one: see the broken contract above." >&2; exit 1; }
 echo "== manage.py check --deploy (production settings) runs inside the suite"
 echo "== pytest (database: ${DATABASE_URL%%://*}, redis: ${REDIS_URL:-none}, chromium: ${CHROMIUM_PATH:-none})"
 # tests.xdist_groups: makes --dist loadgroup honour xdist_group marks under pytest 9.

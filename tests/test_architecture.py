@@ -5,10 +5,20 @@
   outside `services.py` / `services/` modules, migrations and tests.
 - Tasks do not call `.delay()`/`.apply_async()` outside `transaction.on_commit`
   callbacks or task modules (the worker could run before the commit).
+- The apps are layered (pyproject.toml's [tool.importlinter], docs/architecture.md):
+  treasury_portal < accounts < payments < vouchers < (autopay | monitoring |
+  integrations); a lower app never imports a higher one.
 """
 
 import ast
+import copy
+import subprocess
+import sys
 from pathlib import Path
+
+import grimp
+from importlinter import api as importlinter_api
+from importlinter.contracts.layers import LayersContract
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["accounts", "vouchers", "payments", "monitoring", "integrations", "treasury_portal"]
@@ -84,3 +94,46 @@ def test_no_delay_inside_service_transactions():
                 ):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} in {func.name}")
     assert not offenders, "task queued outside an on_commit helper: " + ", ".join(offenders)
+
+
+# --- the apps' layers -------------------------------------------------------------
+
+
+def _layers_contract() -> tuple[LayersContract, list[str]]:
+    config = importlinter_api.read_configuration(str(ROOT / "pyproject.toml"))
+    (options,) = [c for c in config["contracts_options"] if c["id"] == "apps-layers"]
+    contract = LayersContract(
+        name=options["name"], session_options=config["session_options"], contract_options=options
+    )
+    return contract, config["session_options"]["root_packages"]
+
+
+def test_apps_are_layered():
+    """`lint-imports` (as `make test` runs it) keeps every contract of pyproject.toml."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_layers_contract_catches_an_upward_import():
+    """The contract itself can fail: the repository's graph plus one import of a
+    higher app by a lower one breaks it, and names that import."""
+    contract, roots = _layers_contract()
+    graph = grimp.build_graph(*roots, cache_dir=None)
+    # A check removes the ignored imports from the graph it is given: each gets a copy.
+    assert contract.check(copy.deepcopy(graph), verbose=False).kept
+
+    for importer, imported in [
+        ("payments.models", "vouchers.models"),
+        ("accounts.models", "payments.models"),
+        ("treasury_portal.errors", "accounts.models"),
+        ("vouchers.models", "monitoring.models"),
+        ("monitoring.models", "integrations.models"),  # siblings at the top are independent
+    ]:
+        upward = copy.deepcopy(graph)
+        upward.add_import(importer=importer, imported=imported, line_number=1, line_contents=f"import {imported}")
+        check = contract.check(upward, verbose=False)
+        assert not check.kept, f"{importer} -> {imported} passed the layers contract"
+        assert importer in repr(check.metadata), check.metadata

@@ -82,7 +82,7 @@ def test_workers_of_one_run_share_it(kit):
 
 def test_a_run_racing_voucher_payments_of_the_same_unit(kit):
     from payments.models import PaymentIntent
-    from payments.services.payment import payment_intent_process
+    from vouchers.payment.services import payment_intent_process
 
     kit.active_authorization(codes=tuple(f"V{i}" for i in range(20)), ndkt="7000", cap_per_month=10**10)
     for i in range(40):

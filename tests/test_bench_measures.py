@@ -92,7 +92,7 @@ def test_process_titles_are_read() -> None:
 
 @pytest.mark.django_db
 def test_the_list_ceiling_answers_the_apis_rows(world, api) -> None:  # noqa: ANN001
-    from payments.bench_views import CeilingListView
+    from vouchers.bench_views import CeilingListView
     from vouchers.tests.kit import Kit, seed
 
     seed(world)

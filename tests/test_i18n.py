@@ -22,8 +22,8 @@ from django.urls import reverse
 from conftest import enrol_totp
 from payments.models import Account, PaymentIntent, Transfer
 from payments.services import ledger
-from payments.services.payment import payment_intent_process
 from payments.tests.kit import Kit, seed_money
+from vouchers.payment.services import payment_intent_process
 
 LOCALE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
 PO_PATH = LOCALE / "django.po"

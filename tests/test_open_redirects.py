@@ -13,11 +13,11 @@ from accounts import services as account_services
 from conftest import enrol_totp
 from payments.models import InvoiceStatus, PaymentIntent, TransferKind
 from payments.services import autopay, ledger
-from payments.services.payment import payment_intent_process
 from payments.tests.autopay_kit import autopay_kit
 from payments.tests.kit import Kit, seed_money
 from treasury_portal.pages import next_url, url_is_local
 from vouchers.models import VoucherStatus
+from vouchers.payment.services import payment_intent_process
 
 pytestmark = pytest.mark.django_db
 

@@ -26,12 +26,12 @@ from django.db import connection
 
 from payments.models import PaymentIntent, PaymentIntentStatus, Transfer, TransferKind
 from payments.selectors.reconcile import reconcile
-from payments.services.payment import payment_intents_sweep
-from payments.tasks import pay_intent
 from payments.tests.kit import Kit, seed_money
 from tests.postgres import needs_postgres
 from treasury_portal.celery import app as celery_app
 from vouchers.models import Voucher, VoucherEvent, VoucherStatus
+from vouchers.payment.services import payment_intents_sweep
+from vouchers.tasks import pay_intent
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -95,7 +95,7 @@ def publishing_to(queue: str):
 
     try:
         with (
-            mock.patch("payments.services.payment._queue_payment", queue_payment),
+            mock.patch("vouchers.payment.services._queue_payment", queue_payment),
             # Deliveries are not this test's business: leave no messages behind.
             mock.patch("payments.services.notifications._queue_delivery"),
         ):

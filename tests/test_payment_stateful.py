@@ -32,11 +32,11 @@ from payments.models import Account, BudgetLine, PaymentIntent, Transfer, Transf
 from payments.selectors.reconcile import reconcile
 from payments.services import ledger
 from payments.services.budget import budget_allocate
-from payments.services.payment import payment_intent_process, payment_retry
 from payments.tests.kit import Kit, seed_money
 from treasury_portal.errors import ApplicationError
 from vouchers import services as voucher_services
 from vouchers.models import OPEN_STATUSES, Voucher, VoucherStatus
+from vouchers.payment.services import payment_intent_process, payment_retry
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 

@@ -7,11 +7,11 @@ import pytest
 from pypdf import PdfReader
 
 from payments.models import Document, DocumentKind, Transfer, TransferKind
-from payments.selectors.documents import verification
 from payments.selectors.ledger import account_statement, parse_period
-from payments.services.documents import debit_advice_render, result_document_render
+from payments.services.documents import debit_advice_render
 from payments.tests.kit import Kit, seed_money
-from vouchers.amount_words import amount_in_words
+from treasury_portal.amount_words import amount_in_words
+from vouchers.payment.documents import result_document_render, verification
 
 pytestmark = pytest.mark.django_db
 

@@ -16,11 +16,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from payments.models import Transfer, TransferKind
 from payments.pdf import render_debit_advice, render_result, render_statement
-from payments.selectors.documents import debit_advice_context, result_context, statement_context
+from payments.selectors.documents import debit_advice_context, statement_context
 from payments.selectors.ledger import account_statement, parse_period
 from payments.services.ledger import deposit_credit
 from payments.tests.kit import Kit, seed_money
 from vouchers import services as voucher_services
+from vouchers.payment.documents import result_context
 
 pytestmark = [
     pytest.mark.django_db,

@@ -25,8 +25,9 @@ from accounts import pki
 from accounts.models import Organisation, OrgKind
 from payments import pdf
 from payments.models import Document, DocumentKind, Transfer, TransferKind
-from payments.services.documents import debit_advice_render, result_document_render
+from payments.services.documents import debit_advice_render
 from payments.tests.kit import Kit, seed_money
+from vouchers.payment.documents import result_document_render
 
 pytestmark = pytest.mark.django_db
 

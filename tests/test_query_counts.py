@@ -162,7 +162,7 @@ def _write_counts(world, api, kit, lines: int) -> dict[str, int]:  # noqa: ANN00
 
     from accounts import crypto
     from payments.models import PaymentIntent
-    from payments.services.payment import payment_intent_process
+    from vouchers.payment.services import payment_intent_process
 
     line = kit.line().pk
     body = {

@@ -20,11 +20,10 @@ from pypdf import PdfReader
 from payments import channels
 from payments.models import Account, Channel, Notification, NotificationDelivery
 from payments.pdf import qr_svg_data_uri
-from payments.selectors.documents import result_context
 from payments.services import ledger
-from payments.services.documents import result_document_render
 from payments.services.notifications import notifications_deliver
 from payments.tests.kit import Kit, seed_money
+from vouchers.payment.documents import result_context, result_document_render
 
 SITE = "https://dichvucong.kbnn.example"
 BASE_DIR = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ class PortalAdminSite(admin.AdminSite):
     site_title = _("Quản trị kho bạc")
 
     def has_permission(self, request: HttpRequest) -> bool:
-        from accounts.selectors import is_treasury_admin
+        from treasury_portal.pages import is_treasury_admin
 
         return bool(request.user.is_active and is_treasury_admin(request.user))
 
@@ -24,7 +24,7 @@ class TreasuryAdminMixin:
     """Model permissions for treasury administrators, who need not be `is_staff`."""
 
     def _allowed(self, request: HttpRequest) -> bool:
-        from accounts.selectors import is_treasury_admin
+        from treasury_portal.pages import is_treasury_admin
 
         return is_treasury_admin(request.user)
 

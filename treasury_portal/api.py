@@ -287,7 +287,9 @@ class PortalAPIView(APIView):
             self.post = post  # type: ignore[method-assign]
 
     def _run_idempotent(self, request: Request, key: str, handler: Callable[[], Response]) -> Response:
-        from accounts.models import IdempotencyRecord
+        from django.apps import apps
+
+        IdempotencyRecord = apps.get_model(settings.PORTAL_IDEMPOTENCY_MODEL)  # noqa: N806 - a model class
 
         if len(key) > 255:
             raise ApplicationError("validation_error", _("Idempotency-Key dài quá 255 ký tự."), status=400)

@@ -12,9 +12,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.module_loading import import_string
 
-from accounts import selectors
 from treasury_portal.errors import ApplicationError, NotFound
 from treasury_portal.errors import PermissionDenied as AppPermissionDenied
+
+
+def has_role(user, *roles: str) -> bool:  # noqa: ANN001
+    """settings.PORTAL_ROLE_CHECK (accounts.selectors.has_role)."""
+    return import_string(settings.PORTAL_ROLE_CHECK)(user, *roles)
+
+
+def is_treasury_admin(user) -> bool:  # noqa: ANN001
+    """settings.PORTAL_ADMIN_CHECK (accounts.selectors.is_treasury_admin)."""
+    return import_string(settings.PORTAL_ADMIN_CHECK)(user)
 
 
 def role_required(*roles: str) -> Callable:
@@ -25,7 +34,7 @@ def role_required(*roles: str) -> Callable:
         @login_required
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not selectors.has_role(request.user, *roles):
+            if not has_role(request.user, *roles):
                 raise Http404
             return view(request, *args, **kwargs)
 
@@ -38,7 +47,7 @@ def treasury_admin_required(view: Callable) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not selectors.is_treasury_admin(request.user):
+        if not is_treasury_admin(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 

@@ -30,7 +30,7 @@ urlpatterns = [
 ]
 
 if settings.BENCHMARK_ENDPOINTS:
-    urlpatterns.append(path("bench/", include("payments.bench_urls")))
+    urlpatterns.append(path("bench/", include("vouchers.bench_urls")))
 
 admin.site = portal_admin_site
 

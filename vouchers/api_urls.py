@@ -1,5 +1,6 @@
 from treasury_portal.api import api_path
 from vouchers import apis
+from vouchers.payment import apis as payment_apis
 
 V = "vouchers/<int:pk>"
 
@@ -29,5 +30,7 @@ urlpatterns = [
     *api_path(f"{V}/changes", apis.VoucherChangesApi.as_view(), "api-voucher-changes"),
     *api_path(f"{V}/preflight", apis.VoucherPreflightApi.as_view(), "api-voucher-preflight"),
     *api_path(f"{V}/signatures", apis.VoucherSignatureChecksApi.as_view(), "api-voucher-signatures"),
+    *api_path(f"{V}/retry-payment", payment_apis.VoucherRetryPaymentApi.as_view(), "api-voucher-retry-payment"),
+    *api_path(f"{V}/result.pdf", payment_apis.VoucherResultPdfApi.as_view(), "api-voucher-result-pdf"),
     *api_path("review-queue", apis.ReviewQueueApi.as_view(), "api-review-queue"),
 ]

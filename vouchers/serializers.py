@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from vouchers.amount_words import amount_in_words, amount_in_words_en
+from treasury_portal.amount_words import amount_in_words, amount_in_words_en
 from vouchers.models import DocumentKind, VoucherMode, VoucherStatus
 from vouchers.selectors import due_state, due_state_of, localized, requirement_condition, voucher_holder
 

@@ -1242,7 +1242,7 @@ def voucher_approve(*, actor: User, voucher: Voucher | int, note: str = "", expl
         if voucher.settles_id:
             _settle_advance(voucher, actor)
         else:
-            from payments.services.payment import payment_intent_create
+            from vouchers.payment.services import payment_intent_create
 
             payment_intent_create(voucher=voucher)
     return voucher

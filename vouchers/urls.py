@@ -1,6 +1,8 @@
 from django.urls import path
 
+from payments import views as payments_views
 from vouchers import views
+from vouchers.payment import views as payment_views
 
 urlpatterns = [
     path("procedures/", views.procedure_catalogue, name="procedure-catalogue"),
@@ -33,4 +35,10 @@ urlpatterns = [
     ),
     path("vouchers/<int:pk>/rating/", views.voucher_action, {"action": "rate"}, name="voucher-rate"),
     path("treasury/queue/", views.review_queue, name="review-queue"),
+    # the voucher's payment (vouchers/payment/), under the payments pages' path
+    path("payments/vouchers/<int:pk>/retry/", payment_views.payment_retry, name="payment-retry"),
+    path("payments/vouchers/<int:pk>/result.pdf", payment_views.voucher_result_pdf, name="voucher-result-pdf"),
+    # Before verify/<hash>, which would take its name for a hash (the view is payments').
+    path("verify/treasury-root-ca.crt", payments_views.treasury_root_certificate, name="treasury-root-ca"),
+    path("verify/<str:content_hash>", payment_views.verify, name="verify"),
 ]

@@ -29,13 +29,13 @@ from accounts.models import TREASURY_ROLES, UNIT_ROLES, Role, SigningKeyStatus
 from payments.selectors import budget as budget_selectors
 from payments.services import budget as budget_services
 from treasury_portal import charts
+from treasury_portal.amount_words import amount_in_words_for_reader
 from treasury_portal.errors import ApplicationError, NotFound
 from treasury_portal.errors import PermissionDenied as AppPermissionDenied
 from treasury_portal.money import format_money
 from treasury_portal.pages import role_required, treasury_admin_required
 from vouchers import selectors
 from vouchers import services as voucher_services
-from vouchers.amount_words import amount_in_words_for_reader
 from vouchers.forms import (
     MAX_LINES,
     AllocationLineForm,

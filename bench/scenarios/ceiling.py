@@ -1,7 +1,7 @@
 """The ceilings, measured in the same run as everything else: bare DRF
 validate-and-insert, and a bare DRF keyset page of 50 rows over the voucher table
 built as the API builds its list rows (the same columns, joins and row dicts:
-payments/bench_views.py), so the lists' ratio is what the portal adds to the
+vouchers/bench_views.py), so the lists' ratio is what the portal adds to the
 same bytes — authentication, scope, cursor — not a cheaper row."""
 
 from __future__ import annotations

@@ -44,9 +44,8 @@ def pdf_cost(ctx: Context) -> dict[str, Any]:
     from weasyprint import HTML
 
     from payments.models import Document, DocumentKind
-    from payments.selectors.documents import result_context
-    from payments.services.documents import result_document_render
     from vouchers.models import Voucher
+    from vouchers.payment.documents import result_context, result_document_render
 
     ids = _paid_vouchers(ctx, ctx.scale.pdfs)
     if not ids:
@@ -119,7 +118,7 @@ SCENARIOS = [
         name="result_pdf", title="Result PDF: project render vs bare WeasyPrint of the same HTML",
         target="cost per page ≤ 1.2× bare WeasyPrint", run=pdf_cost, kind="inprocess",
         code=(
-            "payments.services.documents:result_document_render", "payments.selectors.documents:result_context",
+            "vouchers.payment.documents:result_document_render", "vouchers.payment.documents:result_context",
             "payments.tasks:render_result_pdf",
         ),
     ),

@@ -143,8 +143,8 @@ def test_other_units_and_unsubscribed_types_get_nothing(world, kit):
 def test_payments_balances_and_autopay_make_their_events(world):
     from payments.models import PaymentIntent
     from payments.services import autopay, ledger
-    from payments.services.payment import payment_intent_process
     from payments.tests.autopay_kit import autopay_kit
+    from vouchers.payment.services import payment_intent_process
 
     kit = autopay_kit(world, "a")
     unit_endpoint = _endpoint(world, types=ALL + ["autopay.invoice_paid"])

@@ -1,6 +1,6 @@
 """Reads of the notification centre: the user's own notifications only."""
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextChoices
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -29,6 +29,29 @@ def access_notification(user, pk: int) -> Notification:  # noqa: ANN001
     return notification
 
 
+# The voucher statuses' names (issue 15: payments never imports vouchers; the
+# vouchers app registers its VoucherStatus in VouchersConfig.ready). A status
+# nobody registered has no name: the notification keeps its stored text.
+_voucher_statuses: type[TextChoices] | None = None
+
+
+def voucher_statuses_register(choices: type[TextChoices]) -> None:
+    global _voucher_statuses  # noqa: PLW0603 - the registry is this module's one slot
+    _voucher_statuses = choices
+
+
+def voucher_status_choices() -> list[tuple[str, str]]:
+    """The voucher statuses as (value, label) choices (for a serializer's ChoiceField)."""
+    return list(_voucher_statuses.choices) if _voucher_statuses is not None else []
+
+
+def voucher_status_label(value: str) -> str | None:
+    """The status's name in the active language, or None for an unknown status."""
+    if _voucher_statuses is None or value not in _voucher_statuses.values:
+        return None
+    return str(_voucher_statuses(value).label)
+
+
 # The year end's notices (payments.services.yearend): the status alone does not say it.
 YEAR_END_TITLES = {
     "year_end_carry": gettext_lazy(
@@ -41,8 +64,6 @@ YEAR_END_TITLES = {
 def notification_text(notification: Notification) -> dict:
     """Title and text in the reader's language, from the structured data
     (the stored title/body are the Vietnamese texts sent by e-mail and SMS)."""
-    from vouchers.models import VoucherStatus
-
     data = notification.data if isinstance(notification.data, dict) else {}
     if notification.kind == NotificationKind.BALANCE_CHANGE and "amount" in data:
         amount = data["amount"]
@@ -73,9 +94,10 @@ def notification_text(notification: Notification) -> dict:
             "number": data.get("voucher_number", ""), "year": data.get("year", ""),
         }
         return {"title": title, "body": data.get("note", "")}
-    if notification.kind == NotificationKind.VOUCHER_STATUS and data.get("status") in VoucherStatus.values:
+    status_label = voucher_status_label(data.get("status")) if isinstance(data.get("status"), str) else None
+    if notification.kind == NotificationKind.VOUCHER_STATUS and status_label is not None:
         title = _("Chứng từ %(number)s: %(status)s") % {
-            "number": data.get("voucher_number", ""), "status": VoucherStatus(data["status"]).label,
+            "number": data.get("voucher_number", ""), "status": status_label,
         }
         return {"title": title, "body": data.get("note", "")}
     if notification.kind == NotificationKind.INTEGRATION and data.get("reason") == "failing":

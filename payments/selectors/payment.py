@@ -5,20 +5,15 @@ from datetime import timedelta
 
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import TREASURY_ROLES, Role
-from accounts.selectors import office_scope_q, unit_scope_q, user_has_treasury_role_over
+from accounts.selectors import office_scope_q, unit_scope_q
 from payments.models import (
     BankFile,
     BankStatusReport,
-    Document,
-    DocumentKind,
     PaymentIntent,
     PaymentIntentStatus,
-    Transfer,
-    TransferKind,
 )
 from treasury_portal.errors import NotFound
 
@@ -87,62 +82,6 @@ def access_bank_file(user, pk: int) -> BankFile:  # noqa: ANN001
     if bank_file is None:
         raise NotFound()
     return bank_file
-
-
-def can_retry(user, voucher) -> bool:  # noqa: ANN001
-    return user.is_superuser or user_has_treasury_role_over(user, voucher.unit, *RETRY_ROLES)
-
-
-def voucher_result_context(user, voucher) -> dict:  # noqa: ANN001
-    """What the voucher page's result section shows (templates/payments/_voucher_result.html):
-    the payment's state and reason, the result PDF, the debit advices, the
-    verification link, and the treasury's retry button. `voucher` must come
-    from a permission-checked selector (vouchers.selectors.access_voucher)."""
-    from vouchers.models import VoucherStatus
-
-    intent = PaymentIntent.objects.filter(voucher=voucher).first()
-    failure = None
-    if voucher.status == VoucherStatus.PAYMENT_FAILED:
-        event = (
-            voucher.events.filter(action__in=["fail_payment", "bank_reject"]).order_by("-created_at", "-id").first()
-        )
-        failure = event.note if event else (intent.last_error if intent else "")
-    paid_event = None
-    advices = []
-    if voucher.status == VoucherStatus.PAID:
-        paid_event = voucher.events.filter(action="pay").order_by("-created_at").first()
-        transfers = Transfer.objects.filter(
-            voucher=voucher, kind=TransferKind.PAYMENT, debit_account__unit__isnull=False
-        )
-        rendered = Document.objects.filter(
-            kind=DocumentKind.DEBIT_ADVICE, transfer__in=transfers, rendered_at__isnull=False
-        )
-        documents = {d.transfer_id: d for d in rendered}
-        for t in transfers.select_related("debit_account", "credit_account"):
-            advices.append(
-                {"transfer": t, "url": reverse("debit-advice-pdf", args=[t.pk]), "ready": t.pk in documents}
-            )
-    result = None
-    if voucher.status == VoucherStatus.PAID:
-        document = Document.objects.filter(kind=DocumentKind.RESULT, voucher=voucher, rendered_at__isnull=False).first()
-        result = {
-            "url": reverse("voucher-result-pdf", args=[voucher.pk]),
-            "ready": document is not None,
-            "sha256": document.sha256 if document else "",
-        }
-    return {
-        "voucher": voucher,
-        "show": voucher.status in (VoucherStatus.APPROVED, VoucherStatus.PAID, VoucherStatus.PAYMENT_FAILED),
-        "status": voucher.status,
-        "intent": intent,
-        "failure": failure,
-        "paid_at": paid_event.created_at if paid_event else None,
-        "result": result,
-        "advices": advices,
-        "verify_url": reverse("verify", args=[voucher.content_hash]) if voucher.content_hash else "",
-        "can_retry": voucher.status == VoucherStatus.PAYMENT_FAILED and can_retry(user, voucher),
-        "retry_url": reverse("payment-retry", args=[voucher.pk]),
-    }
 
 
 def roles(user) -> set[str]:  # noqa: ANN001

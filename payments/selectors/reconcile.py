@@ -14,14 +14,16 @@ and the stateful and crash tests after every step).
   reversals add up to its total when paid and to nothing otherwise; a succeeded intent means a
   paid voucher); each estimate account paid out exactly what its budget
   lines spent, and holds only allocations that exist;
+- (the voucher checks, registered by vouchers: vouchers.payment.reconcile)
 - autopay: each paid invoice paid exactly its amount by one transfer (and
   spent it once from its budget line), nothing moved for an unpaid one.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Max, Sum
 
 from payments.models import (
     Account,
@@ -29,8 +31,6 @@ from payments.models import (
     BudgetLine,
     BudgetMovement,
     BudgetMovementKind,
-    PaymentIntent,
-    PaymentIntentStatus,
     Transfer,
     TransferKind,
 )
@@ -110,18 +110,7 @@ def _movement_sums() -> dict[tuple[int, str], int]:
     }
 
 
-def _voucher_movements() -> dict[tuple[int, str], int]:
-    return {
-        (row["voucher_id"], row["kind"]): row["total"] or 0
-        for row in BudgetMovement.objects.filter(voucher__isnull=False)
-        .values("voucher_id", "kind")
-        .annotate(total=Sum("amount"))
-    }
-
-
 def check_budget(report: Report) -> None:
-    from vouchers.models import OPEN_STATUSES, Voucher, VoucherLine, VoucherStatus
-
     sums = _movement_sums()
     lines = list(BudgetLine.objects.select_related("unit"))
     report.facts["budget_lines"] = len(lines)
@@ -149,75 +138,8 @@ def check_budget(report: Report) -> None:
                 f"budget line {line.pk}: reserved + spent {line.reserved + line.spent} > allocated {line.allocated}"
             )
 
-    # The vouchers behind the counters.
-    per_voucher = _voucher_movements()
-    targets: dict[int, int] = defaultdict(int)
-    budget_funded = VoucherLine.objects.filter(voucher__deposit_account__isnull=True, voucher__settles__isnull=True)
-    for row in budget_funded.values("voucher_id").annotate(total=Sum("amount")):
-        targets[row["voucher_id"]] = row["total"] or 0
-    for voucher in Voucher.objects.only("id", "number", "status", "deposit_account_id", "settles_id"):
-        held = (
-            per_voucher.get((voucher.pk, BudgetMovementKind.RESERVE), 0)
-            - per_voucher.get((voucher.pk, BudgetMovementKind.RELEASE), 0)
-            - per_voucher.get((voucher.pk, BudgetMovementKind.SPEND), 0)
-            + per_voucher.get((voucher.pk, BudgetMovementKind.UNSPEND), 0)
-        )
-        spent = per_voucher.get((voucher.pk, BudgetMovementKind.SPEND), 0) - per_voucher.get(
-            (voucher.pk, BudgetMovementKind.UNSPEND), 0
-        )
-        target = targets.get(voucher.pk, 0)
-        if voucher.status == VoucherStatus.RETURNED:
-            pass  # holds what it asked when submitted; its lines may be changing
-        elif voucher.status in OPEN_STATUSES:
-            if held != target:
-                report.add(
-                    f"voucher {voucher.number} ({voucher.status}): holds {held} reserved, its lines ask {target}"
-                )
-        elif held != 0:
-            report.add(f"voucher {voucher.number} ({voucher.status}): still holds {held} reserved")
-        if voucher.status == VoucherStatus.PAID:
-            if spent != target:
-                report.add(f"voucher {voucher.number} (paid): spent {spent} ≠ its lines {target}")
-        elif spent:
-            report.add(f"voucher {voucher.number} ({voucher.status}): spent {spent} without being paid")
-
 
 def check_payments(report: Report) -> None:
-    from vouchers.models import Voucher, VoucherStatus
-
-    paid_out = {
-        row["voucher_id"]: (row["total"] or 0, row["n"])
-        for row in Transfer.objects.filter(kind=TransferKind.PAYMENT)
-        .values("voucher_id")
-        .annotate(total=Sum("amount"), n=Count("id"))
-    }
-    # A payment the bank rejected came back (payments.services.bank_status).
-    for row in (
-        Transfer.objects.filter(kind=TransferKind.REVERSAL, voucher__isnull=False)
-        .values("voucher_id")
-        .annotate(total=Sum("amount"))
-    ):
-        total, count = paid_out.get(row["voucher_id"], (0, 0))
-        paid_out[row["voucher_id"]] = (total - (row["total"] or 0), count)
-    intents = dict(PaymentIntent.objects.values_list("voucher_id", "status"))
-    paid = 0
-    for voucher in Voucher.objects.only("id", "number", "status", "total_amount", "settles_id"):
-        total, count = paid_out.get(voucher.pk, (0, 0))
-        moves_money = voucher.settles_id is None
-        if voucher.status == VoucherStatus.PAID and moves_money:
-            paid += 1
-            if total != voucher.total_amount:
-                report.add(
-                    f"voucher {voucher.number}: paid {total} in {count} transfer(s), "
-                    f"its total is {voucher.total_amount}"
-                )
-        elif total:
-            report.add(f"voucher {voucher.number} ({voucher.status}): {total} paid out but not marked paid")
-        status = intents.get(voucher.pk)
-        if status == PaymentIntentStatus.SUCCEEDED and voucher.status != VoucherStatus.PAID:
-            report.add(f"voucher {voucher.number}: intent succeeded but voucher is {voucher.status}")
-    report.facts["vouchers_paid"] = paid
-
     # Estimate accounts: paid out = spent by their lines; allocations mirror movements.
     spent: dict[tuple[int, str], int] = defaultdict(int)
     for row in (
@@ -298,10 +220,24 @@ def check_autopay(report: Report) -> None:
     report.facts["invoices_paid"] = paid
 
 
+# The checks of the apps above payments (issue 15: payments never imports them):
+# vouchers registers the vouchers behind the counters and each voucher paid at
+# most once (vouchers.payment.reconcile, in VouchersConfig.ready).
+_registered_checks: list[Callable[[Report], None]] = []
+
+
+def check_register(check: Callable[[Report], None]) -> None:
+    """Add a check that `reconcile` runs after payments' own (once, whatever the repeats)."""
+    if check not in _registered_checks:
+        _registered_checks.append(check)
+
+
 def reconcile() -> Report:
     report = Report()
     check_ledger(report)
     check_budget(report)
     check_payments(report)
     check_autopay(report)
+    for check in _registered_checks:
+        check(report)
     return report

@@ -2,10 +2,11 @@
 treasury user may see, what is still open in a year, the autopay authorizations
 a unit may roll over. Writes are in payments.services.yearend."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Role, User
@@ -132,26 +133,43 @@ def can_close(user: User, close: FiscalYearClose, today: date | None = None) -> 
     return can_edit_close(user, close) and close_due(close, today)
 
 
+# --- the vouchers a close decides (issue 15: payments never imports vouchers) ----------------
+# The close is the office's fiscal year (payments'); the open vouchers it carries or
+# refuses are vouchers'. The vouchers app registers how to find and decide them
+# (VouchersConfig.ready: vouchers.yearend).
+
+
+@dataclass(frozen=True)
+class YearEndVouchers:
+    open: Callable[[FiscalYearClose], QuerySet]  # what the close decides, oldest received first
+    unsent_count: Callable[[FiscalYearClose], int]  # drafts and returned vouchers of the year
+    refuse: Callable[..., object]  # (voucher=id, actor=, year=, note=): refused in its own transaction
+    carry: Callable[..., object]  # (voucher=id, actor=, year=): truthy when carried now
+
+
+_year_end_vouchers: YearEndVouchers | None = None
+
+
+def year_end_vouchers_register(vouchers: YearEndVouchers) -> None:
+    global _year_end_vouchers  # noqa: PLW0603 - the registry is this module's one slot
+    _year_end_vouchers = vouchers
+
+
+def year_end_vouchers() -> YearEndVouchers:
+    if _year_end_vouchers is None:  # pragma: no cover - the vouchers app registers it at start-up
+        raise RuntimeError("no year-end handler of vouchers is registered (vouchers app not installed)")
+    return _year_end_vouchers
+
+
 def open_vouchers(close: FiscalYearClose) -> QuerySet:
     """The vouchers of the office and year the close decides: every voucher
     the treasury holds (open statuses) and not yet carried by this close."""
-    from vouchers.models import OPEN_STATUSES, Voucher, VoucherEvent
-
-    return (
-        Voucher.objects.filter(office_id=close.office_id, fiscal_year=close.year, status__in=OPEN_STATUSES)
-        # NOT EXISTS per voucher: walks the events' (voucher, created_at) index.
-        .exclude(Exists(VoucherEvent.objects.filter(voucher=OuterRef("pk"), action="year_end_carry")))
-        .select_related("unit")
-        .order_by("received_at", "id")
-    )
+    return year_end_vouchers().open(close)
 
 
 def unsent_vouchers_count(close: FiscalYearClose) -> int:
     """Drafts and returned vouchers of the year: after the close the unit can no longer send them."""
-    from vouchers.models import EDITABLE_STATUSES, Voucher
-
-    return Voucher.objects.filter(office_id=close.office_id, fiscal_year=close.year,
-                                  status__in=EDITABLE_STATUSES).count()
+    return year_end_vouchers().unsent_count(close)
 
 
 def budget_line_counts(close: FiscalYearClose) -> dict[str, int]:

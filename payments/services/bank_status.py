@@ -20,7 +20,7 @@ voucher:
    transition: its spending becomes a reservation again, an event row and
    the unit's notification), and its payment intent fails with
    `bank_rejected`, out of the file: the treasury may retry it (a new round
-   of payment keys, payments.services.payment) once the payee is corrected;
+   of payment keys, vouchers.payment.services) once the payee is corrected;
 3. a `BankRejection` row records it, unique per report message id and
    end-to-end id, so importing the same report twice changes nothing.
 
@@ -28,6 +28,7 @@ Autopay transfers (`AP<invoice id>`) the report rejects are recorded with the
 outcome `autopay_not_handled`, for the treasury to settle by hand.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -43,8 +44,6 @@ from payments.models import (
     BankFile,
     BankRejection,
     BankStatusReport,
-    PaymentIntent,
-    PaymentIntentStatus,
     Transfer,
     TransferKind,
 )
@@ -220,19 +219,44 @@ def _reject_one(actor, report: BankStatusReport, bank_file: BankFile, status: Tr
     )
 
 
-def _reverse(actor, bank_file: BankFile, status: TransactionStatus, reason: str) -> tuple[str, object, int]:  # noqa: ANN001
-    from vouchers import services as voucher_services
-    from vouchers.models import Voucher, VoucherStatus
+# --- the owner of a rejected transfer (issue 15's layers) -----------------------------
+# A voucher's payment is the vouchers app's: payments cannot import it, so vouchers
+# registers its handler here (VouchersConfig.ready: vouchers.payment.services.
+# voucher_payment_rejected). The handler locks its voucher, reverses the payment
+# with `bank_payment_reverse` below, reopens the voucher and fails its intent, in
+# the import's transaction, and answers (outcome, voucher or None, amount reversed).
 
+RejectionHandler = Callable[..., tuple[str, object, int]]
+_rejection_handler: RejectionHandler | None = None
+
+
+def rejection_handler_register(handler: RejectionHandler) -> None:
+    """Name the handler of rejected voucher payments (one: a second registration replaces it)."""
+    global _rejection_handler  # noqa: PLW0603 - the registry is this module's one slot
+    _rejection_handler = handler
+
+
+def _reverse(actor, bank_file: BankFile, status: TransactionStatus, reason: str) -> tuple[str, object, int]:  # noqa: ANN001
     if status.end_to_end_id.startswith("AP") and status.end_to_end_id[2:].isdigit():
         return "autopay_not_handled", None, 0
-    voucher = Voucher.objects.select_for_update(of=("self",)).filter(number=status.end_to_end_id).first()
-    if voucher is None:
-        return "unknown_transaction", None, 0
-    intent = PaymentIntent.objects.select_for_update().filter(voucher=voucher).first()
-    if voucher.status != VoucherStatus.PAID or intent is None or intent.bank_file_id != bank_file.pk:
-        # Not (or no longer) a payment this file carries: reversed already, or never in it.
-        return "not_in_file", voucher, 0
+    if _rejection_handler is None:  # pragma: no cover - the vouchers app registers it at start-up
+        raise RuntimeError("no handler of rejected voucher payments is registered (vouchers app not installed)")
+    with translation.override(settings.LANGUAGE_CODE):
+        # Stored texts are written in the portal's language (Vietnamese), whoever imports.
+        note = _("Ngân hàng từ chối chuyển tiền: %(reason)s. Tiền đã hoàn về tài khoản của đơn vị.") % {
+            "reason": reason or REJECTED,
+        }
+    return _rejection_handler(
+        actor=actor, bank_file=bank_file, end_to_end_id=status.end_to_end_id, reason_code=status.reason_code,
+        note=note,
+    )
+
+
+def bank_payment_reverse(*, actor, bank_file: BankFile, voucher, reason_code: str) -> int:  # noqa: ANN001
+    """The ledger's side of a rejection: the bank's settlement account pays back each
+    account the voucher's payment through this file's bank debited, under the key
+    `bankreject:<payment transfer id>` (at most once per transfer). Runs in the
+    caller's transaction, which holds the voucher's row lock. Returns the amount."""
     bank = bank_file.bank
     clearing = ledger.bank_clearing_account(bank)
     settlement = ledger.bank_settlement_account(bank)
@@ -244,7 +268,7 @@ def _reverse(actor, bank_file: BankFile, status: TransactionStatus, reason: str)
     )
     amount = 0
     # Stored texts are written in the portal's language (Vietnamese), whoever imports.
-    description = f"Ngân hàng từ chối chuyển tiền ({status.reason_code or REJECTED}), tệp {bank_file.message_id}"
+    description = f"Ngân hàng từ chối chuyển tiền ({reason_code or REJECTED}), tệp {bank_file.message_id}"
     for payment in payments:
         key = f"bankreject:{payment.pk}"
         if key in reversed_keys:
@@ -255,18 +279,4 @@ def _reverse(actor, bank_file: BankFile, status: TransactionStatus, reason: str)
             counterparty_name=voucher.payee_name, counterparty_account=voucher.payee_account, actor=actor,
         )
         amount += payment.amount
-    with translation.override(settings.LANGUAGE_CODE):
-        note = _("Ngân hàng từ chối chuyển tiền: %(reason)s. Tiền đã hoàn về tài khoản của đơn vị.") % {
-            "reason": reason or REJECTED,
-        }
-    voucher_services.voucher_mark_payment_rejected(
-        voucher=voucher, actor=actor, reason=note, locked=True,
-        data={"bank_file": bank_file.message_id, "reason_code": status.reason_code, "amount": amount},
-    )
-    intent.status = PaymentIntentStatus.FAILED
-    intent.failure_code = "bank_rejected"
-    intent.last_error = note[:1000]
-    intent.bank_file = None
-    intent.clearing_bank = None
-    intent.save(update_fields=["status", "failure_code", "last_error", "bank_file", "clearing_bank", "updated_at"])
-    return "reversed", voucher, amount
+    return amount

@@ -7,7 +7,9 @@ cost more than the rest of its life, and most are never opened on the day. The
 documents queue's off-peak sweep (`sweep_documents`, at night) renders the rest
 for the archive.
 
-Both are signed by the unit's treasury office as they are rendered (PAdES,
+The voucher's result PDF is rendered by vouchers.payment.documents (it reads the
+voucher) and stored here (`document_store`). Both are signed by the unit's
+treasury office as they are rendered (PAdES,
 payments.pdf.sign_pdf with the office's key from accounts.pki; docs/signing.md).
 
 The render runs outside any transaction (it is slow CPU work); the Document
@@ -25,7 +27,8 @@ from payments import pdf
 from payments.models import Document, DocumentKind, Transfer
 
 
-def _store(*, kind: str, lookup: dict, name: str, content: bytes) -> Document:
+def document_store(*, kind: str, lookup: dict, name: str, content: bytes) -> Document:
+    """Write a rendered document under its unique constraint (the first writer's stands)."""
     digest = hashlib.sha256(content).hexdigest()
     for _attempt in range(2):
         try:
@@ -41,22 +44,6 @@ def _store(*, kind: str, lookup: dict, name: str, content: bytes) -> Document:
         except IntegrityError:  # a concurrent get_or_create inserted first: read it again
             continue
     return Document.objects.get(kind=kind, **lookup)
-
-
-def result_document_render(*, voucher_id: int) -> Document | None:
-    """The result PDF of a paid voucher (None while it is not paid)."""
-    from payments.selectors.documents import result_context
-    from vouchers.models import Voucher, VoucherStatus
-
-    voucher = Voucher.objects.filter(pk=voucher_id, status=VoucherStatus.PAID).first()
-    if voucher is None:
-        return None
-    existing = Document.objects.filter(kind=DocumentKind.RESULT, voucher=voucher, rendered_at__isnull=False).first()
-    if existing is not None:
-        return existing
-    context = result_context(voucher)
-    content = pdf.sign_pdf(pdf.render_result(context), office=context["office"], reason=f"Kết quả {voucher.number}")
-    return _store(kind=DocumentKind.RESULT, lookup={"voucher": voucher}, name=f"result-{voucher.pk}", content=content)
 
 
 def debit_advice_render(*, transfer_id: int) -> Document | None:
@@ -79,27 +66,18 @@ def debit_advice_render(*, transfer_id: int) -> Document | None:
     content = pdf.render_debit_advice(context)
     if context["office"] is not None:
         content = pdf.sign_pdf(content, office=context["office"], reason=f"Giấy báo Nợ GBN-{transfer.pk}")
-    return _store(
+    return document_store(
         kind=DocumentKind.DEBIT_ADVICE, lookup={"transfer": transfer}, name=f"advice-{transfer.pk}",
         content=content,
     )
 
 
-def documents_missing(*, limit: int = 500) -> tuple[list[int], list[int]]:
-    """Paid vouchers without a rendered result and unit debits without an
-    advice (for the sweeper)."""
-    from vouchers.models import Voucher, VoucherStatus
-
-    rendered = Document.objects.filter(kind=DocumentKind.RESULT, rendered_at__isnull=False).values("voucher_id")
-    vouchers = list(
-        Voucher.objects.filter(status=VoucherStatus.PAID)
-        .exclude(pk__in=rendered)
-        .values_list("pk", flat=True)[:limit]
-    )
+def debit_advices_missing(*, limit: int = 500) -> list[int]:
+    """Unit debits without a rendered advice (for the sweeper; the vouchers'
+    result PDFs: vouchers.payment.documents.results_missing)."""
     advised = Document.objects.filter(kind=DocumentKind.DEBIT_ADVICE, rendered_at__isnull=False).values("transfer_id")
-    transfers = list(
+    return list(
         Transfer.objects.filter(debit_account__unit__isnull=False)
         .exclude(pk__in=advised)
         .values_list("pk", flat=True)[:limit]
     )
-    return vouchers, transfers

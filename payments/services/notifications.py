@@ -163,7 +163,7 @@ def _queue_delivery() -> None:
 def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN001
     """Called by every voucher transition inside its transaction: the voucher's
     preparer and its signers are told of the new status (and the reason)."""
-    from vouchers.models import VoucherStatus
+    from payments.selectors.notifications import voucher_status_label
 
     recipients = {voucher.created_by_id}
     signatures = getattr(voucher, "_prefetched_objects_cache", {}).get("signatures")
@@ -174,7 +174,7 @@ def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN
     with translation.override(settings.LANGUAGE_CODE):
         from payments.selectors.notifications import YEAR_END_TITLES
 
-        status_label = str(VoucherStatus(event.to_status).label) if event.to_status else event.action
+        status_label = (voucher_status_label(event.to_status) or event.to_status) if event.to_status else event.action
         if event.action in YEAR_END_TITLES:
             title = str(YEAR_END_TITLES[event.action]) % {"number": voucher.number, "year": voucher.fiscal_year}
         else:

@@ -1,8 +1,9 @@
 """Writes of the year end (docs/ledger.md "Year end"): an office's fiscal year
 (cut-off date, adjustment period), its close (the vouchers still open are
 carried to the new year or refused with a reason, through the voucher
-services' transitions), the budget lines of the new year, and the roll-over of
-autopay authorizations to the new year's matching budget line.
+services' transitions, which the vouchers app registers:
+payments.selectors.yearend.YearEndVouchers), the budget lines of the new year,
+and the roll-over of autopay authorizations to the new year's matching budget line.
 
 The close runs in two steps so that a large office does not hold a request:
 `fiscal_year_close_start` (the administrator's decision: the vouchers to
@@ -120,8 +121,7 @@ def fiscal_year_close_start(
             _("Cần ghi lý do từ chối các chứng từ đã chọn: đơn vị sẽ nhận được lý do này."),
             fields={"note": [_("Bắt buộc khi từ chối chứng từ.")]},
         )
-    from vouchers import services as voucher_services
-
+    vouchers = selectors.year_end_vouchers()
     with transaction.atomic():
         row = _lock(close)
         _require_admin_over(actor, row.office)
@@ -145,7 +145,7 @@ def fiscal_year_close_start(
             )
         total = open_qs.count()
         for voucher_id in refuse_ids:
-            voucher_services.voucher_year_end_refuse(voucher=voucher_id, actor=actor, year=row.year, note=note)
+            vouchers.refuse(voucher=voucher_id, actor=actor, year=row.year, note=note)
         row.state = FiscalYearCloseState.CLOSING
         row.total = total
         row.refused = len(refuse_ids)
@@ -168,8 +168,7 @@ def fiscal_year_close_run(*, close_id: int, batch: int = CARRY_BATCH) -> FiscalY
     """Carry the open vouchers of a closing year, `batch` at a time, then mark
     it closed. Safe to run twice or at the same time: a carried voucher has its
     event and is not carried again; the counter moves by what was carried."""
-    from vouchers import services as voucher_services
-
+    vouchers = selectors.year_end_vouchers()
     row = FiscalYearClose.objects.filter(pk=close_id).first()
     if row is None or row.state != FiscalYearCloseState.CLOSING:
         return row
@@ -177,7 +176,7 @@ def fiscal_year_close_run(*, close_id: int, batch: int = CARRY_BATCH) -> FiscalY
         ids = list(selectors.open_vouchers(row).values_list("pk", flat=True)[:batch])
         carried = 0
         for voucher_id in ids:
-            if voucher_services.voucher_year_end_carry(voucher=voucher_id, actor=row.closed_by, year=row.year):
+            if vouchers.carry(voucher=voucher_id, actor=row.closed_by, year=row.year):
                 carried += 1
         if carried:
             FiscalYearClose.objects.filter(pk=row.pk).update(carried=F("carried") + carried, total=_total_expr(carried))

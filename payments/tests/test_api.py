@@ -7,9 +7,9 @@ import pytest
 from pypdf import PdfReader
 
 from payments.models import Document, DocumentKind, Notification, PaymentIntent, Transfer
-from payments.services.payment import payment_intent_process
 from payments.tests.kit import Kit, seed_money
 from vouchers.models import VoucherStatus
+from vouchers.payment.services import payment_intent_process
 
 pytestmark = pytest.mark.django_db
 

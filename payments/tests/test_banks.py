@@ -28,12 +28,12 @@ from payments.selectors.banks import bank_find
 from payments.selectors.reconcile import reconcile
 from payments.services.bank_files import bank_files_generate
 from payments.services.bank_status import bank_status_report_import
-from payments.services.payment import payment_retry
 from payments.tests.kit import PAYEE, Kit, seed_money
 from payments.tests.pain002_kit import build_pain002
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from vouchers.forms import BankChoiceField
 from vouchers.models import VoucherEvent, VoucherStatus
+from vouchers.payment.services import payment_retry
 
 pytestmark = pytest.mark.django_db
 

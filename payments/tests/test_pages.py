@@ -19,9 +19,9 @@ from payments.models import (
     TransferKind,
 )
 from payments.services import ledger
-from payments.services.payment import payment_intent_process
 from payments.tests.kit import Kit, seed_money
 from vouchers.models import VoucherStatus
+from vouchers.payment.services import payment_intent_process
 
 pytestmark = pytest.mark.django_db
 

@@ -25,11 +25,11 @@ from payments.pain001 import NAMESPACE
 from payments.selectors.reconcile import reconcile
 from payments.services import ledger
 from payments.services.bank_files import bank_files_generate
-from payments.services.payment import payment_intent_process, payment_intents_sweep, payment_retry
 from payments.tests.kit import Kit, seed_money
 from tests.postgres import needs_postgres
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied
 from vouchers.models import VoucherEvent, VoucherStatus
+from vouchers.payment.services import payment_intent_process, payment_intents_sweep, payment_retry
 
 pytestmark = pytest.mark.django_db
 
@@ -219,7 +219,7 @@ def test_racing_workers_pay_once(world):
         # …so race on a second one whose task we hold back.
         from unittest import mock
 
-        with mock.patch("payments.services.payment._queue_payment"):
+        with mock.patch("vouchers.payment.services._queue_payment"):
             voucher = kit.approved(5_000_000)
     intent = PaymentIntent.objects.get(voucher=voucher)
     outcomes: list[str] = []

@@ -65,3 +65,15 @@ def test_one_pass_of_the_command_runs_the_real_schedule(world, settings, django_
     assert invoice.status == InvoiceStatus.PAID
     assert AutopayRun.objects.get().status == "finished"
     assert not SupplierInvoice.objects.filter(status=InvoiceStatus.PENDING).exists()
+
+
+def test_every_scheduled_task_is_registered_under_its_name():
+    """The beat's entries name tasks, not module paths: the voucher's pay worker
+    (vouchers.tasks, issue 15) still answers to payments.tasks.sweep_payment_intents."""
+    from django.conf import settings
+
+    from payments.management.commands.run_schedule import scheduled_task
+
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert scheduled_task(entry["task"]).name == entry["task"]
+    assert scheduled_task("payments.tasks.pay_intent").__module__ == "vouchers.tasks"

@@ -15,11 +15,11 @@ from pypdf import PdfReader
 from conftest import enrol_totp
 from payments.models import Notification, PaymentIntent
 from payments.services.notifications import notifications_mark_all_read
-from payments.services.payment import payment_intent_process
 from payments.tests.kit import Kit, seed_money
 from tests.browser.conftest import sign_in
-from vouchers.amount_words import amount_in_words
+from treasury_portal.amount_words import amount_in_words
 from vouchers.models import VoucherStatus
+from vouchers.payment.services import payment_intent_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +31,7 @@ def test_paid_voucher_reaches_its_account_holder(portal, world, tmp_path):
     kit = Kit(world, "a")
     holder = world.users["a_holder"]
     secret = enrol_totp(holder)
-    with mock.patch("payments.services.payment._queue_payment"):  # the worker is held back until the holder looks
+    with mock.patch("vouchers.payment.services._queue_payment"):  # the worker is held back until the holder looks
         voucher = kit.approved(AMOUNT)
     intent = PaymentIntent.objects.get(voucher=voucher)
     notifications_mark_all_read(actor=holder)
@@ -101,7 +101,7 @@ def test_payment_pages_are_accessible(portal, world):
     failing = kit.pending(3_000_000, from_deposit=True)
     ledger.transfer_post(debit=kit.deposit, credit=ledger.treasury_cash_account(), amount=kit.deposit.balance,
                          key="a11y-drain", kind="deposit")
-    with mock.patch("payments.services.payment._queue_payment"):
+    with mock.patch("vouchers.payment.services._queue_payment"):
         kit.approve(failing)
     payment_intent_process(intent_id=PaymentIntent.objects.get(voucher=failing).pk, worker="a11y")
     bank_files_generate(actor=world.users["tadmin"])

@@ -15,9 +15,9 @@ from django.test import Client
 from conftest import enrol_totp
 from payments.models import PaymentIntent
 from payments.services import autopay
-from payments.services.payment import payment_intent_process
 from payments.tests.kit import Kit, seed_money
 from tests.browser.conftest import PortalPage
+from vouchers.payment.services import payment_intent_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

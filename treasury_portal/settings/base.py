@@ -64,6 +64,12 @@ MIDDLEWARE = [
     "treasury_portal.pages.ApplicationErrorMiddleware",
 ]
 
+# The portal's base (treasury_portal: pages, admin site, API) asks the accounts
+# app by these names, never by importing it (issue 15's layers: accounts sits above).
+PORTAL_ROLE_CHECK = "accounts.selectors.has_role"  # (user, *roles) -> bool
+PORTAL_ADMIN_CHECK = "accounts.selectors.is_treasury_admin"  # (user) -> bool
+PORTAL_IDEMPOTENCY_MODEL = "accounts.IdempotencyRecord"
+
 # Each app's contribution to the home page: what the signed-in user can act on.
 PORTAL_HOME_SECTIONS = [
     "accounts.home.home_section",

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vouchers.amount_words import amount_in_words, amount_in_words_en
+from treasury_portal.amount_words import amount_in_words, amount_in_words_en
 
 DIGIT_VALUES = {
     "không": 0, "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4,

@@ -106,9 +106,9 @@ def test_check_page_is_404_for_another_office_and_other_roles(login, kit):
 
 def test_a_paid_voucher_offers_its_result_pdf_and_debit_advice_at_the_top(login, world):
     from payments.models import PaymentIntent
-    from payments.services.payment import payment_intent_process
     from payments.tests.kit import Kit as PaymentKit
     from payments.tests.kit import seed_money
+    from vouchers.payment.services import payment_intent_process
 
     seed_money(world)
     voucher = PaymentKit(world, "a").approved(2_300_000)

@@ -56,7 +56,7 @@ def test_draft_has_number_total_hash_and_amount_in_words(kit):  # noqa: ANN001
     assert voucher.content_hash == selectors.voucher_content_hash(voucher)
     second = kit.draft(21)
     assert int(second.number[-6:]) == int(voucher.number[-6:]) + 1
-    from vouchers.amount_words import amount_in_words
+    from treasury_portal.amount_words import amount_in_words
 
     assert amount_in_words(voucher.total_amount) == "Một triệu không trăm linh năm nghìn đồng"
 

@@ -1,4 +1,5 @@
-"""Amounts of Vietnamese đồng in words, as printed on every voucher.
+"""Amounts of Vietnamese đồng in words, as printed on every voucher, result PDF and debit advice
+(treasury_portal: the lowest layer, so that payments' PDFs and vouchers both use it).
 
 The Vietnamese reading follows treasury practice:
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payments import bench_views
+from vouchers import bench_views
 
 urlpatterns = [
     path("insert", bench_views.CeilingInsertView.as_view(), name="bench-ceiling-insert"),

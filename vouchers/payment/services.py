@@ -1,4 +1,10 @@
-"""Payment intents: written in the approval's transaction, paid by a worker.
+"""Paying a voucher: the intent written in the approval's transaction, paid by a worker.
+
+This is the vouchers' side of the payment (issue 15's layers: vouchers sit above
+payments): it claims the intent, posts the transfers through `payments.services.ledger`
+and closes the voucher through its transitions (`vouchers.services`). The intent,
+the transfers and the bank files are payments' rows (`PaymentIntent` keeps its
+foreign key to `vouchers.Voucher` as the string reference "vouchers.Voucher").
 
 Celery delivers a task at most once or at least once, never exactly once, so
 the guarantee lives in the database (docs/ledger.md):
@@ -44,13 +50,15 @@ from payments.models import (
 )
 from payments.services import ledger
 from treasury_portal.errors import ApplicationError, NotFound
+from vouchers import services as voucher_services
+from vouchers.models import TRANSITIONS, Voucher, VoucherStatus
 
 logger = logging.getLogger(__name__)
 
 RETRY_ROLES = (Role.APPROVER, Role.ADMINISTRATOR)
 
 
-def payment_intent_create(*, voucher) -> PaymentIntent:  # noqa: ANN001 - vouchers.models.Voucher
+def payment_intent_create(*, voucher: Voucher) -> PaymentIntent:
     """Called by vouchers.services.voucher_approve inside its transaction.
 
     One intent per voucher (a OneToOne): a repeat returns the existing row. The
@@ -67,7 +75,8 @@ def payment_intent_create(*, voucher) -> PaymentIntent:  # noqa: ANN001 - vouche
 
 
 def _queue_payment(intent_id: int) -> None:
-    from payments.tasks import enqueue, pay_intent
+    from payments.tasks import enqueue
+    from vouchers.tasks import pay_intent
 
     enqueue(pay_intent, intent_id)
 
@@ -178,9 +187,6 @@ def payment_intent_process(*, intent_id: int, worker: str = "") -> PaymentIntent
 
 
 def _pay_claimed(intent_id: int, worker: str) -> PaymentIntent:
-    from vouchers import services as voucher_services
-    from vouchers.models import TRANSITIONS, Voucher, VoucherStatus
-
     voucher_id = PaymentIntent.objects.values_list("voucher_id", flat=True).get(pk=intent_id)
     with transaction.atomic():
         # Parents before children: the voucher, then its intent.
@@ -238,9 +244,6 @@ def _pay_claimed(intent_id: int, worker: str) -> PaymentIntent:
 def payment_retry(*, actor, voucher_id: int) -> PaymentIntent:  # noqa: ANN001
     """payment_failed → approved, and a new attempt of the same intent. The
     transfer keys are per voucher, so a retry can never pay a second time."""
-    from vouchers import services as voucher_services
-    from vouchers.models import Voucher
-
     with transaction.atomic():
         voucher = Voucher.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=voucher_id).first()
         if voucher is None or not (
@@ -281,3 +284,37 @@ def payment_intents_sweep(*, limit: int = 1000) -> list[int]:
     for intent_id in ids:
         _queue_payment(intent_id)
     return ids
+
+
+# --- the bank rejects a voucher's payment ------------------------------------------------
+
+
+def voucher_payment_rejected(  # noqa: ANN201
+    *, actor, bank_file, end_to_end_id: str, reason_code: str, note: str,  # noqa: ANN001
+):
+    """The bank status import's handler of a rejected transfer whose end-to-end id is
+    a voucher number (payments.services.bank_status, registered in VouchersConfig.ready),
+    in the import's transaction: the ledger reverses the payment (bank_payment_reverse),
+    the voucher reopens as `payment_failed` (`bank_reject` transition) and its intent
+    fails with `bank_rejected`, out of the file. Answers (outcome, voucher, amount)."""
+    from payments.services.bank_status import bank_payment_reverse
+
+    voucher = Voucher.objects.select_for_update(of=("self",)).filter(number=end_to_end_id).first()
+    if voucher is None:
+        return "unknown_transaction", None, 0
+    intent = PaymentIntent.objects.select_for_update().filter(voucher=voucher).first()
+    if voucher.status != VoucherStatus.PAID or intent is None or intent.bank_file_id != bank_file.pk:
+        # Not (or no longer) a payment this file carries: reversed already, or never in it.
+        return "not_in_file", voucher, 0
+    amount = bank_payment_reverse(actor=actor, bank_file=bank_file, voucher=voucher, reason_code=reason_code)
+    voucher_services.voucher_mark_payment_rejected(
+        voucher=voucher, actor=actor, reason=note, locked=True,
+        data={"bank_file": bank_file.message_id, "reason_code": reason_code, "amount": amount},
+    )
+    intent.status = PaymentIntentStatus.FAILED
+    intent.failure_code = "bank_rejected"
+    intent.last_error = note[:1000]
+    intent.bank_file = None
+    intent.clearing_bank = None
+    intent.save(update_fields=["status", "failure_code", "last_error", "bank_file", "clearing_bank", "updated_at"])
+    return "reversed", voucher, amount
