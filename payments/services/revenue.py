@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, OrgKind, Role, User
@@ -202,28 +203,53 @@ def revenue_import(
     with transaction.atomic():
         existing = _existing(office, cleaned)
         _refuse_conflicts(cleaned, existing)
-        new = [
-            RevenueCollection(office=office, imported_by=actor, **values)
-            for ref, values in {v["reference"]: v for v in reversed(cleaned)}.items()
-            if ref not in existing
-        ]
-        if new:
-            # ON CONFLICT DO NOTHING: a concurrent batch with the same reference
-            # commits first; its row is read and compared below.
-            RevenueCollection.objects.bulk_create(sorted(new, key=lambda r: r.reference), ignore_conflicts=True)
+        new = {v["reference"]: v for v in reversed(cleaned) if v["reference"] not in existing}
+        # A concurrent batch with one of these references: the INSERT waits for
+        # its commit and skips the row, which is read and compared below.
+        written = _insert_new(office, actor, [new[ref] for ref in sorted(new)])
         stored = _existing(office, cleaned)
         _refuse_conflicts(cleaned, stored)
-        created_refs = {r.reference for r in new}
-        # A row another batch wrote meanwhile (same content) is `existing` here.
-        written_by_us = {ref for ref in created_refs if stored[ref].imported_by_id == actor.pk and ref not in existing}
         seen: set[str] = set()
         results = []
         for index, values in enumerate(cleaned):
             ref = values["reference"]
-            status = "created" if ref in written_by_us and ref not in seen else "existing"
+            status = "created" if ref in written and ref not in seen else "existing"
             seen.add(ref)
             results.append(RevenueRowResult(index, ref, status, stored[ref]))
     return results
+
+
+_INSERT_FIELDS = ("office", "imported_by", "created_at", "reference", *CONTENT_FIELDS)
+_INSERT_CHUNK = 500
+
+
+def _insert_new(office: Organisation, actor: User, rows: list[dict[str, Any]]) -> set[str]:
+    """INSERT … ON CONFLICT (office, reference) DO NOTHING RETURNING reference:
+    the references this call wrote (bulk_create(ignore_conflicts=True) does
+    not say which). In chunks, each value prepared by its model field."""
+    if not rows:
+        return set()
+    meta = RevenueCollection._meta
+    fields = [meta.get_field(name) for name in _INSERT_FIELDS]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    now = timezone.now()
+    written: set[str] = set()
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start:start + _INSERT_CHUNK]
+        params: list[Any] = []
+        for values in chunk:
+            row = {**values, "office": office.pk, "imported_by": actor.pk, "created_at": now}
+            params.extend(f.get_db_prep_save(row[f.name], connection) for f in fields)
+        placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {placeholders} "  # noqa: S608 - the model's own table
+            f"ON CONFLICT ({quote('office_id')}, {quote('reference')}) DO NOTHING RETURNING {quote('reference')}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            written.update(r[0] for r in cursor.fetchall())
+    return written
 
 
 def _existing(office: Organisation, cleaned: list[dict[str, Any]]) -> dict[str, RevenueCollection]:
