@@ -200,3 +200,13 @@ def test_api_exports_the_revenue_report(world, money, django_capture_on_commit_c
     assert export.status == "done"
     data = b"".join(client.get(f"/api/v1/reports/{export.pk}/file").streaming_content).decode("utf-8-sig")
     assert "15700000" in data.replace(",", "")
+
+
+def test_the_demo_seed_gives_the_summary_revenue(world):
+    from payments.demo_revenue import ROWS, seed_revenue
+
+    seed_revenue(world)
+    seed_revenue(world)  # idempotent
+    assert RevenueCollection.objects.count() == 2 * len(ROWS)
+    rows = report_rows(world.users["tadmin"], "revenue", _year())
+    assert report_totals("revenue", rows)["revenue_period"] > 0
