@@ -1012,3 +1012,7 @@ class FiscalYearClose(models.Model):
 
     def __str__(self) -> str:
         return f"{self.office} · {self.year}"
+
+
+# State budget revenue collected by the treasury offices (issue 12), in a module of its own.
+from payments.models_revenue import RevenueCollection, RevenueSource  # noqa: E402, F401

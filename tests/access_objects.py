@@ -446,3 +446,22 @@ LIST_ROUTES_EXEMPT.update(
         "api-satisfaction": "public per-office rates, nothing about a unit or a person",
     }
 )
+
+
+# --- state budget revenue (payments/revenue_api_urls.py) -------------------------------------
+
+
+def make_revenue_collection(world: DemoWorld) -> object:
+    """A collection recorded by B's district office (0201): B's treasury staff see it."""
+    from payments.services.revenue import revenue_import
+
+    results = revenue_import(actor=world.users["officer_b"], office="0201", rows=[{
+        "reference": "ACCESS-POLICY-1", "collected_on": "2026-02-03", "budget_level": "2", "chapter": "754",
+        "ndkt": "1052", "source": "tax", "amount": 1_000_000,
+    }])
+    return results[0].collection
+
+
+MAKERS.update({"revenue_collection": make_revenue_collection})
+OWNERS.update({"revenue_collection": TREASURY_B})
+LIST_ROUTES.update({"api-revenue-collections": "revenue_collection"})

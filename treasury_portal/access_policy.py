@@ -230,6 +230,11 @@ POLICY: dict[str, Policy] = {
     "monitoring-report-status": Policy(roles=UNIT | TREASURY, obj="report_export"),
     "monitoring-report-file": Policy(roles=UNIT | TREASURY, obj="report_export"),
     "api-reports": Policy(roles=UNIT | TREASURY),
+    # state budget revenue (payments/revenue_*.py): read by an office's treasury staff (their offices and
+    # below); recorded by control officers and administrators (payments.services.revenue.IMPORT_ROLES)
+    "revenue-collections": Policy(roles=TREASURY),
+    "revenue-template": Policy(roles=TREASURY),
+    "api-revenue-collections": Policy(roles=TREASURY),
     "api-report": Policy(roles=UNIT | TREASURY, obj="report_export"),
     "api-report-file": Policy(roles=UNIT | TREASURY, obj="report_export"),
     # integrator webhooks (integrations/urls.py, integrations/api_urls.py): a unit's people see its

@@ -68,7 +68,9 @@ class ReportListApi(PortalAPIView):
         operation_id="reports_create", request=ReportExportInSerializer, responses={202: ReportExportSerializer},
         description="Ask for an export of a report (`expenditure`: by unit and budget classification — chapter, "
         "sector, economic-content code, funding source; `summary`: paid expenditure against the budget by treasury "
-        "office) as CSV, XLSX or PDF. The file is made by a task: follow `GET /api/v1/reports/{id}` until "
+        "office; `revenue`: the state budget revenue collected in the period by budget level, chapter and "
+        "economic-content code next to the expenditure paid in the period, with the balance) as CSV, XLSX or PDF. "
+        "The file is made by a task: follow `GET /api/v1/reports/{id}` until "
         "`status` is `done`, then download `file_url`. 404 `not_found` for a unit or office outside your scope.",
     )
     def post(self, request: Request) -> Response:

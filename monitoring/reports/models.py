@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 class ReportKind(models.TextChoices):
     EXPENDITURE = "expenditure", _("Chi theo mục lục ngân sách")
     SUMMARY = "summary", _("Tổng hợp chi so với dự toán theo kho bạc")
+    REVENUE = "revenue", _("Tổng hợp thu, chi ngân sách theo cấp ngân sách và mục lục")
 
 
 class ReportFormat(models.TextChoices):

@@ -131,6 +131,13 @@ def to_xlsx(kind: str, params: ReportParams, rows: list[dict], *, progress: Call
     return buffer.getvalue()
 
 
+LABEL_HEADERS = {
+    ReportKind.EXPENDITURE: lambda: _("Mã phân loại (chương.loại-khoản.NDKT.nguồn)"),
+    ReportKind.SUMMARY: lambda: _("Kho bạc"),
+    ReportKind.REVENUE: lambda: _("Cấp ngân sách · chương.NDKT"),
+}
+
+
 def pdf_context(kind: str, params: ReportParams, rows: list[dict]) -> dict:
     """The PDF's rows, grouped under a heading per unit (expenditure) so the
     table fits an A4 page; amounts already formatted."""
@@ -143,6 +150,9 @@ def pdf_context(kind: str, params: ReportParams, rows: list[dict]) -> dict:
         if kind == ReportKind.EXPENDITURE:
             heading = f"{row['unit']} – {row['unit_name']} ({_('Kho bạc')} {row['office']})"
             label = f"{row['chapter']}.{row['sector']}.{row['ndkt']}.{row['funding_source']}"
+        elif kind == ReportKind.REVENUE:
+            heading = f"{_('Kho bạc')} {row['office']} – {row['office_name']}"
+            label = f"{row['budget_level']} · {row['chapter']}.{row['ndkt']}"
         else:
             heading = ""
             label = f"{row['office']} – {row['office_name']} ({row['units']} {_('đơn vị')})"
@@ -154,9 +164,9 @@ def pdf_context(kind: str, params: ReportParams, rows: list[dict]) -> dict:
         })
     return {
         "title": report_title(kind), "filters": params_label(params),
-        "label_header": _("Mã phân loại (chương.loại-khoản.NDKT.nguồn)") if kind == ReportKind.EXPENDITURE
-        else _("Kho bạc"),
-        "money_headers": [h for _k, h in money], "percent_header": _("Tỷ lệ đã chi"),
+        "label_header": LABEL_HEADERS[ReportKind(kind)](),
+        "money_headers": [h for _k, h in money],
+        "percent_header": _("Tỷ lệ chi trên thu") if kind == ReportKind.REVENUE else _("Tỷ lệ đã chi"),
         "groups": groups, "totals": [totals[key] for key, _h in money],
         "total_percent": format_percent(totals["percent_used"], language),
         "generated_at": timezone.localtime(), "count": len(rows), "language": language[:2],

@@ -15,16 +15,16 @@ tests agree to the digit.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, OrgKind, User
-from accounts.selectors import unit_scope_q, visible_offices, visible_units
+from accounts.models import TREASURY_ROLES, Organisation, OrgKind, User
+from accounts.selectors import offices_in_scope, unit_scope_q, visible_offices, visible_units
 from monitoring.reports.models import ReportExport, ReportKind
-from payments.models import BudgetLine, BudgetMovement, BudgetMovementKind
+from payments.models import BudgetLevel, BudgetLine, BudgetMovement, BudgetMovementKind, RevenueCollection
 from treasury_portal.db_router import reporting_db
 from treasury_portal.errors import NotFound
 from vouchers.selectors import local_today
@@ -114,6 +114,17 @@ COLUMNS: dict[str, list[tuple[str, object, str]]] = {
         ("available", _("Dự toán còn lại"), "money"),
         ("percent_used", _("Tỷ lệ đã chi"), "percent"),
     ],
+    ReportKind.REVENUE: [
+        ("office", _("Mã kho bạc"), "text"),
+        ("office_name", _("Tên kho bạc"), "text"),
+        ("budget_level", _("Cấp ngân sách"), "text"),
+        ("chapter", _("Chương"), "text"),
+        ("ndkt", _("Nội dung kinh tế"), "text"),
+        ("revenue_period", _("Thu ngân sách trong kỳ"), "money"),
+        ("paid_period", _("Đã chi trong kỳ"), "money"),
+        ("balance", _("Chênh lệch thu – chi"), "money"),
+        ("percent_used", _("Tỷ lệ chi trên thu"), "percent"),
+    ],
 }
 SUM_KINDS = ("money", "count")
 
@@ -161,7 +172,10 @@ GROUPS = {
 
 def report_rows(user: User, kind: str, params: ReportParams, *, using: str | None = None) -> list[dict]:
     """The report's rows, sorted by their keys (office, unit, classification).
-    Two grouped queries: the lines' counters, and the movements of the period."""
+    Two grouped queries: the lines' counters, and the movements of the period
+    (for `revenue`: the collections and the movements of the period)."""
+    if kind == ReportKind.REVENUE:
+        return revenue_rows(user, params, using=using)
     groups = GROUPS[ReportKind(kind)]
     db = using or reporting_db()
     lines = report_lines(user, params, using=db)
@@ -215,8 +229,97 @@ def percent_tenths(part: int, whole: int) -> int | None:
 def report_totals(kind: str, rows: list[dict]) -> dict:
     """The sums of the summed columns, and the percent of the sums."""
     totals = {key: sum(r[key] for r in rows) for key, _h, k in COLUMNS[ReportKind(kind)] if k in SUM_KINDS}
-    totals["percent_used"] = percent_tenths(totals.get("paid_to_date", 0), totals.get("allocated", 0))
+    if kind == ReportKind.REVENUE:
+        totals["percent_used"] = percent_tenths(totals["paid_period"], totals["revenue_period"])
+    else:
+        totals["percent_used"] = percent_tenths(totals.get("paid_to_date", 0), totals.get("allocated", 0))
     return totals
+
+
+# --- revenue and expenditure ---------------------------------------------------------------
+
+REVENUE_KEYS = ("office", "office_name", "budget_level", "chapter", "ndkt")
+
+
+def revenue_offices_q(user: User, params: ReportParams) -> Q:
+    """The collecting offices of the revenue report: the treasury offices in the
+    user's scope (accounts.selectors.offices_in_scope), or the office asked for
+    and those below it. Revenue belongs to an office, not to a unit: a unit's
+    people and a report of one unit see no revenue (only the expenditure)."""
+    if params.unit:
+        return Q(pk__in=[])
+    ids = offices_in_scope(user, roles=set(TREASURY_ROLES))
+    q = Q(office_id__in=ids) if ids else Q(pk__in=[])
+    if params.office:
+        q &= Q(office__path__startswith=_office_in_scope(user, params.office).path)
+    return q
+
+
+def revenue_rows(user: User, params: ReportParams, *, using: str | None = None) -> list[dict]:
+    """The revenue collected in the period (payments.models.RevenueCollection,
+    by the collecting office) next to the expenditure paid in the period (the
+    movements of the budget lines of the units of the same office), by office,
+    budget level, chapter and economic-content code. balance = revenue − paid;
+    percent_used = paid × 1000 // revenue (None without revenue). Two grouped
+    queries."""
+    db = using or reporting_db()
+    lines = report_lines(user, params, using=db)  # the scope check: NotFound for a unit or office outside it
+    collected = (
+        RevenueCollection.objects.using(db)
+        .filter(revenue_offices_q(user, params), collected_on__gte=params.date_from, collected_on__lte=params.date_to)
+        .order_by()
+        .values(g_office=F("office__code"), g_office_name=F("office__name"), g_budget_level=F("budget_level"),
+                g_chapter=F("chapter"), g_ndkt=F("ndkt"))
+        .annotate(total=Sum("amount"))
+    )
+    start, end = period_bounds(params)
+    signed = Case(When(kind=BudgetMovementKind.UNSPEND, then=-F("amount")), default=F("amount"),
+                  output_field=IntegerField())
+    paid = (
+        BudgetMovement.objects.using(db)
+        .filter(budget_line__in=lines.values("pk"), kind__in=PAID_KINDS, created_at__gte=start, created_at__lt=end)
+        .order_by()
+        .values(g_office=F("budget_line__unit__office__code"), g_office_name=F("budget_line__unit__office__name"),
+                g_budget_level=F("budget_line__budget_level"), g_chapter=F("budget_line__chapter"),
+                g_ndkt=F("budget_line__ndkt"))
+        .annotate(total=Coalesce(Sum(signed), 0))
+    )
+    by_key: dict[tuple, dict] = {}
+
+    def entry(row: dict) -> dict:
+        key = tuple(row[f"g_{k}"] for k in REVENUE_KEYS)
+        if key not in by_key:
+            by_key[key] = {**dict(zip(REVENUE_KEYS, key, strict=True)), "revenue_period": 0, "paid_period": 0}
+        return by_key[key]
+
+    for row in collected:
+        entry(row)["revenue_period"] += row["total"] or 0
+    for row in paid:
+        entry(row)["paid_period"] += row["total"] or 0
+    rows = []
+    for key in sorted(by_key):
+        item = by_key[key]
+        if not (item["revenue_period"] or item["paid_period"]):
+            continue
+        item["balance"] = item["revenue_period"] - item["paid_period"]
+        item["percent_used"] = percent_tenths(item["paid_period"], item["revenue_period"])
+        item["budget_level"] = f"{item['budget_level']} – {BudgetLevel(item['budget_level']).label}"
+        rows.append(item)
+    return rows
+
+
+def revenue_by_level(rows: list[dict]) -> list[dict]:
+    """The revenue report's rows summed by budget level (the page's chart):
+    level label, revenue, paid, balance."""
+    levels: dict[str, dict] = {}
+    for row in rows:
+        level = levels.setdefault(row["budget_level"], {"level": row["budget_level"], "revenue": 0, "paid": 0})
+        level["revenue"] += row["revenue_period"]
+        level["paid"] += row["paid_period"]
+    out = [levels[k] for k in sorted(levels)]
+    for level in out:
+        level["balance"] = level["revenue"] - level["paid"]
+    return out
 
 
 def format_percent(tenths: int | None, language: str = "vi") -> str:

@@ -12,6 +12,7 @@ from accounts.models import TREASURY_ROLES, UNIT_ROLES
 from monitoring.reports import selectors, services
 from monitoring.reports.forms import ReportExportForm, ReportFilterForm
 from monitoring.reports.models import ReportKind
+from treasury_portal import charts
 from treasury_portal.errors import ApplicationError, NotFound
 from treasury_portal.money import format_money
 from treasury_portal.pages import role_required
@@ -51,6 +52,24 @@ def _table(kind: str, rows: list[dict]) -> dict:
     }
 
 
+def _revenue_charts(rows: list[dict]) -> dict:
+    """The revenue report's chart: revenue and expenditure of the period by
+    budget level (server-rendered SVG with the figures as a table), and the
+    totals with the balance."""
+    levels = selectors.revenue_by_level(rows)
+    bars = []
+    for level in levels:
+        bars.append(charts.Bar(_("Thu · %(level)s") % {"level": level["level"]}, level["revenue"], "ok"))
+        bars.append(charts.Bar(_("Chi · %(level)s") % {"level": level["level"]}, level["paid"], "warn"))
+    totals = selectors.report_totals(ReportKind.REVENUE, rows)
+    chart = charts.bar_chart(
+        "revenue-levels", _("Thu và chi trong kỳ theo cấp ngân sách"),
+        _("Mỗi cấp ngân sách có hai thanh: số thu ngân sách và số đã chi trong kỳ."), bars, money=True,
+        label_width=220,
+    ) if bars else None
+    return {"revenue_chart": chart, "revenue_totals": totals}
+
+
 def _export_fields(data: dict) -> list[tuple[str, str]]:
     """The report's filters as the export form's hidden fields."""
     return [(name, "" if data.get(name) is None else str(data.get(name)))
@@ -73,6 +92,8 @@ def reports(request: HttpRequest) -> HttpResponse:
         else:
             context.update(table=_table(kind, rows), title=selectors.report_title(kind),
                            filters=selectors.params_label(params), export_form=_export_fields(form.cleaned_data))
+            if kind == ReportKind.REVENUE:
+                context.update(_revenue_charts(rows))
     return render(request, "monitoring/reports/reports.html", context)
 
 

@@ -332,6 +332,9 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "integrations.models.DeliveryState",
         "FiscalYearCloseStateEnum": "payments.models.FiscalYearCloseState",
         "FollowUpStatusEnum": "monitoring.models.FollowUpStatus",
+        "BudgetLevelEnum": "payments.models.BudgetLevel",
+        "RevenueSourceEnum": "payments.models.RevenueSource",
+        "RevenueRowStatusEnum": [("created", "created"), ("existing", "existing")],
     },
 }
 
