@@ -295,6 +295,39 @@ def signature_rules_check(*, actor: User, key: SigningKey, live: dict, content_h
         )
 
 
+SIGNATURE_ROLES = (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+
+
+def live_signatures_verify(
+    *, live: dict, content_hash: str, unit_id: int, missing: str, invalid: str
+) -> dict:
+    """Both live signatures of a signed document (a voucher, an autopay
+    authorization), each verified again now: on the current content hash, with a
+    key still approved, of the document's unit and of the signature's role.
+    `missing` (with `%(roles)s`) and `invalid` (with `%(role)s`) are the
+    document's sentences: `signatures_missing` / `signature_invalid`."""
+    absent = [role for role in SIGNATURE_ROLES if role not in live]
+    if absent:
+        raise ApplicationError(
+            "signatures_missing", missing % {"roles": ", ".join(str(Role(r).label) for r in absent)}
+        )
+    for role in SIGNATURE_ROLES:
+        sig = live[role]
+        key = sig.key
+        if not (
+            sig.content_hash == content_hash
+            and key.status == SigningKeyStatus.APPROVED
+            and key.unit_id == unit_id
+            and key.role == role
+            and isinstance(sig.signature, str)
+            and crypto.verify_signature(
+                crypto.decode_public_key(key.public_key), bytes.fromhex(content_hash), sig.signature
+            )
+        ):
+            raise ApplicationError("signature_invalid", invalid % {"role": Role(role).label})
+    return live
+
+
 def token_digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 

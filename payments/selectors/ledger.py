@@ -1,5 +1,6 @@
 """Reads of the ledger: accounts the user may see, their movements, statements."""
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import BigIntegerField, Case, F, Q, QuerySet, Value, When
@@ -137,3 +138,35 @@ def access_account_administered(user, pk: int) -> Account:  # noqa: ANN001
     ):
         raise NotFound()
     return account
+
+
+# --- a deposit account's headroom -------------------------------------------------------
+
+
+def deposits_committed(account_ids: Iterable[int], *, exclude_voucher: int | None = None) -> dict[int, int]:
+    """What open payment orders (C4-02a/KB vouchers submitted, in control,
+    pending approval, approved or failed to pay) already claim of each deposit
+    account, by account id (an account without any: absent). One query. The one
+    home of "committed": the voucher's submission and preflight and the autopay
+    run (payments.services.autopay) all ask here."""
+    from django.db.models import Sum
+
+    from vouchers.models import OPEN_STATUSES, Voucher
+
+    ids = sorted({int(i) for i in account_ids if i is not None})
+    if not ids:
+        return {}
+    qs = Voucher.objects.filter(deposit_account_id__in=ids, status__in=list(OPEN_STATUSES))
+    if exclude_voucher:
+        qs = qs.exclude(pk=exclude_voucher)
+    return dict(
+        qs.order_by().values("deposit_account_id").annotate(total=Sum("total_amount"))
+        .values_list("deposit_account_id", "total")
+    )
+
+
+def deposit_headroom(account: Account, *, exclude_voucher: int | None = None, balance: int | None = None) -> int:
+    """What a deposit account can still pay: its balance (or `balance`, the
+    caller's running figure) less what open payment orders claim of it."""
+    committed = deposits_committed([account.pk], exclude_voucher=exclude_voucher).get(account.pk, 0)
+    return (account.balance if balance is None else balance) - committed
