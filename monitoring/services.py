@@ -86,7 +86,8 @@ def allowed_actions(user: User, alert: Alert) -> set[str]:
 # --- the life of an alert ---------------------------------------------------------------
 
 
-def _move(actor: User, alert: Alert | int, action: str, *, note: str = "", required: bool = False) -> Alert:
+def clean_note(note: str, *, required: bool) -> str:
+    """The note of a step (an alert's, a follow-up's): trimmed, required when asked, at most NOTE_MAX."""
     note = (note or "").strip()
     if required and not note:
         raise ValidationFailed(_("Hãy ghi nội dung."), fields={"note": [_("Hãy ghi nội dung.")]})
@@ -94,6 +95,11 @@ def _move(actor: User, alert: Alert | int, action: str, *, note: str = "", requi
         raise ValidationFailed(
             _("Nội dung dài quá %(n)s ký tự.") % {"n": NOTE_MAX}, fields={"note": [_("Nội dung quá dài.")]}
         )
+    return note
+
+
+def _move(actor: User, alert: Alert | int, action: str, *, note: str = "", required: bool = False) -> Alert:
+    note = clean_note(note, required=required)
     with transaction.atomic():
         alert = FLOW.lock(alert)
         FLOW.check(alert, action)

@@ -32,8 +32,9 @@ from typing import Any
 
 from django.db import models
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
-from treasury_portal.errors import ApplicationError, NotFound
+from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 
 
 def pk_of(obj: Any) -> int:
@@ -136,3 +137,31 @@ def lock_in_order(*steps: tuple[type[models.Model], Iterable[int]]) -> list[list
         out.append(list(model._default_manager.select_for_update(of=("self",)).filter(pk__in=wanted).order_by("pk"))
                    if wanted else [])
     return out
+
+
+def passes(
+    check: Callable[..., None], *args: Any, refusals: frozenset[str] = frozenset({"invalid_transition"})
+) -> bool:
+    """A `check_<action>` as a yes/no (the `can_<action>` predicates): False when
+    it refuses (PermissionDenied, or an ApplicationError whose code is one of
+    `refusals`); any other error is a bug and goes up."""
+    try:
+        check(*args)
+    except PermissionDenied:
+        return False
+    except ApplicationError as exc:
+        if exc.code in refusals:
+            return False
+        raise
+    return True
+
+
+def refuse_unknown_fields(data: Mapping[str, Any], editable: Iterable[str]) -> None:
+    """An edit of a document names only its editable fields (ValidationFailed
+    listing the others)."""
+    unknown = set(data) - set(editable)
+    if unknown:
+        raise ValidationFailed(
+            _("Không sửa được các trường: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            fields={f: [_("Không sửa được.")] for f in sorted(unknown)},
+        )

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role, User
 from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
 from treasury_portal.errors import ApplicationError, PermissionDenied
-from treasury_portal.workflow import Workflow, lock_row
+from treasury_portal.workflow import Workflow, lock_row, passes
 from vouchers import selectors
 from vouchers.models import (
     EDITABLE_STATUSES,
@@ -247,15 +247,7 @@ REFUSAL_CODES = frozenset({"invalid_transition", "same_person", "already_returne
 
 
 def can(action: str, user: User, voucher: Voucher) -> bool:
-    try:
-        CHECKS[action](user, voucher)
-    except PermissionDenied:
-        return False
-    except ApplicationError as exc:
-        if exc.code in REFUSAL_CODES:
-            return False
-        raise
-    return True
+    return passes(CHECKS[action], user, voucher, refusals=REFUSAL_CODES)
 
 
 def can_update(user: User, voucher: Voucher) -> bool:

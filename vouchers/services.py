@@ -27,12 +27,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, Role, User
 from accounts.selectors import active_absences, treasury_staff_over, user_has_unit_role
-from accounts.services import live_signatures_verify, signature_rules_check, signing_key_for_signature
+from accounts.services import document_sign, live_signatures_verify, signed_content_store, signing_key_for_signature
 from payments.models import Account, AccountKind, Bank, BudgetLine
 from payments.selectors.banks import bank_find
 from payments.selectors.ledger import deposit_headroom
 from payments.services import budget as budget_services
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from treasury_portal.workflow import refuse_unknown_fields
 from vouchers import policy, selectors
 from vouchers.models import (
     OPEN_STATUSES,
@@ -216,15 +217,7 @@ def _repeat(voucher: Voucher, action: str, actor: User | None, *statuses: str) -
 def _recompute_content(voucher: Voucher) -> bool:
     """Store the current content hash; when it changed, void the live signatures
     and bump the content version. Returns whether the content changed."""
-    new_hash = selectors.voucher_content_hash(voucher)
-    if new_hash == voucher.content_hash:
-        return False
-    voucher.content_hash = new_hash
-    voucher.content_version = F("content_version") + 1
-    voucher.save(update_fields=["content_hash", "content_version", "updated_at"])
-    voucher.refresh_from_db(fields=["content_version"])
-    voucher.signatures.filter(voided_at__isnull=True).update(voided_at=timezone.now())
-    return True
+    return signed_content_store(voucher, selectors.voucher_content_hash(voucher))
 
 
 # --- input checks -----------------------------------------------------------
@@ -454,12 +447,7 @@ EDITABLE_FIELDS = {
 def voucher_update(*, actor: User, voucher: Voucher | int, data: Mapping[str, Any]) -> Voucher:
     """Change a draft or returned voucher. Any change of content voids the live
     signatures, bumps the content version and gives a new content hash."""
-    unknown = set(data) - EDITABLE_FIELDS
-    if unknown:
-        raise ValidationFailed(
-            _("Không sửa được các trường: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
-            fields={f: [_("Không sửa được.")] for f in sorted(unknown)},
-        )
+    refuse_unknown_fields(data, EDITABLE_FIELDS)
     with transaction.atomic():
         voucher = _lock(voucher)
         policy.check_update(actor, voucher)
@@ -677,19 +665,12 @@ def voucher_sign(*, actor: User, voucher: Voucher | int, key_id: int, signature:
         if current != voucher.content_hash:
             voucher.content_hash = current
             voucher.save(update_fields=["content_hash"])
-        live = selectors.live_signatures(voucher)
-        mine = live.get(key.role)
-        if mine and mine.key_id == key.pk and mine.content_hash == current and mine.signature == signature:
-            return mine  # a repeat
-        signature_rules_check(actor=actor, key=key, live=live, content_hash=current, signature=signature)
-        now = timezone.now()
-        if mine is not None:
-            mine.voided_at = now
-            mine.save(update_fields=["voided_at"])
-        sig = Signature.objects.create(
-            voucher=voucher, key=key, signer=actor, role=key.role, content_hash=current, signature=signature,
-            signed_at=now,
+        sig, new = document_sign(
+            actor=actor, key=key, live=selectors.live_signatures(voucher), content_hash=current, signature=signature,
+            create=lambda **fields: Signature.objects.create(voucher=voucher, **fields),
         )
+        if not new:
+            return sig  # a repeat
         # The newest signature comes last (ordered by signed_at, id), `mine` voided in place.
         selectors.set_prefetched(voucher, "signatures", [*voucher.signatures.all(), sig])
         _event(

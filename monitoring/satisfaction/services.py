@@ -12,12 +12,12 @@ from accounts.models import Role, User
 from accounts.selectors import user_has_treasury_role_over
 from monitoring.models import FOLLOWUP_TRANSITIONS, FollowUp, FollowUpEvent, FollowUpStatus
 from monitoring.satisfaction.selectors import ASSIGNABLE_ROLES
+from monitoring.services import NOTE_MAX, clean_note  # noqa: F401 - NOTE_MAX: the follow-up pages read it here
 from treasury_portal.errors import PermissionDenied, ValidationFailed
 from treasury_portal.workflow import Workflow
 from vouchers.models import Rating
 
 LEADER_ROLES = (Role.APPROVER, Role.ADMINISTRATOR)
-NOTE_MAX = 4000
 
 
 # The follow-up's workflow (treasury_portal.workflow: the row lock, the
@@ -82,15 +82,7 @@ def followups_open_new(*, limit: int = 500) -> int:
 # --- its life ------------------------------------------------------------------------
 
 
-def _clean(note: str, *, required: bool) -> str:
-    note = (note or "").strip()
-    if required and not note:
-        raise ValidationFailed(_("Hãy ghi nội dung."), fields={"note": [_("Hãy ghi nội dung.")]})
-    if len(note) > NOTE_MAX:
-        raise ValidationFailed(
-            _("Nội dung dài quá %(n)s ký tự.") % {"n": NOTE_MAX}, fields={"note": [_("Nội dung quá dài.")]}
-        )
-    return note
+_clean = clean_note  # monitoring.services: the same rule for an alert's note
 
 
 def _move(actor: User, followup: FollowUp | int, action: str, note: str, **changes: object) -> FollowUp:

@@ -73,7 +73,7 @@ from django.utils.translation import gettext as _
 from accounts.canonical import content_hash
 from accounts.models import Membership, Organisation, OrgKind, Role, User
 from accounts.selectors import user_has_unit_role
-from accounts.services import live_signatures_verify, signature_rules_check, signing_key_for_signature
+from accounts.services import document_sign, live_signatures_verify, signed_content_store, signing_key_for_signature
 from payments import autopay_policy as policy
 from payments import autopay_reasons
 from payments.models import (
@@ -109,6 +109,7 @@ from payments.services.notifications import (
     notifications_write_many,
 )
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from treasury_portal.workflow import refuse_unknown_fields
 
 logger = logging.getLogger(__name__)
 
@@ -199,11 +200,11 @@ def _event(
 ) -> AutopayEvent:
     event = FLOW.event(authorization, actor=actor, action=action, from_status=from_status, to_status=to_status,
                        note=note, data=data or {})
-    _notify(authorization, event)
+    _notify_authorization(authorization, event)
     return event
 
 
-def _notify(authorization: AutopayAuthorization, event: AutopayEvent) -> None:
+def _notify_authorization(authorization: AutopayAuthorization, event: AutopayEvent) -> None:
     from_status, to_status, action, note = event.from_status, event.to_status, event.action, event.note
     if from_status != to_status:
         with translation.override(settings.LANGUAGE_CODE):
@@ -229,7 +230,7 @@ def _move(
     data: dict | None = None,
 ) -> AutopayEvent:
     event = FLOW.move(authorization, action, actor=actor, fields=fields, note=note, data=data or {})
-    _notify(authorization, event)
+    _notify_authorization(authorization, event)
     return event
 
 
@@ -331,15 +332,7 @@ def _check_terms(a: AutopayAuthorization) -> None:
 
 def _recompute_content(a: AutopayAuthorization, codes: list[str] | None = None) -> bool:
     """Store the current content hash; when it changed, void the live signatures."""
-    new_hash = authorization_content_hash(a, codes)
-    if new_hash == a.content_hash:
-        return False
-    a.content_hash = new_hash
-    a.content_version = F("content_version") + 1
-    a.save(update_fields=["content_hash", "content_version", "updated_at"])
-    a.refresh_from_db(fields=["content_version"])
-    a.signatures.filter(voided_at__isnull=True).update(voided_at=timezone.now())
-    return True
+    return signed_content_store(a, authorization_content_hash(a, codes))
 
 
 # --- authorizations: the actions -----------------------------------------------------
@@ -386,12 +379,7 @@ def authorization_update(
     *, actor: User, authorization: AutopayAuthorization | int, data: Mapping[str, Any]
 ) -> AutopayAuthorization:
     """Change a draft. Any change of content voids the signatures made before."""
-    unknown = set(data) - EDITABLE_FIELDS
-    if unknown:
-        raise ValidationFailed(
-            _("Không sửa được các trường: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
-            fields={f: [_("Không sửa được.")] for f in sorted(unknown)},
-        )
+    refuse_unknown_fields(data, EDITABLE_FIELDS)
     with transaction.atomic():
         a = _lock(authorization)
         policy.check_edit(actor, a)
@@ -443,19 +431,13 @@ def authorization_sign(
         if current != a.content_hash:
             a.content_hash = current
             a.save(update_fields=["content_hash"])
-        live = {s.role: s for s in a.signatures.filter(voided_at__isnull=True)}
-        mine = live.get(key.role)
-        if mine and mine.key_id == key.pk and mine.content_hash == current and mine.signature == signature:
-            return mine  # a repeat
-        signature_rules_check(actor=actor, key=key, live=live, content_hash=current, signature=signature)
-        now = timezone.now()
-        if mine is not None:
-            mine.voided_at = now
-            mine.save(update_fields=["voided_at"])
-        sig = AuthorizationSignature.objects.create(
-            authorization=a, key=key, signer=actor, role=key.role, content_hash=current, signature=signature,
-            signed_at=now,
+        sig, new = document_sign(
+            actor=actor, key=key, live={s.role: s for s in a.signatures.filter(voided_at__isnull=True)},
+            content_hash=current, signature=signature,
+            create=lambda **fields: AuthorizationSignature.objects.create(authorization=a, **fields),
         )
+        if not new:
+            return sig  # a repeat
         _event(a, actor=actor, action="sign", from_status=a.status, to_status=a.status,
                data={"role": key.role, "key_fingerprint": key.fingerprint, "content_hash": current})
     return sig

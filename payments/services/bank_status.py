@@ -43,7 +43,6 @@ from payments.models import (
     BankFile,
     BankRejection,
     BankStatusReport,
-    PaymentIntent,
     PaymentIntentStatus,
     Transfer,
     TransferKind,
@@ -222,14 +221,15 @@ def _reject_one(actor, report: BankStatusReport, bank_file: BankFile, status: Tr
 
 def _reverse(actor, bank_file: BankFile, status: TransactionStatus, reason: str) -> tuple[str, object, int]:  # noqa: ANN001
     from vouchers import services as voucher_services
-    from vouchers.models import Voucher, VoucherStatus
+    from vouchers.models import VoucherStatus
 
     if status.end_to_end_id.startswith("AP") and status.end_to_end_id[2:].isdigit():
         return "autopay_not_handled", None, 0
-    voucher = Voucher.objects.select_for_update(of=("self",)).filter(number=status.end_to_end_id).first()
+    from payments.services.payment import lock_voucher_and_intent
+
+    voucher, intent = lock_voucher_and_intent(number=status.end_to_end_id)  # parents before children
     if voucher is None:
         return "unknown_transaction", None, 0
-    intent = PaymentIntent.objects.select_for_update().filter(voucher=voucher).first()
     if voucher.status != VoucherStatus.PAID or intent is None or intent.bank_file_id != bank_file.pk:
         # Not (or no longer) a payment this file carries: reversed already, or never in it.
         return "not_in_file", voucher, 0
