@@ -11,9 +11,9 @@ from monitoring import services as alert_services
 from monitoring.satisfaction import services as followup_services
 from payments import autopay_policy
 from treasury_portal.errors import ApplicationError, NotFound
-from treasury_portal.workflow import Workflow, lock_in_order, lock_row
+from treasury_portal.workflow import lock_row
 from vouchers import policy, selectors
-from vouchers.models import TRANSITIONS, ReturnException, Voucher, VoucherEvent, VoucherStatus
+from vouchers.models import TRANSITIONS, Voucher, VoucherEvent, VoucherStatus
 from vouchers.tests.kit import Kit, seed
 
 
@@ -108,20 +108,24 @@ def test_move_saves_the_status_and_fields_and_writes_the_event(kit) -> None:  # 
 
 
 @pytest.mark.django_db
-def test_the_event_defaults_of_a_flow(world) -> None:  # noqa: ANN001
-    """A follow-up's event records its assignee of the moment (event_defaults)."""
-    flow = followup_services.FLOW
-    assert isinstance(flow, Workflow) and flow.event_defaults is not None
-    assert not flow.save_updated_at  # a follow-up has no updated_at column
+def test_a_followup_moves_through_the_engine_with_its_assignee(kit) -> None:  # noqa: ANN001
+    """A follow-up's event records its assignee of the moment (event_defaults);
+    a follow-up has no updated_at column (save_updated_at=False); a step the
+    table does not allow is the follow-up's own sentence."""
+    from monitoring.models import FollowUp, FollowUpEvent, FollowUpStatus
+    from vouchers import services
 
-
-@pytest.mark.django_db
-def test_lock_in_order_locks_each_table_in_id_order(kit) -> None:  # noqa: ANN001
-    voucher = kit.returned()
-    exception = ReturnException.objects.create(voucher=voucher, granted_by=kit.user("approver"), justification="x" * 12)
-    with CaptureQueriesContext(connection) as ctx:
-        vouchers, exceptions = lock_in_order((Voucher, [voucher.pk]), (ReturnException, [exception.pk, None]))
-    assert [v.pk for v in vouchers] == [voucher.pk] and [e.pk for e in exceptions] == [exception.pk]
-    sql = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(sql) == 2 and all("FOR UPDATE" in q and "JOIN" not in q.upper() for q in sql)
-    assert "vouchers_voucher" in sql[0] and "returnexception" in sql[1].lower()
+    voucher = kit.paid()
+    services.voucher_rate(actor=kit.user("a_holder"), voucher=voucher.pk, score=1, comment="Chậm")
+    assert followup_services.followups_open_new() == 1
+    followup = FollowUp.objects.get(voucher=voucher)
+    officer = kit.user("officer")
+    followup_services.followup_assign(actor=kit.user("approver"), followup=followup.pk, assignee=officer)
+    followup_services.followup_close(actor=officer, followup=followup.pk, note="Đã gọi điện")
+    events = list(FollowUpEvent.objects.filter(followup=followup).order_by("id"))
+    assert [(e.action, e.from_status, e.to_status) for e in events][0] == ("open", "", FollowUpStatus.OPEN)
+    assert [e.assignee_id for e in events] == [None, officer.pk, officer.pk]
+    assert FollowUp.objects.get(pk=followup.pk).status == followup_services.FLOW.transitions["close"][1]
+    with pytest.raises(ApplicationError) as refused:
+        followup_services.followup_note(actor=officer, followup=followup.pk, note="Thêm")
+    assert refused.value.code == "invalid_transition" and "Việc theo dõi" in str(refused.value.message)

@@ -126,19 +126,6 @@ class Workflow:
         )
 
 
-def lock_in_order(*steps: tuple[type[models.Model], Iterable[int]]) -> list[list[Any]]:
-    """Lock rows of several tables in the order given (parents before children),
-    each table's rows in id order (two transactions locking the same rows never
-    wait on each other in a cycle). Each step: (model, ids); returns the locked
-    rows per step, in id order. Only the rows themselves are locked (no join)."""
-    out = []
-    for model, ids in steps:
-        wanted = sorted({int(i) for i in ids if i is not None})
-        out.append(list(model._default_manager.select_for_update(of=("self",)).filter(pk__in=wanted).order_by("pk"))
-                   if wanted else [])
-    return out
-
-
 def passes(
     check: Callable[..., None], *args: Any, refusals: frozenset[str] = frozenset({"invalid_transition"})
 ) -> bool:
