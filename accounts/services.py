@@ -2,10 +2,12 @@
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -293,6 +295,74 @@ def signature_rules_check(*, actor: User, key: SigningKey, live: dict, content_h
         raise ApplicationError(
             "signatures_missing", _("Kế toán trưởng phải ký trước; chủ tài khoản ký sau cùng và gửi.")
         )
+
+
+def document_sign(
+    *, actor: User, key: SigningKey, live: dict, content_hash: str, signature: object, create: Callable[..., Any]
+) -> tuple[Any, bool]:
+    """The signing step of a two-signer document (a voucher, an autopay
+    authorization), under the document's lock: the same key, content and
+    signature again is a repeat (the live signature, False); otherwise the rules
+    (signature_rules_check), the signer's earlier signature in that role voided
+    and the new one written by `create(**fields)` (it, True)."""
+    mine = live.get(key.role)
+    if mine and mine.key_id == key.pk and mine.content_hash == content_hash and mine.signature == signature:
+        return mine, False
+    signature_rules_check(actor=actor, key=key, live=live, content_hash=content_hash, signature=signature)
+    now = timezone.now()
+    if mine is not None:
+        mine.voided_at = now
+        mine.save(update_fields=["voided_at"])
+    return create(key=key, signer=actor, role=key.role, content_hash=content_hash, signature=signature,
+                  signed_at=now), True
+
+
+def signed_content_store(document: Any, new_hash: str) -> bool:
+    """Store a signed document's current content hash (a voucher, an autopay
+    authorization: `content_hash`, `content_version`, `signatures`); when it
+    changed, bump the content version and void the live signatures. Returns
+    whether the content changed."""
+    if new_hash == document.content_hash:
+        return False
+    document.content_hash = new_hash
+    document.content_version = F("content_version") + 1
+    document.save(update_fields=["content_hash", "content_version", "updated_at"])
+    document.refresh_from_db(fields=["content_version"])
+    document.signatures.filter(voided_at__isnull=True).update(voided_at=timezone.now())
+    return True
+
+
+SIGNATURE_ROLES = (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+
+
+def live_signatures_verify(
+    *, live: dict, content_hash: str, unit_id: int, missing: str, invalid: str
+) -> dict:
+    """Both live signatures of a signed document (a voucher, an autopay
+    authorization), each verified again now: on the current content hash, with a
+    key still approved, of the document's unit and of the signature's role.
+    `missing` (with `%(roles)s`) and `invalid` (with `%(role)s`) are the
+    document's sentences: `signatures_missing` / `signature_invalid`."""
+    absent = [role for role in SIGNATURE_ROLES if role not in live]
+    if absent:
+        raise ApplicationError(
+            "signatures_missing", missing % {"roles": ", ".join(str(Role(r).label) for r in absent)}
+        )
+    for role in SIGNATURE_ROLES:
+        sig = live[role]
+        key = sig.key
+        if not (
+            sig.content_hash == content_hash
+            and key.status == SigningKeyStatus.APPROVED
+            and key.unit_id == unit_id
+            and key.role == role
+            and isinstance(sig.signature, str)
+            and crypto.verify_signature(
+                crypto.decode_public_key(key.public_key), bytes.fromhex(content_hash), sig.signature
+            )
+        ):
+            raise ApplicationError("signature_invalid", invalid % {"role": Role(role).label})
+    return live
 
 
 def token_digest(plaintext: str) -> str:

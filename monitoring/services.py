@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import TREASURY_ROLES, UNIT_ROLES, Role, User
 from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
@@ -27,7 +28,8 @@ from monitoring.models import (
     RuleCode,
 )
 from payments.models import BudgetLine
-from treasury_portal.errors import ApplicationError, PermissionDenied, ValidationFailed
+from treasury_portal.errors import PermissionDenied, ValidationFailed
+from treasury_portal.workflow import Workflow
 from vouchers.models import Voucher, VoucherEvent, VoucherStatus
 from vouchers.selectors import RUNNING
 
@@ -41,8 +43,13 @@ NOTE_MAX = 4000
 # --- who may do what -----------------------------------------------------------------
 
 
-def _allowed(alert: Alert, action: str) -> bool:
-    return alert.status in TRANSITIONS[action][0]
+# The alert's workflow (treasury_portal.workflow: the row lock, the transition
+# table, the event row), the engine the vouchers and autopay use too.
+FLOW = Workflow(
+    model=Alert, transitions=TRANSITIONS, event_model=AlertEvent, event_fk="alert",
+    invalid=gettext_lazy("Cảnh báo đang ở trạng thái “%(status)s”: không thể thực hiện thao tác này."),
+)
+_allowed = FLOW.allows
 
 
 def can_acknowledge(user: User, alert: Alert) -> bool:
@@ -79,12 +86,8 @@ def allowed_actions(user: User, alert: Alert) -> set[str]:
 # --- the life of an alert ---------------------------------------------------------------
 
 
-def _lock(alert: Alert | int) -> Alert:
-    pk = alert.pk if isinstance(alert, Alert) else alert
-    return Alert.objects.select_for_update(of=("self",)).select_related("unit", "rule").get(pk=pk)
-
-
-def _move(actor: User, alert: Alert | int, action: str, *, note: str = "", required: bool = False) -> Alert:
+def clean_note(note: str, *, required: bool) -> str:
+    """The note of a step (an alert's, a follow-up's): trimmed, required when asked, at most NOTE_MAX."""
     note = (note or "").strip()
     if required and not note:
         raise ValidationFailed(_("Hãy ghi nội dung."), fields={"note": [_("Hãy ghi nội dung.")]})
@@ -92,26 +95,20 @@ def _move(actor: User, alert: Alert | int, action: str, *, note: str = "", requi
         raise ValidationFailed(
             _("Nội dung dài quá %(n)s ký tự.") % {"n": NOTE_MAX}, fields={"note": [_("Nội dung quá dài.")]}
         )
+    return note
+
+
+def _move(actor: User, alert: Alert | int, action: str, *, note: str = "", required: bool = False) -> Alert:
+    note = clean_note(note, required=required)
     with transaction.atomic():
-        alert = _lock(alert)
-        sources, target = TRANSITIONS[action]
-        if alert.status not in sources:
-            raise ApplicationError(
-                "invalid_transition",
-                _("Cảnh báo đang ở trạng thái “%(status)s”: không thể thực hiện thao tác này.")
-                % {"status": alert.get_status_display()},
-            )
+        alert = FLOW.lock(alert)
+        FLOW.check(alert, action)
         if not CAN[action](actor, alert):
             raise PermissionDenied(_("Bạn không có quyền thực hiện thao tác này với cảnh báo."))
-        before = alert.status
-        alert.status = target
-        if action == "explain":
-            alert.explanation = note
-        elif action in {"resolve", "dismiss"}:
-            alert.resolution_note = note
-        alert.save(update_fields=["status", "explanation", "resolution_note", "updated_at"])
-        AlertEvent.objects.create(alert=alert, actor=actor, action=action, from_status=before, to_status=target,
-                                  note=note)
+        fields = {"explanation": note} if action == "explain" else (
+            {"resolution_note": note} if action in {"resolve", "dismiss"} else {}
+        )
+        FLOW.move(alert, action, actor=actor, fields=fields, note=note)
     return alert
 
 
@@ -154,7 +151,7 @@ def alert_raise(*, rule: RiskRule, hit: Hit) -> Alert | None:
                 rule=rule, key=hit.key[:120], severity=rule.severity, monitored=rule.monitored, unit_id=hit.unit_id,
                 voucher_id=hit.voucher_id, subject=hit.subject[:255], evidence=hit.evidence,
             )
-            AlertEvent.objects.create(alert=alert, actor=None, action="raise", to_status=AlertStatus.OPEN)
+            FLOW.event(alert, actor=None, action="raise", from_status="", to_status=AlertStatus.OPEN)
             rule_checks.after_raise(alert)  # the budget rules tell the unit's signers
     except IntegrityError:
         return None

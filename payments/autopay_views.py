@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import TREASURY_ROLES, UNIT_ROLES, Role, SigningKeyStatus
+from payments import autopay_policy
 from payments.apis import file_response
 from payments.autopay_forms import (
     SERVICE_FIELDS,
@@ -248,22 +249,8 @@ def authorization_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _allowed(user: Any, a: AutopayAuthorization) -> set[str]:
-    """What the page offers this user now (the services decide for real)."""
-    roles = {m.role for m in account_selectors.memberships_of(user) if m.organisation_id == a.unit_id}
-    allowed = set()
-    if a.status == AuthorizationStatus.DRAFT and roles & set(UNIT_ROLES):
-        allowed.add("edit")
-    if a.status == AuthorizationStatus.DRAFT and roles & set(SIGNERS):
-        allowed.add("sign")
-    if a.status == AuthorizationStatus.DRAFT and Role.ACCOUNT_HOLDER in roles:
-        allowed.add("submit")
-    if a.status in services.TRANSITIONS["revoke"][0] and roles & set(SIGNERS):
-        allowed.add("revoke")
-    if a.status == AuthorizationStatus.SUBMITTED and account_selectors.user_has_treasury_role_over(
-        user, a.unit, Role.ADMINISTRATOR
-    ):
-        allowed |= {"confirm", "reject"}
-    return allowed
+    """What the page offers this user now: the checks the services run (payments.autopay_policy)."""
+    return autopay_policy.allowed_actions(user, a)
 
 
 def _timeline(a: AutopayAuthorization) -> list[dict]:

@@ -279,11 +279,11 @@ class _VoucherActionApi(PortalAPIView):
 
     input_serializer: type | None = None
 
-    def perform(self, request: Request, voucher: int, data: dict) -> Voucher | Response:
+    def perform(self, request: Request, voucher: Voucher, data: dict) -> Voucher | Response:
         raise NotImplementedError
 
     def post(self, request: Request, pk: int) -> Response:
-        voucher = selectors.access_voucher_pk(request.user, pk)  # the service locks and reads it
+        voucher = selectors.access_voucher_for_write(request.user, pk)  # the service locks its row, keeps its parents
         data: dict = {}
         if self.input_serializer is not None:
             serializer = self.input_serializer(data=request.data)

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db import connections, router
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,13 +25,13 @@ from accounts.selectors import (
     treasury_staff_over,
     unit_scope_q,
     user_has_treasury_role_over,
-    user_has_unit_role,
 )
+from payments.models import Account
 from treasury_portal.errors import ApplicationError, NotFound, ValidationFailed
 from treasury_portal.money import format_number
 from vouchers.models import (
     EDITABLE_STATUSES,
-    TRANSITIONS,
+    OPEN_STATUSES,
     Attachment,
     CalendarDay,
     CalendarDayKind,
@@ -309,8 +309,10 @@ def signatures_prefetch() -> Prefetch:
 
 
 PERSONS = ("controller", "approver", "created_by")
-# What a service's lock joins (vouchers.services._lock): what the rules read and
-# the people the answer shows (a join costs less than the query it saves).
+# What the rules of a write read and the people the answer shows: read with the
+# access check of a write (access_voucher_for_write, no lock), kept by the
+# service's lock, which locks and reads the voucher's row alone
+# (vouchers.policy.lock_voucher).
 LOCK_RELATED = ("unit", "unit__office", "procedure", "procedure_version", "payee_bank", *PERSONS)
 # And where the money comes from (C4-02a/KB, C2-03/NS only: null on most vouchers).
 DETAIL_RELATED = (*LOCK_RELATED, "deposit_account", "settles")
@@ -390,17 +392,21 @@ def access_voucher(user: User, pk: int, *, detail: bool = True) -> Voucher:
     return voucher
 
 
-def access_voucher_pk(user: User, pk: int) -> int:
-    """The voucher's id if the user may see it; 404 otherwise (never 403). For
-    the writes: their service locks and reads the row itself, so the check reads
-    no columns and joins nothing."""
+def access_voucher_for_write(user: User, pk: int) -> Voucher:
+    """The voucher with the parents its writes read (LOCK_RELATED) if the user
+    may see it; 404 otherwise. Not locked: the service locks the voucher's row
+    alone and keeps these parents (treasury_portal.workflow.keep_parents)."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound() from None
-    if not vouchers_visible(user).filter(pk=pk).exists():
+    voucher = (
+        Voucher.objects.select_related(*LOCK_RELATED).filter(pk=pk).filter(pk__in=vouchers_visible(user).values("pk"))
+        .first()
+    )
+    if voucher is None:
         raise NotFound()
-    return pk
+    return voucher
 
 
 def access_attachment(user: User, voucher_pk: int, attachment_pk: int):  # noqa: ANN201
@@ -834,10 +840,10 @@ def voucher_preflight(voucher: Voucher) -> dict:
     deposit = None
     if voucher.deposit_account_id:
         account = voucher.deposit_account
-        committed = deposit_committed(account.pk, exclude_voucher=voucher.pk)
+        available = deposit_headroom(account, exclude_voucher=voucher.pk)
         deposit = {
-            "account": account.number, "balance": account.balance, "committed": committed,
-            "available": account.balance - committed, "fits": account.balance - committed >= voucher.total_amount,
+            "account": account.number, "balance": account.balance, "committed": account.balance - available,
+            "available": available, "fits": available >= voucher.total_amount,
         }
         if not deposit["fits"]:
             problems.append(_("Số dư tài khoản tiền gửi không đủ để chi."))
@@ -862,18 +868,6 @@ def voucher_preflight(voucher: Voucher) -> dict:
         "problems": problems,
         "ready": bool(budget_ok and not missing and signatures_ok and not problems),
     }
-
-
-def deposit_committed(account_id: int, *, exclude_voucher: int | None = None) -> int:
-    """What open payment orders already claim of a deposit account."""
-    from django.db.models import Sum
-
-    from vouchers.models import OPEN_STATUSES
-
-    qs = Voucher.objects.filter(deposit_account_id=account_id, status__in=list(OPEN_STATUSES))
-    if exclude_voucher:
-        qs = qs.exclude(pk=exclude_voucher)
-    return qs.aggregate(total=Sum("total_amount"))["total"] or 0
 
 
 def outstanding_advances(unit_id: int) -> QuerySet[Voucher]:
@@ -935,40 +929,11 @@ def voucher_changes_since_return(voucher: Voucher) -> list[dict]:
 # --- who may do what ---------------------------------------------------------
 
 def voucher_allowed_actions(user: User, voucher: Voucher) -> set[str]:
-    """The actions the user could take on the voucher now (for showing buttons;
-    the services check again)."""
-    actions: set[str] = set()
-    status = voucher.status
-    unit = voucher.unit
-    in_unit = user_has_unit_role(user, unit, Role.PREPARER, Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
-    if in_unit:
-        if status in EDITABLE_STATUSES:
-            actions |= {"update", "attach"}
-            if user_has_unit_role(user, unit, Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER):
-                actions.add("sign")
-            if user_has_unit_role(user, unit, Role.ACCOUNT_HOLDER):
-                actions.add("submit")
-        if status in TRANSITIONS["withdraw"][0]:
-            actions.add("withdraw")
-        if status in (VoucherStatus.PAID, VoucherStatus.REFUSED) and not hasattr_rating(voucher):
-            actions.add("rate")
-    if user_has_treasury_role_over(user, unit, Role.CONTROL_OFFICER):
-        if status in TRANSITIONS["claim"][0]:
-            actions.add("claim")
-        if status == VoucherStatus.IN_CONTROL and holds(user, voucher):
-            actions |= {"pass", "refuse"}
-            if voucher.return_count == 0 or voucher.return_exceptions.filter(used_at__isnull=True).exists():
-                actions.add("return")
-    if user_has_treasury_role_over(user, unit, Role.APPROVER):
-        if status in TRANSITIONS["approve"][0] and voucher.controller_id != user.pk:
-            actions |= {"approve", "send_back"}
-        if status in (VoucherStatus.IN_CONTROL, VoucherStatus.SUBMITTED) and voucher.return_count >= 1:
-            actions.add("return_exception")
-    if can_release(user, voucher):
-        actions.add("release")
-    if can_reassign(user, voucher):
-        actions.add("reassign")
-    return actions
+    """The actions the user may start on the voucher now (the buttons): the
+    same checks the services run (vouchers.policy, one per action)."""
+    from vouchers import policy
+
+    return policy.allowed_actions(user, voucher)
 
 
 # --- hand-over and escalation -------------------------------------------------
@@ -1008,23 +973,6 @@ def holds(user: User, voucher: Voucher, day: date | None = None) -> bool:
         return True
     absence = delegate_of(voucher.controller_id, Role.CONTROL_OFFICER, day)
     return absence is not None and absence.delegate_id == user.pk and user.pk not in delegate_excluded(voucher)
-
-
-def can_release(user: User, voucher: Voucher) -> bool:
-    """The controller of a voucher in control may give it back to the office's queue."""
-    return (
-        voucher.status in TRANSITIONS["release"][0]
-        and holds(user, voucher)
-        and user_has_treasury_role_over(user, voucher.unit, Role.CONTROL_OFFICER)
-    )
-
-
-def can_reassign(user: User, voucher: Voucher) -> bool:
-    """A leader (approver) of the voucher's office or an office above may give a
-    voucher in control to another control officer."""
-    return voucher.status in TRANSITIONS["reassign"][0] and user_has_treasury_role_over(
-        user, voucher.unit, Role.APPROVER
-    )
 
 
 def _handover_excluded(voucher: Voucher, actor: User) -> set[int]:
@@ -1094,7 +1042,29 @@ def escalated_vouchers(user: User, now: datetime | None = None) -> QuerySet[Vouc
     )
 
 
-def hasattr_rating(voucher: Voucher) -> bool:
-    from vouchers.models import Rating
+# --- a deposit account's headroom -------------------------------------------------------
 
-    return Rating.objects.filter(voucher=voucher).exists()
+
+def deposits_committed(account_ids: Iterable[int], *, exclude_voucher: int | None = None) -> dict[int, int]:
+    """What open payment orders (C4-02a/KB vouchers submitted, in control,
+    pending approval, approved or failed to pay) already claim of each deposit
+    account, by account id (an account without any: absent). One query. The one
+    home of "committed": the voucher's submission and preflight and the autopay
+    run (autopay) all ask here."""
+    ids = sorted({int(i) for i in account_ids if i is not None})
+    if not ids:
+        return {}
+    qs = Voucher.objects.filter(deposit_account_id__in=ids, status__in=list(OPEN_STATUSES))
+    if exclude_voucher:
+        qs = qs.exclude(pk=exclude_voucher)
+    return dict(
+        qs.order_by().values("deposit_account_id").annotate(total=Sum("total_amount"))
+        .values_list("deposit_account_id", "total")
+    )
+
+
+def deposit_headroom(account: Account, *, exclude_voucher: int | None = None, balance: int | None = None) -> int:
+    """What a deposit account can still pay: its balance (or `balance`, the
+    caller's running figure) less what open payment orders claim of it."""
+    committed = deposits_committed([account.pk], exclude_voucher=exclude_voucher).get(account.pk, 0)
+    return (account.balance if balance is None else balance) - committed

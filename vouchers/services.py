@@ -1,11 +1,14 @@
 """Writes of the vouchers app: one function per business action.
 
 Every transition has the same shape: one transaction; the voucher row locked
-(`_lock`), then the rows money depends on (budget lines in id order, a deposit
-account, an advance); a repeat of the same request returns the same result; the
-move is checked against `TRANSITIONS`; cross-row rules (budget, signatures,
-segregation of duties, "return once", the due time); `save(update_fields=...)`;
-a VoucherEvent; the notification rows in the same transaction.
+(`policy.lock_voucher`: its own row only), then the rows money depends on
+(budget lines in id order, a deposit account, an advance); a repeat of the same
+request returns the same result; who may act and when is `policy.check_<action>`
+(the role, the transition table `TRANSITIONS` through the workflow engine
+`policy.FLOW`, segregation of duties, "return once": the same checks decide the
+buttons); the content rules (budget, signatures, documents, the due time);
+`FLOW.move` (status and fields saved, the VoucherEvent written); the notification
+rows in the same transaction.
 """
 
 import hashlib
@@ -22,19 +25,17 @@ from django.db.models import F, prefetch_related_objects
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts import crypto
-from accounts.models import Organisation, Role, SigningKeyStatus, User
-from accounts.selectors import active_absences, treasury_staff_over, user_has_treasury_role_over, user_has_unit_role
-from accounts.services import signature_rules_check, signing_key_for_signature
+from accounts.models import Organisation, Role, User
+from accounts.selectors import active_absences, treasury_staff_over, user_has_unit_role
+from accounts.services import document_sign, live_signatures_verify, signed_content_store, signing_key_for_signature
 from payments.models import Account, AccountKind, Bank, BudgetLine
 from payments.selectors.banks import bank_find
 from payments.services import budget as budget_services
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
-from vouchers import selectors
+from treasury_portal.workflow import refuse_unknown_fields
+from vouchers import policy, selectors
 from vouchers.models import (
-    EDITABLE_STATUSES,
     OPEN_STATUSES,
-    TRANSITIONS,
     Attachment,
     DocumentKind,
     NumberSequence,
@@ -49,9 +50,11 @@ from vouchers.models import (
     VoucherMode,
     VoucherStatus,
 )
+from vouchers.selectors import deposit_headroom
 from vouchers.working_days import TZ, extend_due_for_pause
 
-UNIT_ROLES = (Role.PREPARER, Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+UNIT_ROLES = policy.UNIT_ROLES
+FLOW = policy.FLOW
 MAX_AMOUNT = 10**15
 MAX_LINES = 100
 SETTLEMENT_CODE = "C2-03/NS"
@@ -73,17 +76,7 @@ def _pk(obj: Any) -> int:
     return obj.pk if hasattr(obj, "pk") else int(obj)
 
 
-def _lock(voucher: Voucher | int) -> Voucher:
-    """Re-read the voucher with its row locked (the parent of every other row),
-    with the rows the rules read joined in (only the voucher's row is locked).
-    The joins are what the query costs to build (~0.3 ms each): the deposit
-    account and the advance settled (null on most vouchers) are read when used."""
-    try:
-        return Voucher.objects.select_for_update(of=("self",)).select_related(*selectors.LOCK_RELATED).get(
-            pk=_pk(voucher)
-        )
-    except Voucher.DoesNotExist:
-        raise NotFound() from None
+_lock = policy.lock_voucher  # the voucher's own row (no join); the parents a caller read are kept
 
 
 def _load_content(voucher: Voucher) -> None:
@@ -114,22 +107,6 @@ def _require_unit_role(actor: User, unit: Organisation, *roles: str) -> None:
         raise PermissionDenied(_("Bạn không có vai trò phù hợp tại đơn vị này để thực hiện thao tác."))
 
 
-def _require_treasury_role(actor: User, unit: Organisation, role: str) -> None:
-    if not user_has_treasury_role_over(actor, unit, role):
-        raise PermissionDenied(_("Bạn không có vai trò phù hợp tại kho bạc quản lý đơn vị này."))
-
-
-def _check_transition(voucher: Voucher, action: str) -> str:
-    allowed_from, to_status = TRANSITIONS[action]
-    if voucher.status not in allowed_from:
-        raise ApplicationError(
-            "invalid_transition",
-            _("Không thể thực hiện thao tác này khi chứng từ đang ở trạng thái “%(status)s”.")
-            % {"status": VoucherStatus(voucher.status).label},
-        )
-    return to_status
-
-
 def _late(voucher: Voucher, explanation: str) -> bool:
     """A transition after the due time needs a written explanation."""
     if voucher.due_at and timezone.now() > voucher.due_at:
@@ -158,17 +135,23 @@ def _event(
     is_late: bool = False,
     notify: bool = True,
 ) -> VoucherEvent:
-    event = VoucherEvent.objects.create(
-        voucher=voucher, actor=actor, action=action, from_status=from_status, to_status=to_status,
-        note=(note or "")[:4000], data=data or {}, is_late=is_late,
+    event = FLOW.event(
+        voucher, actor=actor, action=action, from_status=from_status, to_status=to_status, note=note,
+        data=data or {}, is_late=is_late,
     )
-    if notify and from_status != to_status:
+    if notify:
+        _notify(voucher, event)
+    return event
+
+
+def _notify(voucher: Voucher, event: VoucherEvent) -> None:
+    """The unit and the staff told of a change of status."""
+    if event.from_status != event.to_status:
         from payments.services.notifications import notify_voucher_status
 
         # The signers are among the recipients; the answer shows the signatures too.
         prefetch_related_objects([voucher], selectors.signatures_prefetch())
         notify_voucher_status(voucher=voucher, event=event)
-    return event
 
 
 def _move(
@@ -182,22 +165,16 @@ def _move(
     is_late: bool = False,
     explanation: str = "",
 ) -> VoucherEvent:
-    """Apply a checked transition: status and fields saved, event written."""
-    to_status = _check_transition(voucher, action)
-    from_status = voucher.status
-    voucher.status = to_status
-    update = ["status", "updated_at"]
-    for name, value in (fields or {}).items():
-        setattr(voucher, name, value)
-        update.append(name)
-    voucher.save(update_fields=update)
+    """Apply a checked transition (FLOW.move: status and fields saved, event
+    written), then tell the people concerned."""
     data = dict(data or {})
     if explanation:
         data["explanation"] = explanation
-    return _event(
-        voucher, actor=actor, action=action, from_status=from_status, to_status=to_status,
-        note=note or explanation, data=data, is_late=is_late,
+    event = FLOW.move(
+        voucher, action, actor=actor, fields=fields, note=note or explanation, data=data, is_late=is_late
     )
+    _notify(voucher, event)
+    return event
 
 
 def _check_year_open(office_id: int | None, fiscal_year: int, *, voucher: Voucher | None = None) -> None:
@@ -240,15 +217,7 @@ def _repeat(voucher: Voucher, action: str, actor: User | None, *statuses: str) -
 def _recompute_content(voucher: Voucher) -> bool:
     """Store the current content hash; when it changed, void the live signatures
     and bump the content version. Returns whether the content changed."""
-    new_hash = selectors.voucher_content_hash(voucher)
-    if new_hash == voucher.content_hash:
-        return False
-    voucher.content_hash = new_hash
-    voucher.content_version = F("content_version") + 1
-    voucher.save(update_fields=["content_hash", "content_version", "updated_at"])
-    voucher.refresh_from_db(fields=["content_version"])
-    voucher.signatures.filter(voided_at__isnull=True).update(voided_at=timezone.now())
-    return True
+    return signed_content_store(voucher, selectors.voucher_content_hash(voucher))
 
 
 # --- input checks -----------------------------------------------------------
@@ -478,19 +447,10 @@ EDITABLE_FIELDS = {
 def voucher_update(*, actor: User, voucher: Voucher | int, data: Mapping[str, Any]) -> Voucher:
     """Change a draft or returned voucher. Any change of content voids the live
     signatures, bumps the content version and gives a new content hash."""
-    unknown = set(data) - EDITABLE_FIELDS
-    if unknown:
-        raise ValidationFailed(
-            _("Không sửa được các trường: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
-            fields={f: [_("Không sửa được.")] for f in sorted(unknown)},
-        )
+    refuse_unknown_fields(data, EDITABLE_FIELDS)
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_unit_role(actor, voucher.unit, *UNIT_ROLES)
-        if voucher.status not in EDITABLE_STATUSES:
-            raise ApplicationError(
-                "invalid_transition", _("Chỉ sửa được chứng từ nháp hoặc chứng từ bị trả lại để bổ sung.")
-            )
+        policy.check_update(actor, voucher)
         update: list[str] = []
         if "mode" in data and data["mode"] != voucher.mode:
             mode = data["mode"]
@@ -627,9 +587,7 @@ def attachment_add(*, actor: User, voucher: Voucher | int, file: Any, kind: str,
     sha256 = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_unit_role(actor, voucher.unit, *UNIT_ROLES)
-        if voucher.status not in EDITABLE_STATUSES:
-            raise ApplicationError("invalid_transition", _("Chỉ đính kèm được vào chứng từ nháp hoặc bị trả lại."))
+        policy.check_attach(actor, voucher)
         existing = voucher.attachments.filter(sha256=sha256).first()
         if existing is not None:
             if existing.kind == kind:
@@ -664,9 +622,7 @@ def attachment_add(*, actor: User, voucher: Voucher | int, file: Any, kind: str,
 def attachment_remove(*, actor: User, voucher: Voucher | int, attachment_id: int) -> None:
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_unit_role(actor, voucher.unit, *UNIT_ROLES)
-        if voucher.status not in EDITABLE_STATUSES:
-            raise ApplicationError("invalid_transition", _("Chỉ gỡ được tệp của chứng từ nháp hoặc bị trả lại."))
+        policy.check_detach(actor, voucher)
         attachment = voucher.attachments.filter(pk=attachment_id).first()
         if attachment is None:
             raise NotFound()
@@ -687,30 +643,11 @@ def _verify_live_signatures(voucher: Voucher) -> dict[str, Signature]:
     if current != voucher.content_hash:  # never trust a stale stored hash
         voucher.content_hash = current
         voucher.save(update_fields=["content_hash"])
-    live = selectors.live_signatures(voucher)
-    missing = [role for role in selectors.SIGNATURE_ROLES if role not in live]
-    if missing:
-        raise ApplicationError(
-            "signatures_missing",
-            _("Chứng từ chưa đủ hai chữ ký (thiếu: %(roles)s).")
-            % {"roles": ", ".join(str(Role(r).label) for r in missing)},
-        )
-    for role in selectors.SIGNATURE_ROLES:
-        sig = live[role]
-        key = sig.key
-        ok = (
-            sig.content_hash == current
-            and key.status == SigningKeyStatus.APPROVED
-            and key.unit_id == voucher.unit_id
-            and key.role == role
-            and crypto.verify_signature(crypto.decode_public_key(key.public_key), bytes.fromhex(current), sig.signature)
-        )
-        if not ok:
-            raise ApplicationError(
-                "signature_invalid",
-                _("Chữ ký của %(role)s không hợp lệ trên nội dung hiện tại của chứng từ.") % {"role": Role(role).label},
-            )
-    return live
+    return live_signatures_verify(
+        live=selectors.live_signatures(voucher), content_hash=current, unit_id=voucher.unit_id,
+        missing=_("Chứng từ chưa đủ hai chữ ký (thiếu: %(roles)s)."),
+        invalid=_("Chữ ký của %(role)s không hợp lệ trên nội dung hiện tại của chứng từ."),
+    )
 
 
 def voucher_sign(*, actor: User, voucher: Voucher | int, key_id: int, signature: str) -> Signature:
@@ -722,27 +659,18 @@ def voucher_sign(*, actor: User, voucher: Voucher | int, key_id: int, signature:
             actor=actor, key_id=key_id, unit_id=voucher.unit_id,
             wrong_unit=_("Khóa ký này không được đăng ký cho đơn vị của chứng từ."),
         )
-        _require_unit_role(actor, voucher.unit, key.role)
-        if voucher.status not in EDITABLE_STATUSES:
-            raise ApplicationError("invalid_transition", _("Chỉ ký được chứng từ nháp hoặc chứng từ bị trả lại."))
+        policy.check_sign(actor, voucher, key.role)
         _load_content(voucher)
         current = selectors.voucher_content_hash(voucher)
         if current != voucher.content_hash:
             voucher.content_hash = current
             voucher.save(update_fields=["content_hash"])
-        live = selectors.live_signatures(voucher)
-        mine = live.get(key.role)
-        if mine and mine.key_id == key.pk and mine.content_hash == current and mine.signature == signature:
-            return mine  # a repeat
-        signature_rules_check(actor=actor, key=key, live=live, content_hash=current, signature=signature)
-        now = timezone.now()
-        if mine is not None:
-            mine.voided_at = now
-            mine.save(update_fields=["voided_at"])
-        sig = Signature.objects.create(
-            voucher=voucher, key=key, signer=actor, role=key.role, content_hash=current, signature=signature,
-            signed_at=now,
+        sig, new = document_sign(
+            actor=actor, key=key, live=selectors.live_signatures(voucher), content_hash=current, signature=signature,
+            create=lambda **fields: Signature.objects.create(voucher=voucher, **fields),
         )
+        if not new:
+            return sig  # a repeat
         # The newest signature comes last (ordered by signed_at, id), `mine` voided in place.
         selectors.set_prefetched(voucher, "signatures", [*voucher.signatures.all(), sig])
         _event(
@@ -759,7 +687,7 @@ def voucher_submit(*, actor: User, voucher: Voucher | int) -> Voucher:
     resubmission after a return keeps them, the due time pushed by the pause."""
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_unit_role(actor, voucher.unit, Role.ACCOUNT_HOLDER)
+        policy.require_unit(actor, voucher, Role.ACCOUNT_HOLDER)
         # The rules, the content hash, the documents and signature checks all
         # read the lines, attachments and signatures: once each, under the lock.
         _load_content(voucher)
@@ -767,7 +695,7 @@ def voucher_submit(*, actor: User, voucher: Voucher | int) -> Voucher:
             last = _last_event(voucher, "submit")
             if last is not None and last.actor_id == actor.pk and last.data.get("content_hash") == voucher.content_hash:
                 return voucher
-        _check_transition(voucher, "submit")
+        policy.check_submit(actor, voucher)
         _check_year_open(voucher.office_id, voucher.fiscal_year, voucher=voucher)
         resubmission = voucher.status == VoucherStatus.RETURNED
         _check_rules(voucher)
@@ -792,15 +720,16 @@ def voucher_submit(*, actor: User, voucher: Voucher | int) -> Voucher:
         if voucher.settles_id:
             _clean_settles(voucher.unit, voucher.settles_id, voucher.total_amount)
         if voucher.deposit_account_id:
+            # Locked after the voucher (policy.lock_voucher: parents first).
             account = Account.objects.select_for_update().get(pk=voucher.deposit_account_id)
-            committed = selectors.deposit_committed(account.pk, exclude_voucher=voucher.pk)
-            if account.balance - committed < voucher.total_amount:
+            available = deposit_headroom(account, exclude_voucher=voucher.pk)
+            if available < voucher.total_amount:
                 raise ApplicationError(
                     "insufficient_balance",
                     _("Số dư khả dụng của tài khoản %(account)s (%(available)s đồng) không đủ để chi %(total)s đồng.")
                     % {
                         "account": account.number,
-                        "available": f"{account.balance - committed:,}".replace(",", "."),
+                        "available": f"{available:,}".replace(",", "."),
                         "total": f"{voucher.total_amount:,}".replace(",", "."),
                     },
                 )
@@ -832,10 +761,10 @@ def voucher_withdraw(*, actor: User, voucher: Voucher | int, note: str = "") -> 
     reservation is released."""
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_unit_role(actor, voucher.unit, *UNIT_ROLES)
+        policy.require_unit(actor, voucher)
         if _repeat(voucher, "withdraw", actor, VoucherStatus.WITHDRAWN):
             return voucher
-        _check_transition(voucher, "withdraw")
+        policy.check_withdraw(actor, voucher)
         budget_services.budget_release(voucher=voucher, actor=actor)
         _move(voucher, "withdraw", actor=actor, fields={"closed_at": timezone.now()}, note=note)
     return voucher
@@ -849,10 +778,10 @@ def voucher_claim(*, actor: User, voucher: Voucher | int, explanation: str = "")
     Under concurrency one officer wins; the other gets invalid_transition."""
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_treasury_role(actor, voucher.unit, Role.CONTROL_OFFICER)
+        policy.require_treasury(actor, voucher, Role.CONTROL_OFFICER)
         if voucher.status == VoucherStatus.IN_CONTROL and voucher.controller_id == actor.pk:
             return voucher
-        _check_transition(voucher, "claim")
+        policy.check_claim(actor, voucher)
         late = _late(voucher, explanation)
         _move(voucher, "claim", actor=actor, fields={"controller": actor}, is_late=late, explanation=explanation)
     return voucher
@@ -866,16 +795,10 @@ def _require_controller(actor: User, voucher: Voucher) -> None:
     segregation of duties holds as for any controller (the delegate may then not
     approve it). Whoever prepared or signed it, or approved it, may not take it
     over (`same_person`)."""
+    policy.check_holder(actor, voucher)  # raises unless the controller or an allowed delegate
     if voucher.controller_id == actor.pk:
         return
     absence = selectors.holder_absence(voucher)
-    if absence is None or absence.delegate_id != actor.pk:
-        raise PermissionDenied(_("Chứng từ đang do cán bộ kiểm soát khác xử lý."))
-    if actor.pk in selectors.delegate_excluded(voucher):
-        raise ApplicationError(
-            "same_person",
-            _("Bạn đã lập, đã ký hoặc đã phê duyệt chứng từ này: không được kiểm soát thay người vắng mặt."),
-        )
     previous = voucher.controller
     voucher.controller = actor
     voucher.save(update_fields=["controller", "updated_at"])
@@ -900,12 +823,12 @@ def voucher_release(*, actor: User, voucher: Voucher | int, note: str) -> Vouche
         raise ValidationFailed(_("Phải ghi lý do trả chứng từ về hàng chờ."), fields={"note": [_("Bắt buộc.")]})
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_treasury_role(actor, voucher.unit, Role.CONTROL_OFFICER)
+        policy.require_treasury(actor, voucher, Role.CONTROL_OFFICER)
         if voucher.status == VoucherStatus.SUBMITTED:  # a repeat of this release?
             last = VoucherEvent.objects.filter(voucher=voucher).order_by("-created_at", "-id").first()
             if last is not None and last.action == "release" and last.actor_id == actor.pk:
                 return voucher
-        _check_transition(voucher, "release")
+        policy.check_release(actor, voucher)
         _require_controller(actor, voucher)
         _move(voucher, "release", actor=actor, fields={"controller": None}, note=note,
               data={"from_controller": actor.pk})
@@ -927,10 +850,10 @@ def voucher_reassign(*, actor: User, voucher: Voucher | int, officer: User | str
         officer = User.objects.filter(username=officer).first() if officer.strip() else None
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_treasury_role(actor, voucher.unit, Role.APPROVER)
+        policy.require_treasury(actor, voucher, Role.APPROVER)
         if voucher.status == VoucherStatus.IN_CONTROL and officer is not None and voucher.controller_id == officer.pk:
             return voucher
-        _check_transition(voucher, "reassign")
+        policy.check_reassign(actor, voucher)
         selectors.reassign_target_check(voucher, actor, officer)
         previous = voucher.controller
         event = _move(
@@ -1043,26 +966,14 @@ def voucher_return_for_supplement(
     The reservation stays; the clock pauses until the resubmission."""
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_treasury_role(actor, voucher.unit, Role.CONTROL_OFFICER)
+        policy.require_treasury(actor, voucher, Role.CONTROL_OFFICER)
         if _repeat(voucher, "return", actor, VoucherStatus.RETURNED):
             return voucher
-        _check_transition(voucher, "return")
+        policy.check_return(actor, voucher)  # the role, the status, the holder, "return only once"
         _require_controller(actor, voucher)
         items = _coded(deficiencies, ReasonKind.DEFICIENCY, "deficiencies")
-        exception = None
-        if voucher.return_count >= 1:
-            exception = (
-                ReturnException.objects.select_for_update().filter(voucher=voucher, used_at__isnull=True)
-                .order_by("created_at", "id").first()
-            )
-            if exception is None:
-                raise ApplicationError(
-                    "already_returned_once",
-                    _(
-                        "Chứng từ đã được trả lại bổ sung một lần: chỉ được trả lại lần nữa khi lãnh đạo "
-                        "ghi nhận ngoại lệ có lý do."
-                    ),
-                )
+        # A second return uses up the exception check_return found (the voucher's lock keeps it unused).
+        exception = policy.lock_return_exception(voucher) if voucher.return_count >= 1 else None
         late = _late(voucher, explanation)
         now = timezone.now()
         data: dict[str, Any] = {
@@ -1092,15 +1003,7 @@ def voucher_grant_return_exception(*, actor: User, voucher: Voucher | int, justi
         )
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_treasury_role(actor, voucher.unit, Role.APPROVER)
-        if voucher.status not in (VoucherStatus.SUBMITTED, VoucherStatus.IN_CONTROL):
-            raise ApplicationError(
-                "invalid_transition", _("Chỉ ghi nhận ngoại lệ cho chứng từ đang chờ hoặc đang kiểm soát.")
-            )
-        if voucher.return_count < 1:
-            raise ApplicationError(
-                "invalid_transition", _("Chứng từ chưa bị trả lại lần nào: không cần ngoại lệ.")
-            )
+        policy.check_return_exception(actor, voucher)
         unused = ReturnException.objects.filter(voucher=voucher, used_at__isnull=True).first()
         if unused is not None:
             return unused
@@ -1122,10 +1025,10 @@ def voucher_pass(
     `checklist`, when given, must confirm every item of the procedure's list."""
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_treasury_role(actor, voucher.unit, Role.CONTROL_OFFICER)
+        policy.require_treasury(actor, voucher, Role.CONTROL_OFFICER)
         if _repeat(voucher, "pass", actor, VoucherStatus.PENDING_APPROVAL):
             return voucher
-        _check_transition(voucher, "pass")
+        policy.check_pass(actor, voucher)
         _require_controller(actor, voucher)
         data: dict[str, Any] = {}
         if checklist is not None:
@@ -1153,10 +1056,10 @@ def voucher_refuse(
     """Refuse with coded reasons; the reservation is released."""
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_treasury_role(actor, voucher.unit, Role.CONTROL_OFFICER)
+        policy.require_treasury(actor, voucher, Role.CONTROL_OFFICER)
         if _repeat(voucher, "refuse", actor, VoucherStatus.REFUSED):
             return voucher
-        _check_transition(voucher, "refuse")
+        policy.check_refuse(actor, voucher)
         _require_controller(actor, voucher)
         items = _coded(reasons, ReasonKind.REFUSAL, "reasons")
         late = _late(voucher, explanation)
@@ -1205,7 +1108,7 @@ def voucher_year_end_refuse(*, voucher: Voucher | int, actor: User | None, year:
             )
         if voucher.status == VoucherStatus.REFUSED and _last_event(voucher, "year_end_refuse") is not None:
             return voucher  # a repeat
-        _check_transition(voucher, "year_end_refuse")
+        FLOW.check(voucher, "year_end_refuse")
         with translation.override("vi"):
             text = _("Năm ngân sách %(year)s đã khóa sổ") % {"year": year}
         with translation.override("en"):
@@ -1225,16 +1128,12 @@ def voucher_approve(*, actor: User, voucher: Voucher | int, note: str = "", expl
     settlement moves no money: it settles the advance and closes at once."""
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_treasury_role(actor, voucher.unit, Role.APPROVER)
+        policy.require_treasury(actor, voucher, Role.APPROVER)
         if voucher.approver_id == actor.pk and _repeat(
             voucher, "approve", actor, VoucherStatus.APPROVED, VoucherStatus.PAID, VoucherStatus.PAYMENT_FAILED
         ):
             return voucher
-        _check_transition(voucher, "approve")
-        if voucher.controller_id == actor.pk:
-            raise ApplicationError(
-                "same_person", _("Người phê duyệt không được là người đã kiểm soát chứng từ này.")
-            )
+        policy.check_approve(actor, voucher)
         _verify_live_signatures(voucher)
         late = _late(voucher, explanation)
         _move(voucher, "approve", actor=actor, fields={"approver": actor}, note=note, is_late=late,
@@ -1270,13 +1169,13 @@ def voucher_send_back(*, actor: User, voucher: Voucher | int, note: str, explana
         raise ValidationFailed(_("Phải ghi lý do chuyển lại cho cán bộ kiểm soát."), fields={"note": [_("Bắt buộc.")]})
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_treasury_role(actor, voucher.unit, Role.APPROVER)
+        policy.require_treasury(actor, voucher, Role.APPROVER)
         if _repeat(voucher, "send_back", actor, VoucherStatus.IN_CONTROL):
             last_pass = _last_event(voucher, "pass")
             last_back = _last_event(voucher, "send_back")
             if last_pass is None or (last_back and last_back.pk > last_pass.pk):
                 return voucher
-        _check_transition(voucher, "send_back")
+        policy.check_send_back(actor, voucher)
         late = _late(voucher, explanation)
         _move(voucher, "send_back", actor=actor, note=note, is_late=late, explanation=explanation)
     return voucher
@@ -1298,7 +1197,7 @@ def voucher_mark_paid(
             voucher = _lock(voucher)
         if voucher.status == VoucherStatus.PAID:
             return voucher
-        _check_transition(voucher, "pay")
+        FLOW.check(voucher, "pay")
         budget_services.budget_spend(voucher=voucher, actor=actor)
         _move(voucher, "pay", actor=actor, fields={"closed_at": timezone.now()}, note=note, data=data)
     return voucher
@@ -1309,7 +1208,7 @@ def voucher_mark_payment_failed(*, voucher: Voucher | int, actor: User | None = 
         voucher = _lock(voucher)
         if voucher.status == VoucherStatus.PAYMENT_FAILED:
             return voucher
-        _check_transition(voucher, "fail_payment")
+        FLOW.check(voucher, "fail_payment")
         _move(voucher, "fail_payment", actor=actor, note=error, data={"error": error[:1000]})
     return voucher
 
@@ -1327,7 +1226,7 @@ def voucher_mark_payment_rejected(
             voucher = _lock(voucher)
         if voucher.status == VoucherStatus.PAYMENT_FAILED:
             return voucher
-        _check_transition(voucher, "bank_reject")
+        FLOW.check(voucher, "bank_reject")
         budget_services.budget_unspend(voucher=voucher, actor=actor)
         _move(voucher, "bank_reject", actor=actor, fields={"closed_at": None}, note=reason, data=data)
     return voucher
@@ -1338,7 +1237,7 @@ def voucher_retry_payment(*, voucher: Voucher | int, actor: User | None = None, 
         voucher = _lock(voucher)
         if voucher.status == VoucherStatus.APPROVED:
             return voucher
-        _check_transition(voucher, "retry_payment")
+        FLOW.check(voucher, "retry_payment")
         _move(voucher, "retry_payment", actor=actor, note=note)
     return voucher
 
@@ -1355,14 +1254,11 @@ def voucher_rate(*, actor: User, voucher: Voucher | int, score: int, comment: st
         raise ValidationFailed(_("Nhận xét tối đa 2000 ký tự."), fields={"comment": [_("Quá dài.")]})
     with transaction.atomic():
         voucher = _lock(voucher)
-        _require_unit_role(actor, voucher.unit, *UNIT_ROLES)
-        if voucher.status not in (VoucherStatus.PAID, VoucherStatus.REFUSED):
-            raise ApplicationError("invalid_transition", _("Chỉ đánh giá được khi chứng từ đã kết thúc xử lý."))
         existing = Rating.objects.filter(voucher=voucher).first()
-        if existing is not None:
-            if existing.score == score and existing.comment == comment:
-                return existing
-            raise ApplicationError("invalid_transition", _("Chứng từ này đã được đánh giá."))
+        repeat = existing is not None and existing.score == score and existing.comment == comment
+        policy.check_rate(actor, voucher, rated=existing is not None and not repeat)
+        if repeat:
+            return existing
         try:
             with transaction.atomic():
                 rating = Rating.objects.create(voucher=voucher, score=score, comment=comment, rated_by=actor)

@@ -34,7 +34,7 @@ from treasury_portal.errors import ApplicationError, NotFound
 from treasury_portal.errors import PermissionDenied as AppPermissionDenied
 from treasury_portal.money import format_money
 from treasury_portal.pages import role_required, treasury_admin_required
-from vouchers import selectors
+from vouchers import policy, selectors
 from vouchers import services as voucher_services
 from vouchers.forms import (
     MAX_LINES,
@@ -59,7 +59,7 @@ from vouchers.forms import (
     VoucherForm,
     VoucherLineFormSet,
 )
-from vouchers.models import EDITABLE_STATUSES, DocumentKind, ReasonKind, Voucher, VoucherLine, VoucherStatus
+from vouchers.models import DocumentKind, ReasonKind, Voucher, VoucherLine, VoucherStatus
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
@@ -933,7 +933,6 @@ def _detail_context(request: HttpRequest, voucher: Any, bound_forms: dict | None
     checks = selectors.signature_checks(voucher, include_voided=True)
     live = {c["role"]: c for c in checks if c["voided_at"] is None}
     due = selectors.due_state(voucher)
-    editable = voucher.status in EDITABLE_STATUSES
     return {
         **_voucher_facts(voucher),
         "holder": selectors.voucher_holder(voucher),
@@ -948,13 +947,15 @@ def _detail_context(request: HttpRequest, voucher: Any, bound_forms: dict | None
         "changes": _change_rows(selectors.voucher_changes_since_return(voucher)) if voucher.return_count else [],
         "allowed": allowed,
         "forms": _action_forms(voucher, allowed, bound_forms, user),
-        "preflight": selectors.voucher_preflight(voucher) if editable and allowed & {"update", "sign"} else None,
+        "preflight": selectors.voucher_preflight(voucher) if allowed & {"update", "sign"} else None,
         "has_payments_result": _has_payments_result(),
         "panels": _panels(request, voucher),
         "is_unit_member": account_selectors.user_has_unit_role(user, voucher.unit, *UNIT_ROLES),
         "has_unused_exception": voucher.return_exceptions.filter(used_at__isnull=True).exists()
         if voucher.return_count
         else False,
+        # The holder would return it but for "return only once" (vouchers.policy says why the button is missing).
+        "return_used_up": policy.return_used_up(user, voucher, allowed),
     }
 
 

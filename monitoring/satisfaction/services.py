@@ -6,20 +6,28 @@ FollowUpEvent. The `can_*` predicates tell the buttons."""
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
 from accounts.selectors import user_has_treasury_role_over
 from monitoring.models import FOLLOWUP_TRANSITIONS, FollowUp, FollowUpEvent, FollowUpStatus
 from monitoring.satisfaction.selectors import ASSIGNABLE_ROLES
-from treasury_portal.errors import ApplicationError, PermissionDenied, ValidationFailed
+from monitoring.services import NOTE_MAX, clean_note  # noqa: F401 - NOTE_MAX: the follow-up pages read it here
+from treasury_portal.errors import PermissionDenied, ValidationFailed
+from treasury_portal.workflow import Workflow
 from vouchers.models import Rating
 
 LEADER_ROLES = (Role.APPROVER, Role.ADMINISTRATOR)
-NOTE_MAX = 4000
 
 
-def _allowed(followup: FollowUp, action: str) -> bool:
-    return followup.status in FOLLOWUP_TRANSITIONS[action][0]
+# The follow-up's workflow (treasury_portal.workflow: the row lock, the
+# transition table, the event row with the assignee of the moment).
+FLOW = Workflow(
+    model=FollowUp, transitions=FOLLOWUP_TRANSITIONS, event_model=FollowUpEvent, event_fk="followup",
+    invalid=gettext_lazy("Việc theo dõi đang ở trạng thái “%(status)s”: không thể thực hiện thao tác này."),
+    save_updated_at=False, event_defaults=lambda followup: {"assignee": followup.assignee},
+)
+_allowed = FLOW.allows
 
 
 def _leads(user: User, followup: FollowUp) -> bool:
@@ -63,8 +71,8 @@ def followups_open_new(*, limit: int = 500) -> int:
                     rating=rating, voucher=rating.voucher, unit_id=rating.voucher.unit_id,
                     office_id=rating.voucher.office_id,
                 )
-                FollowUpEvent.objects.create(followup=followup, actor=None, action="open",
-                                             to_status=FollowUpStatus.OPEN, note=rating.comment)
+                FLOW.event(followup, actor=None, action="open", from_status="", to_status=FollowUpStatus.OPEN,
+                           note=rating.comment)
         except IntegrityError:
             continue
         opened += 1
@@ -74,37 +82,16 @@ def followups_open_new(*, limit: int = 500) -> int:
 # --- its life ------------------------------------------------------------------------
 
 
-def _clean(note: str, *, required: bool) -> str:
-    note = (note or "").strip()
-    if required and not note:
-        raise ValidationFailed(_("Hãy ghi nội dung."), fields={"note": [_("Hãy ghi nội dung.")]})
-    if len(note) > NOTE_MAX:
-        raise ValidationFailed(
-            _("Nội dung dài quá %(n)s ký tự.") % {"n": NOTE_MAX}, fields={"note": [_("Nội dung quá dài.")]}
-        )
-    return note
+_clean = clean_note  # monitoring.services: the same rule for an alert's note
 
 
 def _move(actor: User, followup: FollowUp | int, action: str, note: str, **changes: object) -> FollowUp:
     with transaction.atomic():
-        pk = followup.pk if isinstance(followup, FollowUp) else followup
-        followup = FollowUp.objects.select_for_update(of=("self",)).select_related("unit").get(pk=pk)
-        sources, target = FOLLOWUP_TRANSITIONS[action]
-        if followup.status not in sources:
-            raise ApplicationError(
-                "invalid_transition",
-                _("Việc theo dõi đang ở trạng thái “%(status)s”: không thể thực hiện thao tác này.")
-                % {"status": followup.get_status_display()},
-            )
+        followup = FLOW.lock(followup)
+        FLOW.check(followup, action)
         if not CAN[action](actor, followup):
             raise PermissionDenied(_("Bạn không có quyền thực hiện thao tác này."))
-        before = followup.status
-        followup.status = target
-        for name, value in changes.items():
-            setattr(followup, name, value)
-        followup.save(update_fields=["status", *changes])
-        FollowUpEvent.objects.create(followup=followup, actor=actor, action=action, from_status=before,
-                                     to_status=target, note=note, assignee=followup.assignee)
+        FLOW.move(followup, action, actor=actor, fields=changes, note=note)
     return followup
 
 

@@ -70,11 +70,11 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from accounts import crypto
 from accounts.canonical import content_hash
-from accounts.models import Membership, Organisation, OrgKind, Role, SigningKey, SigningKeyStatus, User
-from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
-from accounts.services import signature_rules_check, signing_key_for_signature
+from accounts.models import Membership, Organisation, OrgKind, Role, User
+from accounts.selectors import user_has_unit_role
+from accounts.services import document_sign, live_signatures_verify, signed_content_store, signing_key_for_signature
+from payments import autopay_policy as policy
 from payments import autopay_reasons
 from payments.models import (
     Account,
@@ -108,6 +108,8 @@ from payments.services.notifications import (
     notifications_write_many,
 )
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from treasury_portal.workflow import refuse_unknown_fields
+from vouchers.selectors import deposits_committed
 
 logger = logging.getLogger(__name__)
 
@@ -131,16 +133,9 @@ DEFAULT_BATCH_SIZE = 500
 EDITABLE_FIELDS = {
     "customer_codes", "budget_line", "deposit_account", "cap_per_invoice", "cap_per_month", "valid_from", "valid_to",
 }
-# action → (statuses it may start from, status it leads to)
-TRANSITIONS = {
-    "submit": ({AuthorizationStatus.DRAFT}, AuthorizationStatus.SUBMITTED),
-    "confirm": ({AuthorizationStatus.SUBMITTED}, AuthorizationStatus.ACTIVE),
-    "reject": ({AuthorizationStatus.SUBMITTED}, AuthorizationStatus.REJECTED),
-    "revoke": (
-        {AuthorizationStatus.DRAFT, AuthorizationStatus.SUBMITTED, AuthorizationStatus.ACTIVE},
-        AuthorizationStatus.REVOKED,
-    ),
-}
+# The transition table, the workflow (lock, check, event) and who may act: payments.autopay_policy.
+TRANSITIONS = policy.TRANSITIONS
+FLOW = policy.FLOW
 
 
 def _money_text(amount: int) -> str:
@@ -181,31 +176,12 @@ def authorization_content_hash(authorization: AutopayAuthorization, codes: list[
     return content_hash(authorization_content(authorization, codes))
 
 
-def _lock(authorization: AutopayAuthorization | int) -> AutopayAuthorization:
-    try:
-        return (
-            AutopayAuthorization.objects.select_for_update(of=("self",))
-            .select_related("unit", "supplier", "budget_line", "deposit_account")
-            .get(pk=_pk(authorization))
-        )
-    except AutopayAuthorization.DoesNotExist:
-        raise NotFound() from None
+_lock = FLOW.lock  # the authorization's own row (no join); the parents a caller read are kept
 
 
 def _require_unit_role(actor: User, unit: Organisation, *roles: str) -> None:
-    if not (actor.is_superuser or user_has_unit_role(actor, unit, *roles)):
+    if not user_has_unit_role(actor, unit, *roles):
         raise PermissionDenied(_("Bạn không có vai trò phù hợp tại đơn vị này để thực hiện thao tác."))
-
-
-def _check_transition(authorization: AutopayAuthorization, action: str) -> str:
-    allowed, to_status = TRANSITIONS[action]
-    if authorization.status not in allowed:
-        raise ApplicationError(
-            "invalid_transition",
-            _("Không thể thực hiện thao tác này khi ủy quyền đang ở trạng thái “%(status)s”.")
-            % {"status": AuthorizationStatus(authorization.status).label},
-        )
-    return to_status
 
 
 def _authorization_recipients(authorization: AutopayAuthorization) -> list[int]:
@@ -222,10 +198,14 @@ def _event(
     authorization: AutopayAuthorization, *, actor: User | None, action: str, from_status: str, to_status: str,
     note: str = "", data: dict | None = None,
 ) -> AutopayEvent:
-    event = AutopayEvent.objects.create(
-        authorization=authorization, actor=actor, action=action, from_status=from_status, to_status=to_status,
-        note=(note or "")[:4000], data=data or {},
-    )
+    event = FLOW.event(authorization, actor=actor, action=action, from_status=from_status, to_status=to_status,
+                       note=note, data=data or {})
+    _notify_authorization(authorization, event)
+    return event
+
+
+def _notify_authorization(authorization: AutopayAuthorization, event: AutopayEvent) -> None:
+    from_status, to_status, action, note = event.from_status, event.to_status, event.action, event.note
     if from_status != to_status:
         with translation.override(settings.LANGUAGE_CODE):
             title = _("Ủy quyền thanh toán tự động UQ-%(id)s (%(supplier)s): %(status)s") % {
@@ -243,21 +223,15 @@ def _event(
                 for user_id in _authorization_recipients(authorization)
             ]
         )
-    return event
 
 
 def _move(
     authorization: AutopayAuthorization, action: str, *, actor: User, fields: Mapping[str, Any], note: str = "",
     data: dict | None = None,
 ) -> AutopayEvent:
-    to_status = _check_transition(authorization, action)
-    from_status = authorization.status
-    authorization.status = to_status
-    for name, value in fields.items():
-        setattr(authorization, name, value)
-    authorization.save(update_fields=["status", "updated_at", *fields])
-    return _event(authorization, actor=actor, action=action, from_status=from_status, to_status=to_status,
-                  note=note, data=data)
+    event = FLOW.move(authorization, action, actor=actor, fields=fields, note=note, data=data or {})
+    _notify_authorization(authorization, event)
+    return event
 
 
 def _int_amount(value: Any, name: str) -> int:
@@ -358,15 +332,7 @@ def _check_terms(a: AutopayAuthorization) -> None:
 
 def _recompute_content(a: AutopayAuthorization, codes: list[str] | None = None) -> bool:
     """Store the current content hash; when it changed, void the live signatures."""
-    new_hash = authorization_content_hash(a, codes)
-    if new_hash == a.content_hash:
-        return False
-    a.content_hash = new_hash
-    a.content_version = F("content_version") + 1
-    a.save(update_fields=["content_hash", "content_version", "updated_at"])
-    a.refresh_from_db(fields=["content_version"])
-    a.signatures.filter(voided_at__isnull=True).update(voided_at=timezone.now())
-    return True
+    return signed_content_store(a, authorization_content_hash(a, codes))
 
 
 # --- authorizations: the actions -----------------------------------------------------
@@ -413,17 +379,10 @@ def authorization_update(
     *, actor: User, authorization: AutopayAuthorization | int, data: Mapping[str, Any]
 ) -> AutopayAuthorization:
     """Change a draft. Any change of content voids the signatures made before."""
-    unknown = set(data) - EDITABLE_FIELDS
-    if unknown:
-        raise ValidationFailed(
-            _("Không sửa được các trường: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
-            fields={f: [_("Không sửa được.")] for f in sorted(unknown)},
-        )
+    refuse_unknown_fields(data, EDITABLE_FIELDS)
     with transaction.atomic():
         a = _lock(authorization)
-        _require_unit_role(actor, a.unit, *UNIT_ROLES)
-        if a.status != AuthorizationStatus.DRAFT:
-            raise ApplicationError("invalid_transition", _("Chỉ sửa được ủy quyền đang ở trạng thái nháp."))
+        policy.check_edit(actor, a)
         update: list[str] = []
         if "budget_line" in data or "deposit_account" in data:
             a.budget_line, a.deposit_account = _clean_funding(
@@ -455,12 +414,6 @@ def authorization_update(
     return a
 
 
-def _signature_verifies(key: SigningKey, content_hash: str, signature: Any) -> bool:
-    return isinstance(signature, str) and crypto.verify_signature(
-        crypto.decode_public_key(key.public_key), bytes.fromhex(content_hash), signature
-    )
-
-
 def authorization_sign(
     *, actor: User, authorization: AutopayAuthorization | int, key_id: int, signature: str
 ) -> AuthorizationSignature:
@@ -473,26 +426,18 @@ def authorization_sign(
             actor=actor, key_id=key_id, unit_id=a.unit_id,
             wrong_unit=_("Khóa ký này không được đăng ký cho đơn vị của ủy quyền."),
         )
-        _require_unit_role(actor, a.unit, key.role)
-        if a.status != AuthorizationStatus.DRAFT:
-            raise ApplicationError("invalid_transition", _("Chỉ ký được ủy quyền đang ở trạng thái nháp."))
+        policy.check_sign(actor, a, key.role)
         current = authorization_content_hash(a)
         if current != a.content_hash:
             a.content_hash = current
             a.save(update_fields=["content_hash"])
-        live = {s.role: s for s in a.signatures.filter(voided_at__isnull=True)}
-        mine = live.get(key.role)
-        if mine and mine.key_id == key.pk and mine.content_hash == current and mine.signature == signature:
-            return mine  # a repeat
-        signature_rules_check(actor=actor, key=key, live=live, content_hash=current, signature=signature)
-        now = timezone.now()
-        if mine is not None:
-            mine.voided_at = now
-            mine.save(update_fields=["voided_at"])
-        sig = AuthorizationSignature.objects.create(
-            authorization=a, key=key, signer=actor, role=key.role, content_hash=current, signature=signature,
-            signed_at=now,
+        sig, new = document_sign(
+            actor=actor, key=key, live={s.role: s for s in a.signatures.filter(voided_at__isnull=True)},
+            content_hash=current, signature=signature,
+            create=lambda **fields: AuthorizationSignature.objects.create(authorization=a, **fields),
         )
+        if not new:
+            return sig  # a repeat
         _event(a, actor=actor, action="sign", from_status=a.status, to_status=a.status,
                data={"role": key.role, "key_fingerprint": key.fingerprint, "content_hash": current})
     return sig
@@ -500,30 +445,12 @@ def authorization_sign(
 
 def _verify_live_signatures(a: AutopayAuthorization) -> dict[str, AuthorizationSignature]:
     """Both live signatures, each verified again now on the current content."""
-    current = authorization_content_hash(a)
-    live = {s.role: s for s in a.signatures.filter(voided_at__isnull=True).select_related("key")}
-    missing = [role for role in SIGNATURE_ROLES if role not in live]
-    if missing:
-        raise ApplicationError(
-            "signatures_missing",
-            _("Ủy quyền chưa đủ hai chữ ký (thiếu: %(roles)s).")
-            % {"roles": ", ".join(str(Role(r).label) for r in missing)},
-        )
-    for role in SIGNATURE_ROLES:
-        sig = live[role]
-        key = sig.key
-        if not (
-            sig.content_hash == current
-            and key.status == SigningKeyStatus.APPROVED
-            and key.unit_id == a.unit_id
-            and key.role == role
-            and _signature_verifies(key, current, sig.signature)
-        ):
-            raise ApplicationError(
-                "signature_invalid",
-                _("Chữ ký của %(role)s không hợp lệ trên nội dung hiện tại của ủy quyền.") % {"role": Role(role).label},
-            )
-    return live
+    return live_signatures_verify(
+        live={s.role: s for s in a.signatures.filter(voided_at__isnull=True).select_related("key")},
+        content_hash=authorization_content_hash(a), unit_id=a.unit_id,
+        missing=_("Ủy quyền chưa đủ hai chữ ký (thiếu: %(roles)s)."),
+        invalid=_("Chữ ký của %(role)s không hợp lệ trên nội dung hiện tại của ủy quyền."),
+    )
 
 
 def _release_expired_codes(a: AutopayAuthorization) -> int:
@@ -586,10 +513,10 @@ def authorization_submit(*, actor: User, authorization: AutopayAuthorization | i
     """The account holder sends the signed authorization to the treasury."""
     with transaction.atomic():
         a = _lock(authorization)
-        _require_unit_role(actor, a.unit, Role.ACCOUNT_HOLDER)
+        policy.require_unit(actor, a, Role.ACCOUNT_HOLDER)
         if a.status == AuthorizationStatus.SUBMITTED and a.submitted_by_id == actor.pk:
             return a  # a repeat
-        _check_transition(a, "submit")
+        policy.check_submit(actor, a)
         _check_terms(a)
         _verify_live_signatures(a)
         taken = _codes_taken(a, predecessor_ok=True)
@@ -598,11 +525,6 @@ def authorization_submit(*, actor: User, authorization: AutopayAuthorization | i
         _move(a, "submit", actor=actor, fields={"submitted_by": actor, "submitted_at": timezone.now()},
               data={"content_hash": a.content_hash})
     return a
-
-
-def _require_admin_over(actor: User, unit: Organisation) -> None:
-    if not (actor.is_superuser or user_has_treasury_role_over(actor, unit, Role.ADMINISTRATOR)):
-        raise PermissionDenied(_("Chỉ quản trị kho bạc quản lý đơn vị mới xác nhận được ủy quyền."))
 
 
 def authorization_confirm(
@@ -614,10 +536,10 @@ def authorization_confirm(
     unique index is the backstop)."""
     with transaction.atomic():
         a = _lock(authorization)
-        _require_admin_over(actor, a.unit)
+        policy.require_admin(actor, a)
         if a.status == AuthorizationStatus.ACTIVE and a.confirmed_by_id == actor.pk:
             return a
-        _check_transition(a, "confirm")
+        policy.check_confirm(actor, a)
         _verify_live_signatures(a)
         taken = _codes_taken(a)
         if taken and (waiting := _predecessor_still_valid(a)) is not None:
@@ -642,9 +564,10 @@ def authorization_reject(
         raise ValidationFailed(_("Cần ghi lý do từ chối."), fields={"note": [_("Bắt buộc.")]})
     with transaction.atomic():
         a = _lock(authorization)
-        _require_admin_over(actor, a.unit)
+        policy.require_admin(actor, a)
         if a.status == AuthorizationStatus.REJECTED:
             return a
+        policy.check_reject(actor, a)
         _move(a, "reject", actor=actor, fields={}, note=note)
     return a
 
@@ -656,10 +579,10 @@ def authorization_revoke(
     invoice is paid under it from now on."""
     with transaction.atomic():
         a = _lock(authorization)
-        _require_unit_role(actor, a.unit, *SIGNER_ROLES)
+        policy.require_unit(actor, a, *SIGNER_ROLES)
         if a.status == AuthorizationStatus.REVOKED:
             return a
-        _check_transition(a, "revoke")
+        policy.check_revoke(actor, a)
         AuthorizationCustomerCode.objects.filter(authorization=a, active=True).update(active=False)
         _move(a, "revoke", actor=actor, fields={"revoked_by": actor, "revoked_at": timezone.now()}, note=note)
     return a
@@ -1275,18 +1198,7 @@ def _settle(invoices: list[dict], run: AutopayRun, now: datetime, *, wait: bool 
             for pk in held:
                 auths.pop(pk)
             auth_list = list(auths.values())
-    committed: dict[int, int] = {}
-    deposit_ids = {a.deposit_account_id for a in auth_list if a.deposit_account_id}
-    if deposit_ids:
-        from vouchers.models import OPEN_STATUSES, Voucher
-
-        committed = dict(
-            Voucher.objects.filter(deposit_account_id__in=deposit_ids, status__in=list(OPEN_STATUSES))
-            .order_by()
-            .values("deposit_account_id")
-            .annotate(total=Sum("total_amount"))
-            .values_list("deposit_account_id", "total")
-        )
+    committed = deposits_committed(a.deposit_account_id for a in auth_list if a.deposit_account_id)
 
     # 4. Decide, in claim order, with running totals (reasons in Vietnamese, the stored language).
     with translation.override(settings.LANGUAGE_CODE):

@@ -81,6 +81,24 @@ def _queue_payment(intent_id: int) -> None:
     enqueue(pay_intent, intent_id)
 
 
+# --- the lock order of a payment ------------------------------------------------
+
+
+def lock_voucher_and_intent(*, related: tuple[str, ...] = (), **voucher_filter: object) -> tuple:
+    """The one lock order of a voucher's payment: the voucher's row first (the
+    parent, vouchers.policy.lock_voucher: its own row only, no join), then its
+    payment intent; then whatever the caller posts (ledger accounts in id order,
+    payments.services.ledger; budget lines in id order, payments.services.budget).
+    (voucher, intent), either None when there is none. `voucher_filter` finds
+    the voucher (pk=…, number=…); `related`: the parents the caller reads in
+    any case (the worker: the payee's bank and the unit), joined to the read
+    (not locked: `OF self`) rather than read one query each."""
+    voucher = Voucher.objects.select_for_update(of=("self",)).select_related(*related).filter(**voucher_filter).first()
+    if voucher is None:
+        return None, None
+    return voucher, PaymentIntent.objects.select_for_update(of=("self",)).filter(voucher=voucher).first()
+
+
 # --- paying -----------------------------------------------------------------
 
 
@@ -189,11 +207,7 @@ def payment_intent_process(*, intent_id: int, worker: str = "") -> PaymentIntent
 def _pay_claimed(intent_id: int, worker: str) -> PaymentIntent:
     voucher_id = PaymentIntent.objects.values_list("voucher_id", flat=True).get(pk=intent_id)
     with transaction.atomic():
-        # Parents before children: the voucher, then its intent.
-        voucher = (
-            Voucher.objects.select_for_update(of=("self",)).select_related("payee_bank", "unit").get(pk=voucher_id)
-        )
-        intent = PaymentIntent.objects.select_for_update().get(pk=intent_id)
+        voucher, intent = lock_voucher_and_intent(pk=voucher_id, related=("payee_bank", "unit"))
         if intent.status != PaymentIntentStatus.PROCESSING or intent.claimed_by != worker[:100]:
             return intent  # another worker took it over
         now = timezone.now()
@@ -245,12 +259,11 @@ def payment_retry(*, actor, voucher_id: int) -> PaymentIntent:  # noqa: ANN001
     """payment_failed → approved, and a new attempt of the same intent. The
     transfer keys are per voucher, so a retry can never pay a second time."""
     with transaction.atomic():
-        voucher = Voucher.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=voucher_id).first()
+        voucher, intent = lock_voucher_and_intent(pk=voucher_id)  # parents before children
         if voucher is None or not (
             actor.is_superuser or user_has_treasury_role_over(actor, voucher.unit, *RETRY_ROLES)
         ):
             raise NotFound()
-        intent = PaymentIntent.objects.select_for_update().filter(voucher=voucher).first()
         if intent is None:
             raise ApplicationError("invalid_transition", _("Chứng từ này chưa có lệnh thanh toán."))
         if intent.status != PaymentIntentStatus.FAILED:
@@ -299,10 +312,9 @@ def voucher_payment_rejected(  # noqa: ANN201
     fails with `bank_rejected`, out of the file. Answers (outcome, voucher, amount)."""
     from payments.services.bank_status import bank_payment_reverse
 
-    voucher = Voucher.objects.select_for_update(of=("self",)).filter(number=end_to_end_id).first()
+    voucher, intent = lock_voucher_and_intent(number=end_to_end_id)  # parents before children
     if voucher is None:
         return "unknown_transaction", None, 0
-    intent = PaymentIntent.objects.select_for_update().filter(voucher=voucher).first()
     if voucher.status != VoucherStatus.PAID or intent is None or intent.bank_file_id != bank_file.pk:
         # Not (or no longer) a payment this file carries: reversed already, or never in it.
         return "not_in_file", voucher, 0
