@@ -388,6 +388,15 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=48)
+# The API's principal (a Bearer token's user, whether it has TOTP, its
+# memberships) is kept this many seconds in the cache, keyed by the token's
+# digest, so most calls read neither the token nor the memberships (two
+# statements each). Revoking a token, changing a membership, a user, an
+# organisation or a second factor deletes the entries at once (and again at
+# commit); this is the longest anything else could serve a stale principal
+# (accounts.authentication). 0 turns it off; off without Redis (the database
+# cache would cost the query it saves).
+API_PRINCIPAL_CACHE_SECONDS = env.int("API_PRINCIPAL_CACHE_SECONDS", default=15 if REDIS_URL else 0)
 
 # Integrator webhooks (docs/webhooks.md). Plain http:// and private-network
 # addresses (loopback, RFC 1918, link-local…) are refused unless DEBUG or these
