@@ -108,7 +108,7 @@ def notifications_write(rows: list[Notification]) -> list[Notification]:
             deliveries.append(NotificationDelivery(notification=n, channel=channel))
     if deliveries:
         NotificationDelivery.objects.bulk_create(deliveries)
-        transaction.on_commit(_queue_delivery)
+        _queue_delivery()
     return notifications
 
 
@@ -150,13 +150,51 @@ def notifications_write_many(rows: list[Notification]) -> int:
              "sent_at"],
             deliveries,
         )
-        transaction.on_commit(_queue_delivery)
+        _queue_delivery()
     return len(notes)
 
 
 def _queue_delivery() -> None:
+    """Ask for a delivery run when the surrounding transaction commits — once per
+    transaction however many notifications it wrote (the deliverer drains every
+    due row in batches, not this transaction's)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(func is _wake_deliverer for _sids, func, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_wake_deliverer)
+
+
+_last_wake = 0.0  # this process's last wake-up (time.monotonic)
+
+
+def _wake_deliverer() -> None:
+    """Queue `deliver_notifications` at most once per NOTIFICATIONS_WAKE_SECONDS
+    across all processes: skipped without a round trip when this process woke
+    it less than that ago, then one `SET NX EX` in the cache decides (a Celery
+    publish costs a broker connection and a task run on the worker; at the
+    lifecycle's rates every transition queued one). Rows committed while the
+    gate is shut are taken by the next wake-up or by the beat's
+    `sweep_notifications` (every NOTIFICATIONS_SWEEP_SECONDS): the longest
+    wait of a delivery is that sweep's period. With eager tasks (tests, the
+    embedded default) there is no broker to spare: it runs at every commit."""
+    global _last_wake  # noqa: PLW0603 - a per-process debounce
     from payments.tasks import deliver_notifications, enqueue
 
+    if not deliver_notifications.app.conf.task_always_eager:
+        import time
+
+        from django.core.cache import cache
+
+        period = settings.NOTIFICATIONS_WAKE_SECONDS
+        now = time.monotonic()
+        if now - _last_wake < period:
+            return
+        _last_wake = now
+        try:
+            if not cache.add("notifications:wake", 1, timeout=period):
+                return  # another process woke it within the period
+        except Exception:  # noqa: BLE001 - no cache: wake it, the deliverer is safe to run twice
+            logger.warning("notification wake-up gate unavailable", exc_info=True)
     enqueue(deliver_notifications)
 
 

@@ -359,9 +359,17 @@ CELERY_TASK_ROUTES = {
     "monitoring.reports.tasks.*": {"queue": f"{TASK_QUEUE_PREFIX}documents"},
     "integrations.tasks.*": {"queue": f"{TASK_QUEUE_PREFIX}notifications"},
 }
+# The notification outbox (payments.services.notifications): a committed
+# transition wakes the deliverer at most once per NOTIFICATIONS_WAKE_SECONDS
+# (across processes); the beat's sweep drains whatever is due every
+# NOTIFICATIONS_SWEEP_SECONDS, the longest a delivery waits.
+NOTIFICATIONS_WAKE_SECONDS = env.int("NOTIFICATIONS_WAKE_SECONDS", default=1)
+NOTIFICATIONS_SWEEP_SECONDS = env.int("NOTIFICATIONS_SWEEP_SECONDS", default=5)
 CELERY_BEAT_SCHEDULE = {
     "sweep-payment-intents": {"task": "payments.tasks.sweep_payment_intents", "schedule": timedelta(minutes=1)},
-    "sweep-notifications": {"task": "payments.tasks.sweep_notifications", "schedule": timedelta(seconds=30)},
+    "sweep-notifications": {
+        "task": "payments.tasks.sweep_notifications", "schedule": timedelta(seconds=NOTIFICATIONS_SWEEP_SECONDS),
+    },
     # Documents render on first download; the archive's rest is rendered off-peak.
     "sweep-documents": {"task": "payments.tasks.sweep_documents", "schedule": crontab(minute="*/10", hour="0-5")},
     "purge-idempotency-keys": {"task": "accounts.tasks.purge_idempotency_keys", "schedule": timedelta(hours=6)},
