@@ -42,8 +42,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         ttl = settings.API_PRINCIPAL_CACHE_SECONDS
         key = principal_cache_key(digest)
         cached = cache.get(key) if ttl else None
+        now = timezone.now()
         if cached is not None:
             user, token_id, last_used_at = cached
+            if last_used_at is None or (now - last_used_at).total_seconds() > 300:
+                ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+                cache.delete(key)  # the next call reads the new time (and everything else) again
         else:
             user = next(iter(User.objects.raw(_TOKEN_SQL, [Authenticator.Type.TOTP.value, digest])), None)
             if user is None:
@@ -52,17 +56,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             # every staff or signer request (accounts.middleware.has_mfa) costs none.
             user._portal_has_mfa = bool(user.token_has_totp)
             token_id, last_used_at = user.token_id, db_datetime(user.token_last_used_at)
+            if last_used_at is None or (now - last_used_at).total_seconds() > 300:
+                ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+                last_used_at = now
             if ttl:
                 # The principal, memberships included, for the next calls of
                 # this token: at most `ttl` seconds old, and deleted at once by
                 # what changes it (accounts.services.principal_cache_forget).
                 memberships_of(user)
                 cache.set(key, (user, token_id, last_used_at), ttl)
-        now = timezone.now()
-        if last_used_at is None or (now - last_used_at).total_seconds() > 300:
-            ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
-            if cached is not None:
-                cache.delete(key)  # the next call reads the new time (and everything else) again
         token = ApiToken(id=token_id, user_id=user.pk, last_used_at=last_used_at)
         token._state.adding = False
         return user, token
