@@ -177,14 +177,14 @@ WRITES = {
     "sign_chief": 10,
     "sign_holder": 10,
     # + version, documents, budget (sum, update, movement), receipt number, the notification rows
-    # (recipients with their preferences, notifications, deliveries)
-    "submit": 20,
+    # (recipients with their preferences; notifications and deliveries in one statement)
+    "submit": 19,
     # access, lock, update, event, signatures, notification rows; lines and attachments for the answer
-    "claim": 12,
-    "pass": 12,
-    "approve": 14,  # + lines, attachments (the content hash checked again), the payment intent (read, insert)
+    "claim": 11,
+    "pass": 11,
+    "approve": 13,  # + lines, attachments (the content hash checked again), the payment intent (read, insert)
 }
-PAY = 38  # the worker: claim, lock, ledger transfer, balance and status notifications, budget spend
+PAY = 36  # the worker: claim, lock, ledger transfer, balance and status notifications, budget spend
 
 
 def _write_counts(world, api, kit, lines: int) -> dict[str, int]:  # noqa: ANN001
