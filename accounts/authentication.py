@@ -1,13 +1,15 @@
 """`Authorization: Bearer <token>` for programs (the browser uses the session)."""
 
 from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken, User
-from accounts.selectors import db_datetime, raw_columns
-from accounts.services import token_digest
+from accounts.selectors import db_datetime, memberships_of, raw_columns
+from accounts.services import principal_cache_key, token_digest
 
 # Every API call runs this: the token, its user and whether the user has TOTP,
 # in one raw query (the ORM would compile a three-table select with an EXISTS
@@ -36,16 +38,34 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             plaintext = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid token.") from exc
-        user = next(iter(User.objects.raw(_TOKEN_SQL, [Authenticator.Type.TOTP.value, token_digest(plaintext)])), None)
-        if user is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        # Whether the user has TOTP came in the same query: the MFA check of
-        # every staff or signer request (accounts.middleware.has_mfa) costs none.
-        user._portal_has_mfa = bool(user.token_has_totp)
-        now, last_used_at = timezone.now(), db_datetime(user.token_last_used_at)
-        if last_used_at is None or (now - last_used_at).total_seconds() > 300:
-            ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
-        token = ApiToken(id=user.token_id, user_id=user.pk, last_used_at=last_used_at)
+        digest = token_digest(plaintext)
+        ttl = settings.API_PRINCIPAL_CACHE_SECONDS
+        key = principal_cache_key(digest)
+        cached = cache.get(key) if ttl else None
+        now = timezone.now()
+        if cached is not None:
+            user, token_id, last_used_at = cached
+            if last_used_at is None or (now - last_used_at).total_seconds() > 300:
+                ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+                cache.delete(key)  # the next call reads the new time (and everything else) again
+        else:
+            user = next(iter(User.objects.raw(_TOKEN_SQL, [Authenticator.Type.TOTP.value, digest])), None)
+            if user is None:
+                raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+            # Whether the user has TOTP came in the same query: the MFA check of
+            # every staff or signer request (accounts.middleware.has_mfa) costs none.
+            user._portal_has_mfa = bool(user.token_has_totp)
+            token_id, last_used_at = user.token_id, db_datetime(user.token_last_used_at)
+            if last_used_at is None or (now - last_used_at).total_seconds() > 300:
+                ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+                last_used_at = now
+            if ttl:
+                # The principal, memberships included, for the next calls of
+                # this token: at most `ttl` seconds old, and deleted at once by
+                # what changes it (accounts.services.principal_cache_forget).
+                memberships_of(user)
+                cache.set(key, (user, token_id, last_used_at), ttl)
+        token = ApiToken(id=token_id, user_id=user.pk, last_used_at=last_used_at)
         token._state.adding = False
         return user, token
 

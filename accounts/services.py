@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -385,7 +385,42 @@ def api_token_revoke(*, actor: User, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        principal_cache_forget(digests=[token.digest])
     return token
+
+
+# --- the API principal's cache (accounts.authentication) ---------------------
+
+
+def principal_cache_key(digest: str) -> str:
+    return f"api-principal:{digest}"
+
+
+def principal_cache_forget(*, user_ids: Iterable[int] = (), digests: Iterable[str] = ()) -> None:
+    """Delete the cached principals of these tokens and of every live token of
+    these users, now and again when the surrounding transaction commits (a
+    call that read the old rows before the commit may have cached them in
+    between). Without the cache (API_PRINCIPAL_CACHE_SECONDS = 0) it does
+    nothing; whatever misses it is served at most that many seconds."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if not settings.API_PRINCIPAL_CACHE_SECONDS:
+        return
+    keys = {principal_cache_key(d) for d in digests}
+    user_ids = set(user_ids)
+    if user_ids:
+        keys |= {
+            principal_cache_key(d)
+            for d in ApiToken.objects.filter(user_id__in=user_ids, revoked_at__isnull=True).values_list(
+                "digest", flat=True
+            )
+        }
+    if not keys:
+        return
+    keys_list = sorted(keys)
+    cache.delete_many(keys_list)
+    transaction.on_commit(lambda: cache.delete_many(keys_list), robust=True)
 
 
 def idempotency_records_purge() -> int:

@@ -295,17 +295,17 @@ class PortalAPIView(APIView):
             raise ApplicationError("validation_error", _("Idempotency-Key dài quá 255 ký tự."), status=400)
         fingerprint = _request_fingerprint(request)
         with transaction.atomic():
-            # A new key: the row inserted here is ours until the commit, and a
-            # concurrent repeat's insert waits on it, then finds it and queues on
-            # its lock below. A key already used: lock its record, then replay.
+            # One statement either way (_claim_idempotency_record): a new key
+            # inserts the row, which is ours until the commit (a concurrent
+            # repeat's statement waits on it); a key already used comes back
+            # locked, with its first answer, and is replayed.
             record = IdempotencyRecord(
                 user=request.user, key=key, method=request.method, path=request.path[:500],
                 request_hash=fingerprint, created_at=timezone.now(),
             )
-            record.pk = _insert_idempotency_record(record)
+            fresh = _claim_idempotency_record(record)
             expired = False
-            if record.pk is None:
-                record = IdempotencyRecord.objects.select_for_update().get(user=request.user, key=key)
+            if not fresh:
                 expired = record.created_at < timezone.now() - settings.IDEMPOTENCY_KEY_TTL
                 if record.request_hash != fingerprint and not expired:
                     raise ApplicationError(
@@ -340,21 +340,50 @@ def _refuse_oversized_body(request: Request) -> None:
         raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
 
 
-def _insert_idempotency_record(record: Any) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING: the new row's id, or None when the user
-    already has a record with this key (bulk_create's ignore_conflicts says
-    neither, and a SELECT … FOR UPDATE after it costs a query per request)."""
+def _claim_idempotency_record(record: Any) -> bool:
+    """The user's record of this key in one statement, `INSERT … ON CONFLICT
+    (user_id, key) DO UPDATE … RETURNING`: True when it was inserted now (the
+    record gets its id); False when the key was used before — the existing row
+    is then locked (the no-op update takes its row lock, as SELECT … FOR UPDATE
+    would, waiting for a concurrent first request to commit) and `record` gets
+    its committed columns, so a repeat is answered without a second query.
+    `xmax = 0` holds for a row this statement inserted (PostgreSQL's row
+    header); other databases insert, then lock and read."""
     from django.db import connection
 
-    table = connection.ops.quote_name(record._meta.db_table)
+    model = type(record)  # settings.PORTAL_IDEMPOTENCY_MODEL (treasury_portal never imports accounts)
+    table = connection.ops.quote_name(model._meta.db_table)
+    values = [record.user_id, record.key, record.method, record.path, record.request_hash, record.created_at]
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} AS r (user_id, key, method, path, request_hash, created_at) "  # noqa: S608 - the model's own table
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO UPDATE SET key = r.key "
+                "RETURNING r.id, (r.xmax = 0), r.request_hash, r.response_status, r.response_body, r.created_at",
+                values,
+            )
+            pk, fresh, request_hash, response_status, response_body, created_at = cursor.fetchone()
+            record.pk = pk
+            if not fresh:
+                field = model._meta.get_field("response_body")
+                record.request_hash, record.response_status = request_hash, response_status
+                record.created_at = created_at
+                record.response_body = field.from_db_value(response_body, None, connection)
+                record._state.adding = False
+            return bool(fresh)
         cursor.execute(
             f"INSERT INTO {table} (user_id, key, method, path, request_hash, created_at) "  # noqa: S608 - the model's own table
             "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
-            [record.user_id, record.key, record.method, record.path, record.request_hash, record.created_at],
+            values,
         )
         row = cursor.fetchone()
-    return row[0] if row else None
+    if row:
+        record.pk = row[0]
+        return True
+    existing = model.objects.select_for_update().get(user_id=record.user_id, key=record.key)
+    record.__dict__.update({k: v for k, v in existing.__dict__.items() if k != "_state"})
+    record._state.adding = False
+    return False
 
 
 def created(data: Any) -> Response:

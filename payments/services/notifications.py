@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -85,31 +85,84 @@ def _recipients(user_ids: set[int]) -> tuple[dict[tuple[int, str, str], bool], d
 
 def notifications_write(rows: list[Notification]) -> list[Notification]:
     """Insert notifications and their delivery rows (per preference) and queue
-    the delivery task for when the surrounding transaction commits."""
+    the delivery task for when the surrounding transaction commits. On
+    PostgreSQL both tables are written by one statement (_insert_outbox)."""
     if not rows:
         return []
     prefs, emails = _recipients({n.user_id for n in rows})
     now = timezone.now()
+    channels: list[list[str]] = []
     for n in rows:
         # Portal off: the row is still the record (and the outbox's parent) but
         # arrives read, so it never raises the unread badge.
         if not prefs.get((n.user_id, n.kind, Channel.PORTAL), True):
             n.read_at = now
-    notifications = Notification.objects.bulk_create(rows)
-    deliveries = []
-    for n in notifications:
-        if n.user_id not in emails:
-            continue  # deactivated users get the portal record only
-        for channel in EXTERNAL_CHANNELS:
-            if not prefs.get((n.user_id, n.kind, channel), True):
-                continue
-            if channel == Channel.EMAIL and not emails[n.user_id]:
-                continue
-            deliveries.append(NotificationDelivery(notification=n, channel=channel))
-    if deliveries:
-        NotificationDelivery.objects.bulk_create(deliveries)
-        transaction.on_commit(_queue_delivery)
+        wanted = []
+        if n.user_id in emails:  # deactivated users get the portal record only
+            for channel in EXTERNAL_CHANNELS:
+                if not prefs.get((n.user_id, n.kind, channel), True):
+                    continue
+                if channel == Channel.EMAIL and not emails[n.user_id]:
+                    continue
+                wanted.append(channel)
+        channels.append(wanted)
+    if connection.vendor == "postgresql":
+        notifications = _insert_outbox(rows, channels, now)
+    else:
+        notifications = Notification.objects.bulk_create(rows)
+        NotificationDelivery.objects.bulk_create(
+            [NotificationDelivery(notification=n, channel=c) for n, wanted in zip(notifications, channels, strict=True)
+             for c in wanted]
+        )
+    if any(channels):
+        _queue_delivery()
     return notifications
+
+
+_NOTIFICATION_COLUMNS = ("user_id", "kind", "title", "body", "data", "unit_id", "voucher_id", "created_at", "read_at")
+
+
+def _insert_outbox(rows: list[Notification], channels: list[list[str]], now: datetime) -> list[Notification]:
+    """The notifications and their deliveries in one statement: an INSERT of the
+    notifications in a data-modifying CTE, the deliveries inserted from its
+    RETURNING rows, the new ids selected in order (the sequence numbers one
+    INSERT's rows in the order of its VALUES, which bulk_create relies on too).
+    The ORM would compile two bulk inserts and send both: this runs in every
+    voucher transition."""
+    from payments.services.bulk_sql import as_json, sql_row
+
+    quote = connection.ops.quote_name
+    template = "(" + ", ".join(["%s"] * len(_NOTIFICATION_COLUMNS)) + ")"
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        values = b",".join(
+            raw.mogrify(template, sql_row([
+                n.user_id, n.kind, n.title, n.body, as_json(n.data), n.unit_id, n.voucher_id, now, n.read_at,
+            ]))
+            for n in rows
+        ).decode()
+        sql = (
+            f"WITH n AS (INSERT INTO {quote(Notification._meta.db_table)} "  # noqa: S608 - the models' own tables
+            f"({', '.join(quote(c) for c in _NOTIFICATION_COLUMNS)}) VALUES {values} RETURNING id)"
+        )
+        wanted = [(i, c) for i, cs in enumerate(channels, start=1) for c in cs]
+        if wanted:
+            # Every value below is rendered by psycopg2 (mogrify): the statement is sent without parameters.
+            pairs = b",".join(raw.mogrify("(%s, %s)", pair) for pair in wanted).decode()
+            fixed = raw.mogrify("%s, 0, '', NULL, %s, NULL", [DeliveryStatus.PENDING.value, now]).decode()
+            table = quote(NotificationDelivery._meta.db_table)
+            sql += (
+                f", d AS (INSERT INTO {table} (notification_id, channel, status, attempts, last_error, "  # noqa: S608
+                f"next_attempt_at, created_at, sent_at) SELECT o.id, w.channel, {fixed} "
+                "FROM (SELECT id, row_number() OVER (ORDER BY id) AS ord FROM n) o "
+                f"JOIN (VALUES {pairs}) AS w(ord, channel) ON w.ord = o.ord)"
+            )
+        cursor.execute(f"{sql} SELECT id FROM n ORDER BY id")  # noqa: S608 - rendered by psycopg2, no parameters
+        ids = [row[0] for row in cursor.fetchall()]
+    for n, pk in zip(rows, ids, strict=True):
+        n.pk, n.created_at = pk, now
+        n._state.adding, n._state.db = False, connection.alias
+    return rows
 
 
 def notifications_write_many(rows: list[Notification]) -> int:
@@ -150,13 +203,58 @@ def notifications_write_many(rows: list[Notification]) -> int:
              "sent_at"],
             deliveries,
         )
-        transaction.on_commit(_queue_delivery)
+        _queue_delivery()
     return len(notes)
 
 
 def _queue_delivery() -> None:
+    """Ask for a delivery run when the surrounding transaction commits — once per
+    transaction however many notifications it wrote (the deliverer drains every
+    due row in batches, not this transaction's)."""
+    conn = transaction.get_connection()
+    # Already asked for in this transaction, at this savepoint or one around it
+    # (one registered in a savepoint since released does not count: Django's
+    # test transactions never commit, and pytest's captured callbacks are the
+    # ones registered since the capture began).
+    active = set(conn.savepoint_ids)
+    if conn.in_atomic_block and any(
+        func is _wake_deliverer and sids <= active for sids, func, _robust in conn.run_on_commit
+    ):
+        return
+    transaction.on_commit(_wake_deliverer)
+
+
+_last_wake = 0.0  # this process's last wake-up (time.monotonic)
+
+
+def _wake_deliverer() -> None:
+    """Queue `deliver_notifications` at most once per NOTIFICATIONS_WAKE_SECONDS
+    across all processes: skipped without a round trip when this process woke
+    it less than that ago, then one `SET NX EX` in the cache decides (a Celery
+    publish costs a broker connection and a task run on the worker; at the
+    lifecycle's rates every transition queued one). Rows committed while the
+    gate is shut are taken by the next wake-up or by the beat's
+    `sweep_notifications` (every NOTIFICATIONS_SWEEP_SECONDS): the longest
+    wait of a delivery is that sweep's period. With eager tasks (tests, the
+    embedded default) there is no broker to spare: it runs at every commit."""
+    global _last_wake  # noqa: PLW0603 - a per-process debounce
     from payments.tasks import deliver_notifications, enqueue
 
+    if not deliver_notifications.app.conf.task_always_eager:
+        import time
+
+        from django.core.cache import cache
+
+        period = settings.NOTIFICATIONS_WAKE_SECONDS
+        now = time.monotonic()
+        if now - _last_wake < period:
+            return
+        _last_wake = now
+        try:
+            if not cache.add("notifications:wake", 1, timeout=period):
+                return  # another process woke it within the period
+        except Exception:  # noqa: BLE001 - no cache: wake it, the deliverer is safe to run twice
+            logger.warning("notification wake-up gate unavailable", exc_info=True)
     enqueue(deliver_notifications)
 
 

@@ -368,9 +368,17 @@ CELERY_TASK_ROUTES = {
     "monitoring.reports.tasks.*": {"queue": f"{TASK_QUEUE_PREFIX}documents"},
     "integrations.tasks.*": {"queue": f"{TASK_QUEUE_PREFIX}notifications"},
 }
+# The notification outbox (payments.services.notifications): a committed
+# transition wakes the deliverer at most once per NOTIFICATIONS_WAKE_SECONDS
+# (across processes); the beat's sweep drains whatever is due every
+# NOTIFICATIONS_SWEEP_SECONDS, the longest a delivery waits.
+NOTIFICATIONS_WAKE_SECONDS = env.int("NOTIFICATIONS_WAKE_SECONDS", default=1)
+NOTIFICATIONS_SWEEP_SECONDS = env.int("NOTIFICATIONS_SWEEP_SECONDS", default=5)
 CELERY_BEAT_SCHEDULE = {
     "sweep-payment-intents": {"task": "payments.tasks.sweep_payment_intents", "schedule": timedelta(minutes=1)},
-    "sweep-notifications": {"task": "payments.tasks.sweep_notifications", "schedule": timedelta(seconds=30)},
+    "sweep-notifications": {
+        "task": "payments.tasks.sweep_notifications", "schedule": timedelta(seconds=NOTIFICATIONS_SWEEP_SECONDS),
+    },
     # Documents render on first download; the archive's rest is rendered off-peak.
     "sweep-documents": {"task": "payments.tasks.sweep_documents", "schedule": crontab(minute="*/10", hour="0-5")},
     "purge-idempotency-keys": {"task": "accounts.tasks.purge_idempotency_keys", "schedule": timedelta(hours=6)},
@@ -397,6 +405,15 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=48)
+# The API's principal (a Bearer token's user, whether it has TOTP, its
+# memberships) is kept this many seconds in the cache, keyed by the token's
+# digest, so most calls read neither the token nor the memberships (two
+# statements each). Revoking a token, changing a membership, a user, an
+# organisation or a second factor deletes the entries at once (and again at
+# commit); this is the longest anything else could serve a stale principal
+# (accounts.authentication). 0 turns it off; off without Redis (the database
+# cache would cost the query it saves).
+API_PRINCIPAL_CACHE_SECONDS = env.int("API_PRINCIPAL_CACHE_SECONDS", default=15 if REDIS_URL else 0)
 
 # Integrator webhooks (docs/webhooks.md). Plain http:// and private-network
 # addresses (loopback, RFC 1918, link-local…) are refused unless DEBUG or these

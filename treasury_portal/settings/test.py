@@ -31,6 +31,10 @@ if REDIS_URL:
             "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
+# The principal cache is exercised by the tests that turn it on (accounts/tests/
+# test_principal_cache.py, tests/test_query_counts.py); elsewhere a test sees
+# its own writes to memberships at once, whatever way it makes them.
+API_PRINCIPAL_CACHE_SECONDS = 0
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key", "login": "1000/m/ip"}
 CELERY_BEAT_SCHEDULE = CELERY_BEAT_SCHEDULE
 # The webhook tests' receiver listens on http://127.0.0.1 (integrations/tests).
