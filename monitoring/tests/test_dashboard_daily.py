@@ -16,8 +16,8 @@ from monitoring.daily import daily_figures_recompute, daily_figures_refresh, dai
 from monitoring.models import (
     BUCKET_SECONDS,
     DailyOfficeFigures,
-    DailyOfficerFigures,
     DailyOfficeReason,
+    DailyOfficerFigures,
     DailyOfficeTiming,
 )
 from vouchers.models import Voucher, VoucherEvent, VoucherStatus
