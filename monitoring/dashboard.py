@@ -263,9 +263,12 @@ def overdue_figures(scope: Scope, now: datetime) -> dict:
     explanation = Alert.objects.filter(
         voucher_id=OuterRef("pk"), rule__code=RuleCode.OVERDUE,
     ).exclude(explanation="").order_by("-updated_at").values("explanation")[:1]
+    # The page's ids first (an index-only top-N over monitoring/0007's partial index), then their rows:
+    # sorting a province's overdue rows in full cost 70 ms of PostgreSQL at the benchmark's scale.
+    first = base.order_by("due_at", "id").values("id")[:OVERDUE_ROWS]
     rows = list(
-        base.select_related("unit", "controller").annotate(explanation=Subquery(explanation))
-        .order_by("due_at", "id")[:OVERDUE_ROWS]
+        Voucher.objects.filter(pk__in=Subquery(first)).select_related("unit", "controller")
+        .annotate(explanation=Subquery(explanation)).order_by("due_at", "id")
     )
     return {"count": base.count() if len(rows) == OVERDUE_ROWS else len(rows), "rows": rows}
 
