@@ -204,7 +204,7 @@ class PublicSatisfactionApi(PortalAPIView):
     )
     def get(self, request: Request) -> Response:
         period = dashboard.period_of(FROM.read(request), TO.read(request))
-        rows = dashboard.public_office_rates(period)
+        rows = dashboard.public_office_rates(period, summaries=dashboard.use_summaries())
         return Response(OfficeRatesSerializer({"start": period.start, "end": period.end, "offices": rows}).data)
 
 

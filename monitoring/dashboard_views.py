@@ -104,7 +104,7 @@ def public_satisfaction(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET or None)
     values = form.cleaned_data if form.is_bound and form.is_valid() else {}
     period = dashboard.period_of(values.get("from"), values.get("to"))
-    rows = dashboard.public_office_rates(period)
+    rows = dashboard.public_office_rates(period, summaries=dashboard.use_summaries())
     for row in rows:
         row["satisfied_text"] = _percent(row["satisfied_share"])
         row["on_time_text"] = _percent(row["on_time_rate"])

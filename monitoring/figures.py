@@ -61,3 +61,27 @@ def share(part: int, whole: int) -> float | None:
 
 def hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 1)
+
+
+def histogram_percentile(buckets: Sequence[tuple[int, int]], q: float, width: float) -> float | None:
+    """percentile_cont over values known only by their bucket (bucket b holds
+    values in [b × width, (b + 1) × width)): each value is taken at its bucket's
+    middle, so the result is within width / 2 of the exact one. `buckets`:
+    (bucket, count) pairs in any order; None when they count nothing."""
+    ordered = sorted((b, n) for b, n in buckets if n > 0)
+    total = sum(n for _b, n in ordered)
+    if total == 0:
+        return None
+    pos = q * (total - 1)
+    low, high = math.floor(pos), math.ceil(pos)
+
+    def value_at(rank: int) -> float:
+        seen = 0
+        for b, n in ordered:
+            seen += n
+            if rank < seen:
+                return (b + 0.5) * width
+        raise AssertionError("rank beyond the histogram")  # pragma: no cover
+
+    a, c = value_at(low), value_at(high)
+    return a + (c - a) * (pos - low)

@@ -146,6 +146,13 @@ class EvaluationCursor(models.Model):
 
 # The reports' export rows live with their code (monitoring/reports/).
 # The satisfaction follow-ups (issue 12), in a module of their own.
+from monitoring.models_daily import (  # noqa: E402, F401
+    BUCKET_SECONDS,
+    DailyOfficeFigures,
+    DailyOfficeReason,
+    DailyOfficerFigures,
+    DailyOfficeTiming,
+)
 from monitoring.models_satisfaction import (  # noqa: E402, F401
     FOLLOWUP_TRANSITIONS,
     FollowUp,

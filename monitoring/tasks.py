@@ -50,3 +50,19 @@ def open_satisfaction_followups() -> int:
     from monitoring.satisfaction.services import followups_open_new
 
     return followups_open_new()
+
+
+@shared_task(name="monitoring.tasks.refresh_dashboard_figures")
+def refresh_dashboard_figures() -> int:
+    """Every minute: the dashboard's per-day figures of the days touched by new voucher events."""
+    from monitoring.daily import daily_figures_refresh_new_events
+
+    return daily_figures_refresh_new_events()
+
+
+@shared_task(name="monitoring.tasks.recompute_dashboard_figures")
+def recompute_dashboard_figures() -> int:
+    """Nightly: the dashboard's per-day figures of the last 35 days recomputed."""
+    from monitoring.daily import daily_figures_recompute
+
+    return daily_figures_recompute()

@@ -448,6 +448,8 @@ class NotificationKind(models.TextChoices):
     AUTOPAY = "autopay", _("Thanh toán tự động")
     # Notices of the integrations app (an integrator's webhook endpoint switched off).
     INTEGRATION = "integration", _("Kết nối hệ thống")
+    # A "dissatisfied" rating opened a follow-up (monitoring.satisfaction): told to the office's leaders.
+    SATISFACTION_FOLLOWUP = "satisfaction_followup", _("Phản ánh không hài lòng cần theo dõi")
 
 
 class Channel(models.TextChoices):

@@ -3,13 +3,15 @@
 noting a contact, closing it; each one transaction with the row locked and a
 FollowUpEvent. The `can_*` predicates tell the buttons."""
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
-from accounts.selectors import user_has_treasury_role_over
+from accounts.selectors import treasury_staff_over, user_has_treasury_role_over
 from monitoring.models import FOLLOWUP_TRANSITIONS, FollowUp, FollowUpEvent, FollowUpStatus
 from monitoring.satisfaction.selectors import ASSIGNABLE_ROLES
 from monitoring.services import NOTE_MAX, clean_note  # noqa: F401 - NOTE_MAX: the follow-up pages read it here
@@ -63,7 +65,7 @@ def followups_open_new(*, limit: int = 500) -> int:
     again: one per rating, the unique rating key decides). Returns how many opened."""
     opened = 0
     ratings = Rating.objects.filter(score=Rating.Score.DISSATISFIED, followup__isnull=True).select_related(
-        "voucher").order_by("id")[:limit]
+        "voucher", "voucher__unit").order_by("id")[:limit]
     for rating in ratings:
         try:
             with transaction.atomic():
@@ -73,10 +75,38 @@ def followups_open_new(*, limit: int = 500) -> int:
                 )
                 FLOW.event(followup, actor=None, action="open", from_status="", to_status=FollowUpStatus.OPEN,
                            note=rating.comment)
+                _notify_opened(followup, rating)
         except IntegrityError:
             continue
         opened += 1
     return opened
+
+
+def _notify_opened(followup: FollowUp, rating: Rating) -> None:
+    """The office's leaders (the approvers over the unit) are told, in the same
+    transaction, through the notification outbox (their preferences decide the
+    channels); the stored texts are in the portal's language (e-mail, SMS), the
+    centre shows the reader's."""
+    from payments.models import Notification, NotificationKind
+    from payments.selectors.notifications import followup_opened_text
+    from payments.services.notifications import notifications_write
+
+    voucher = rating.voucher
+    leaders = list(treasury_staff_over(voucher.unit, Role.APPROVER).values_list("pk", flat=True))
+    if not leaders:
+        return
+    data = {
+        "followup_id": followup.pk, "voucher_id": voucher.pk, "voucher_number": voucher.number,
+        "unit_name": voucher.unit.name, "comment": (rating.comment or "")[:500],
+        "url": reverse("monitoring-followup", args=[followup.pk]),
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        text = followup_opened_text(data)
+    notifications_write([
+        Notification(user_id=user_id, kind=NotificationKind.SATISFACTION_FOLLOWUP, title=text["title"][:255],
+                     body=text["body"], data=data, unit_id=followup.unit_id, voucher_id=voucher.pk)
+        for user_id in leaders
+    ])
 
 
 # --- its life ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from conftest import api_client_for, enrol_totp
 from monitoring import dashboard
+from monitoring.daily import daily_figures_refresh_new_events
 from monitoring.models import Alert
 from monitoring.services import evaluate_new_events
 from tests.test_query_counts import _data_queries
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _figs(world, username="approver", **kw):  # noqa: ANN001, ANN202
+    daily_figures_refresh_new_events()  # the minute task: the period's figures are read from its summaries
     return dashboard.dashboard(world.users[username], **kw)
 
 
@@ -38,6 +40,7 @@ def office_a(world, kit):  # noqa: ANN001, ANN201
     Voucher.objects.filter(pk=late.pk).update(due_at=timezone.now() - timedelta(days=2))
     voucher_services.voucher_rate(actor=world.users["a_holder"], voucher=paid, score=1, comment="Chậm")
     voucher_services.voucher_rate(actor=world.users["a_holder"], voucher=refused, score=4)
+    daily_figures_refresh_new_events()  # the minute task (the page and the API read its summaries)
     return {"paid": paid, "refused": refused, "twice": twice, "late": late}
 
 

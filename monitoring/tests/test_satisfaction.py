@@ -128,3 +128,65 @@ def test_the_home_page_counts_the_open_followups(client, world, followup):
     assert f'{reverse("monitoring-followups")}?status=active' in page and reverse("monitoring-dashboard") in page
     page = _login(client, world, "officer_b").get(reverse("home")).content.decode()
     assert "phản ánh không hài lòng đang chờ liên hệ lại." not in page  # another province, no leader
+
+
+# --- the leaders are told when one opens ------------------------------------------------
+
+
+def test_opening_tells_the_office_leaders_through_the_outbox(world, kit):
+    from accounts.models import Role
+    from accounts.selectors import treasury_staff_over
+    from payments.models import Channel, Notification, NotificationKind, NotificationPreference
+    from payments.selectors.notifications import notification_text
+    from payments.services.notifications import notification_preferences_set
+
+    leader = world.users["approver"]
+    # This leader wants no e-mail of this kind (and keeps SMS): the preference decides the channels.
+    notification_preferences_set(actor=leader, enabled={(NotificationKind.SATISFACTION_FOLLOWUP, Channel.EMAIL): False})
+    assert NotificationPreference.objects.filter(user=leader, enabled=False).count() == 1
+    paid = kit.paid(amount=2_000_000)
+    voucher_services.voucher_rate(actor=world.users["a_holder"], voucher=paid, score=1, comment="Phải chờ lâu")
+    Notification.objects.all().delete()
+    assert services.followups_open_new() == 1
+    followup = FollowUp.objects.get()
+    notes = list(Notification.objects.filter(kind=NotificationKind.SATISFACTION_FOLLOWUP).order_by("user_id"))
+    leaders = set(treasury_staff_over(paid.unit, Role.APPROVER).values_list("pk", flat=True))
+    assert leader.pk in leaders
+    assert {n.user_id for n in notes} == leaders and len(notes) == len(leaders)
+    for username in ("officer", "tadmin", "approver_b", "a_holder"):  # not the office's approvers
+        assert world.users[username].pk not in leaders
+    assert Notification.objects.exclude(kind=NotificationKind.SATISFACTION_FOLLOWUP).count() == 0
+    note = next(n for n in notes if n.user_id == leader.pk)
+    link = reverse("monitoring-followup", args=[followup.pk])
+    assert note.data["url"] == link and note.data["followup_id"] == followup.pk and note.voucher_id == paid.pk
+    assert paid.number in note.title and "Phải chờ lâu" in note.body  # stored in the portal's language (e-mail, SMS)
+    assert set(note.deliveries.values_list("channel", flat=True)) == {Channel.SMS}
+    others = [n for n in notes if n.user_id != leader.pk]
+    for n in others:
+        assert Channel.EMAIL in set(n.deliveries.values_list("channel", flat=True)) or not n.user.email
+    # In the reader's language.
+    from django.utils import translation
+
+    with translation.override("en"):
+        text = notification_text(note)
+    assert text["title"] == f"Dissatisfied feedback on voucher {paid.number} needs follow-up"
+    assert "Phải chờ lâu" in text["body"] and "follow-up has been opened" in text["body"]
+    with translation.override("vi"):
+        assert notification_text(note)["title"] == note.title
+    # Once: a second run opens nothing and tells no one again.
+    assert services.followups_open_new() == 0
+    assert Notification.objects.filter(kind=NotificationKind.SATISFACTION_FOLLOWUP).count() == len(leaders)
+
+
+def test_the_notice_links_to_the_followup_page(client, world, kit):
+    from payments.models import Notification, NotificationKind
+
+    paid = kit.paid(amount=2_000_000)
+    voucher_services.voucher_rate(actor=world.users["a_holder"], voucher=paid, score=1)
+    services.followups_open_new()
+    note = Notification.objects.get(kind=NotificationKind.SATISFACTION_FOLLOWUP, user=world.users["approver"])
+    leader = world.users["approver"]
+    if not leader.authenticator_set.exists():
+        enrol_totp(leader)
+    client.force_login(leader)
+    assert client.get(note.data["url"]).status_code == 200

@@ -109,11 +109,25 @@ def notification_text(notification: Notification) -> dict:
                       "hệ thống nhận rồi bật lại; các sự kiện chờ gửi sẽ được gửi tiếp.") % {
                           "url": data.get("endpoint_url", "")},
         }
+    if notification.kind == NotificationKind.SATISFACTION_FOLLOWUP and "followup_id" in data:
+        return followup_opened_text(data)
     if notification.kind == NotificationKind.AUTOPAY:
         text = _autopay_text(data)
         if text is not None:
             return text
     return {"title": notification.title, "body": notification.body}
+
+
+def followup_opened_text(data: dict) -> dict:
+    """A satisfaction follow-up's notice (written by monitoring.satisfaction.services
+    when a "dissatisfied" rating opens one) in the active language, from its data."""
+    facts = {"number": data.get("voucher_number", ""), "unit": data.get("unit_name", "")}
+    title = _("Phản ánh không hài lòng về chứng từ %(number)s cần theo dõi") % facts
+    body = _("Đơn vị %(unit)s đánh giá không hài lòng về chứng từ %(number)s. Việc theo dõi đã được mở: "
+             "hãy giao cho cán bộ phụ trách.") % facts
+    if data.get("comment"):
+        body += " " + _("Ý kiến của đơn vị: %(comment)s") % {"comment": data["comment"]}
+    return {"title": title, "body": body}
 
 
 def _autopay_text(data: dict) -> dict | None:

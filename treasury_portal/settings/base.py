@@ -387,6 +387,14 @@ CELERY_BEAT_SCHEDULE = {
     # Risk monitoring: the rules on the vouchers with new events, then nightly over everything open.
     "monitoring-evaluate": {"task": "monitoring.tasks.evaluate_new_events", "schedule": timedelta(minutes=1)},
     "monitoring-sweep": {"task": "monitoring.tasks.sweep_alerts", "schedule": crontab(minute=15, hour=1)},
+    # The leader dashboard's per-day figures (monitoring.daily): the days touched by new voucher events
+    # every minute (the dashboard's figures are as of then), the last 35 days again nightly.
+    "dashboard-figures-refresh": {
+        "task": "monitoring.tasks.refresh_dashboard_figures", "schedule": timedelta(minutes=1),
+    },
+    "dashboard-figures-recompute": {
+        "task": "monitoring.tasks.recompute_dashboard_figures", "schedule": crontab(minute=45, hour=1),
+    },
     # Report exports whose task was lost (the broker was down at commit) are queued again.
     "sweep-report-exports": {"task": "monitoring.tasks.sweep_report_exports", "schedule": timedelta(minutes=5)},
     # Integrator webhooks (integrations/, docs/webhooks.md): the event rows after the cursors become
