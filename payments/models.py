@@ -907,7 +907,7 @@ class SupplierInvoice(models.Model):
     @property
     def exception_reason_text(self) -> str:
         """The exception's sentence in the reader's language (the stored one for older rows)."""
-        from payments.autopay_reasons import render
+        from autopay.reasons import render
 
         return render(self.exception_params) or self.exception_reason
 

@@ -91,36 +91,6 @@ def sweep_documents() -> int:
     return len(vouchers) + len(transfers)
 
 
-@shared_task(name="payments.tasks.sweep_autopay")
-def sweep_autopay() -> int:
-    """The beat's autopay run: starts a run (unless one is under way) and fans
-    its batches out to AUTOPAY_WORKERS tasks on the payments queue."""
-    from django.conf import settings
-
-    from payments.services.autopay import autopay_runs_start_scheduled
-
-    run = autopay_runs_start_scheduled(workers=settings.AUTOPAY_WORKERS)
-    return run.pk if run else 0
-
-
-@shared_task(name="payments.tasks.pay_autopay_batches")
-def pay_autopay_batches(run_id: int) -> int:
-    """Settle batches of the run until none is pending; several at once take
-    different invoices (SKIP LOCKED), a repeat finds nothing left. Stops after
-    AUTOPAY_TASK_SECONDS (below the task's time limit) and queues itself again."""
-    from django.conf import settings
-
-    from payments.models import InvoiceStatus, SupplierInvoice
-    from payments.services.autopay import autopay_run_batches
-
-    settled = autopay_run_batches(
-        run_id=run_id, batch_size=settings.AUTOPAY_BATCH_SIZE, max_seconds=settings.AUTOPAY_TASK_SECONDS
-    )
-    if settled and SupplierInvoice.objects.filter(status=InvoiceStatus.PENDING).exists():
-        enqueue(pay_autopay_batches, run_id)
-    return settled
-
-
 @shared_task(name="payments.tasks.close_fiscal_year")
 def close_fiscal_year(close_id: int) -> str:
     """Carry the open vouchers of a closing fiscal year and mark it closed (safe to run twice)."""

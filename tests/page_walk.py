@@ -54,10 +54,11 @@ def build(world: Any) -> World:
     closed, retried), notifications, pending signing keys: through the real services."""
     from django.db.models import F
 
+    from autopay import services as autopay
+    from autopay.tests.autopay_kit import autopay_kit
     from payments.models import Account, PaymentIntent, SupplierInvoice
-    from payments.services import autopay, ledger
+    from payments.services import ledger
     from payments.services.payment import payment_intent_process
-    from payments.tests.autopay_kit import autopay_kit
     from vouchers import services
 
     kit = autopay_kit(world, "b")

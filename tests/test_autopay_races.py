@@ -11,10 +11,10 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
+from autopay import services as autopay
+from autopay.tests.autopay_kit import autopay_kit
 from payments.models import InvoiceStatus, SupplierInvoice, Transfer, TransferKind
 from payments.selectors.reconcile import reconcile
-from payments.services import autopay
-from payments.tests.autopay_kit import autopay_kit
 from tests.postgres import needs_postgres
 
 pytestmark = [
@@ -119,8 +119,8 @@ def test_a_batch_leaves_pending_what_another_transaction_holds_and_settles_the_r
     """Two batches side by side never queue behind each other: the invoices whose
     authorization, budget line or account another transaction holds stay pending
     for a later batch, the rest of the batch is settled at once."""
+    from autopay.tests.autopay_kit import AutopayKit
     from payments.models import Account, AccountKind, AutopayAuthorization, BudgetLine
-    from payments.tests.autopay_kit import AutopayKit
 
     kit_a = autopay_kit(world, "a")
     kit_b = AutopayKit(world, "b")
@@ -211,8 +211,8 @@ def test_on_the_clearing_account_the_newest_transfer_carries_its_balance(world):
     ids taken first, the slower batch's lower ids came last)."""
     import time
 
+    from autopay.tests.autopay_kit import AutopayKit
     from payments.models import Account
-    from payments.tests.autopay_kit import AutopayKit
 
     kit_a = autopay_kit(world, "a")
     kit_b = AutopayKit(world, "b")

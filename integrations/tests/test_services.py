@@ -141,10 +141,11 @@ def test_other_units_and_unsubscribed_types_get_nothing(world, kit):
 
 
 def test_payments_balances_and_autopay_make_their_events(world):
+    from autopay import services as autopay
+    from autopay.tests.autopay_kit import autopay_kit
     from payments.models import PaymentIntent
-    from payments.services import autopay, ledger
+    from payments.services import ledger
     from payments.services.payment import payment_intent_process
-    from payments.tests.autopay_kit import autopay_kit
 
     kit = autopay_kit(world, "a")
     unit_endpoint = _endpoint(world, types=ALL + ["autopay.invoice_paid"])

@@ -96,7 +96,7 @@ def notification_text(notification: Notification) -> dict:
 
 def _autopay_text(data: dict) -> dict | None:
     """The autopay notices from their data (the stored texts are Vietnamese); None for older rows."""
-    from payments.autopay_reasons import render
+    from autopay.reasons import render
     from payments.models import AuthorizationStatus, ExceptionCode
 
     note = data.get("note") or ""

@@ -7,9 +7,9 @@ import pytest
 from celery.schedules import crontab
 from django.core.management import call_command
 
+from autopay.tests.autopay_kit import autopay_kit
 from payments.management.commands.run_schedule import tick
 from payments.models import AutopayRun, InvoiceStatus, SupplierInvoice
-from payments.tests.autopay_kit import autopay_kit
 
 SCHEDULE = {
     "often": {"task": "t.often", "schedule": timedelta(seconds=30)},

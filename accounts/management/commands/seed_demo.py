@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
 # Each app seeds its own demo data from the organisations and users made first.
-SEEDERS = ["vouchers.demo.seed", "payments.demo.seed", "payments.demo.seed_autopay"]
+SEEDERS = ["vouchers.demo.seed", "payments.demo.seed", "autopay.demo.seed"]
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from payments.services.autopay import DEFAULT_BATCH_SIZE, autopay_run
+from autopay.services import DEFAULT_BATCH_SIZE, autopay_run
 
 
 class Command(BaseCommand):

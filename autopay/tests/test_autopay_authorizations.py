@@ -8,6 +8,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts import crypto
+from autopay import services as autopay
+from autopay.tests.autopay_kit import autopay_kit
 from payments.models import (
     AuthorizationCustomerCode,
     AuthorizationStatus,
@@ -15,8 +17,6 @@ from payments.models import (
     AutopayEvent,
     Notification,
 )
-from payments.services import autopay
-from payments.tests.autopay_kit import autopay_kit
 from treasury_portal.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import role_permissions
 from accounts.selectors import access_unit
+from autopay import selectors, services
 from payments.apis import _paginate
 from payments.models import (
     AuthorizationStatus,
@@ -20,8 +21,6 @@ from payments.models import (
     RunStatus,
     SupplierInvoice,
 )
-from payments.selectors import autopay as selectors
-from payments.services import autopay as services
 from treasury_portal import query as q
 from treasury_portal.access_policy import ADMIN, EXCEPTION_HANDLERS, SIGNERS, SUPPLIER, TREASURY, UNIT
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, created, paginated
@@ -497,3 +496,20 @@ class AutopayRunListApi(PortalAPIView):
     def get(self, request: Request) -> Response:
         rows = [selectors.autopay_run_progress(run) for run in selectors.autopay_runs()]
         return Response(AutopayRunSerializer(rows, many=True).data)
+
+
+class AuthorizationRollOverApi(PortalAPIView):
+    permission_classes = role_permissions(SIGNERS)
+
+    @extend_schema(
+        operation_id="authorizations_roll_over", request=None, responses={201: AuthorizationDetailSerializer},
+        description="A signer of the unit rolls an active authorization on a budget line of year N over to year "
+        "N+1: a new `draft` on the unit's matching line (same classification codes), valid for the new year, "
+        "which the two signers sign and the account holder submits as any authorization; the treasury confirms "
+        "it. A repeat returns the same draft. 409 `budget_line_missing` (no matching line of the new year yet), "
+        "409 `invalid_transition`.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        authorization = selectors.access_authorization(request.user, pk)
+        new = services.authorization_roll_over(actor=request.user, authorization=authorization)
+        return created(_detail(new, request))

@@ -17,7 +17,7 @@ def unit_section(request: HttpRequest) -> dict | None:
     user = request.user
     if not user.is_authenticated or not account_selectors.has_role(user, *UNIT_ROLES):
         return None
-    from payments.selectors.autopay_pages import RECENT_DAYS, unit_recent_exceptions
+    from autopay.page_selectors import RECENT_DAYS, unit_recent_exceptions
 
     invoices = reverse("autopay-unit-invoices")
     return {
@@ -36,8 +36,8 @@ def treasury_section(request: HttpRequest) -> dict | None:
     user = request.user
     if not user.is_authenticated or not account_selectors.has_role(user, *TREASURY_ROLES):
         return None
-    from payments.selectors.autopay import awaiting_confirmation
-    from payments.selectors.autopay_pages import RECENT_DAYS, treasury_recent_exceptions
+    from autopay.page_selectors import RECENT_DAYS, treasury_recent_exceptions
+    from autopay.selectors import awaiting_confirmation
 
     exceptions = treasury_recent_exceptions(user).count()
     exception_item = {

@@ -10,9 +10,10 @@ Another organisation's object is a 404 (NotFound), never a 403.
 """
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Role, User
-from accounts.selectors import memberships_of, unit_scope_q, user_has_treasury_role_over, user_has_unit_role
+from accounts.selectors import has_role, memberships_of, unit_scope_q, user_has_treasury_role_over, user_has_unit_role
 from payments.models import (
     AuthorizationSignature,
     AuthorizationStatus,
@@ -242,3 +243,43 @@ def autopay_run_progress(run: AutopayRun) -> dict:
         "total": run.total, "processed": done, "paid": run.paid, "excepted": run.excepted,
         "paid_amount": run.paid_amount, "percent": 100 if not run.total else min(100, round(100 * done / run.total)),
     }
+
+
+# --- the roll-over into the next fiscal year (moved from payments.selectors.yearend) -------
+
+SIGNER_ROLES = (Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+
+
+def rollover_candidates(user: User, year: int | None = None) -> QuerySet[AutopayAuthorization]:
+    """Active authorizations on a budget line of `year` (default: this year, or
+    last year during January) of the user's units, not yet rolled over."""
+    today = timezone.localdate()
+    if year is None:
+        year = today.year if today.month > 1 else today.year - 1
+    if not has_role(user, *SIGNER_ROLES, Role.PREPARER) and not user.is_superuser:
+        return AutopayAuthorization.objects.none()
+    return (
+        AutopayAuthorization.objects.filter(
+            unit_scope_q(user, roles={Role.PREPARER, *SIGNER_ROLES}), budget_line__fiscal_year=year,
+            status=AuthorizationStatus.ACTIVE, rolled_over_to__isnull=True,
+        )
+        .select_related("unit", "supplier", "budget_line")
+        .order_by("unit__code", "id")
+    )
+
+
+def can_roll_over(user: User, authorization: AutopayAuthorization) -> bool:
+    """A signer of the unit rolls an active authorization on a budget line over once."""
+    return (
+        authorization.status == AuthorizationStatus.ACTIVE
+        and authorization.budget_line_id is not None
+        and not rolled_over(authorization)
+        and (user.is_superuser or user_has_unit_role(user, authorization.unit, *SIGNER_ROLES))
+    )
+
+
+def rolled_over(authorization: AutopayAuthorization) -> bool:
+    try:
+        return authorization.rolled_over_to is not None
+    except AutopayAuthorization.DoesNotExist:
+        return False

@@ -9,12 +9,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
+from autopay import selectors
+from autopay import services as autopay
+from autopay.tests.autopay_kit import autopay_kit
 from conftest import enrol_totp
 from payments.models import AutopayEvent, ExceptionCode, InvoiceStatus
-from payments.selectors import autopay as selectors
 from payments.selectors.reconcile import reconcile
-from payments.services import autopay
-from payments.tests.autopay_kit import autopay_kit
 from treasury_portal.errors import ApplicationError, PermissionDenied
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 
 from accounts import crypto
+from autopay import services as autopay
+from autopay.tests.autopay_kit import autopay_kit
 from payments.models import BudgetLine
-from payments.services import autopay
-from payments.tests.autopay_kit import autopay_kit
 
 pytestmark = pytest.mark.django_db
 

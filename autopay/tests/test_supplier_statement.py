@@ -12,9 +12,9 @@ from django.test import Client
 from django.utils import timezone, translation
 from openpyxl import Workbook
 
+from autopay import services as autopay
+from autopay.tests.autopay_kit import autopay_kit
 from payments.models import AutopayEvent, SupplierInvoice
-from payments.services import autopay
-from payments.tests.autopay_kit import autopay_kit
 from treasury_portal.errors import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from autopay.tasks import pay_autopay_batches, sweep_autopay
+from autopay.tests.autopay_kit import autopay_kit
 from payments.models import AutopayRun, InvoiceStatus, SupplierInvoice
-from payments.tasks import pay_autopay_batches, sweep_autopay
-from payments.tests.autopay_kit import autopay_kit
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def _crashed_run(kit, minutes_ago: int):  # noqa: ANN001, ANN202
 
     from django.utils import timezone
 
-    from payments.services import autopay
+    from autopay import services as autopay
 
     run = autopay.autopay_run_start(trigger="schedule")
     assert autopay.autopay_settle_batch(run=run, batch_size=1) == 1
@@ -101,8 +101,8 @@ def test_a_live_run_blocks_the_next_start_however_long_it_runs(kit, django_captu
 
     from django.utils import timezone
 
+    from autopay import services as autopay
     from payments.models import RunStatus
-    from payments.services import autopay
 
     kit.invoice("T1", 100_000)
     kit.invoice("T2", 100_000)
@@ -122,3 +122,14 @@ def test_a_live_run_blocks_the_next_start_however_long_it_runs(kit, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep_autopay() != 0
     assert list(AutopayRun.objects.order_by("pk").values_list("status", flat=True)) == ["abandoned", "finished"]
+
+
+def test_the_moved_tasks_keep_their_names_and_run_from_the_schedule():
+    """autopay.tasks registers the tasks under their payments.tasks.* names (queued
+    messages and the beat's entry name them); run_schedule finds them by name."""
+    from payments.management.commands.run_schedule import task_named
+
+    for task in (sweep_autopay, pay_autopay_batches):
+        assert task.name.startswith("payments.tasks.")
+        assert task_named(task.name).name == task.name
+    assert task_named(settings.CELERY_BEAT_SCHEDULE["sweep-autopay"]["task"]).name == sweep_autopay.name

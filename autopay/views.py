@@ -32,8 +32,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import TREASURY_ROLES, UNIT_ROLES, Role, SigningKeyStatus
-from payments.apis import file_response
-from payments.autopay_forms import (
+from autopay import page_selectors, selectors, services
+from autopay.forms import (
     SERVICE_FIELDS,
     AuthorizationFilterForm,
     AuthorizationForm,
@@ -45,12 +45,11 @@ from payments.autopay_forms import (
     InvoiceRetryForm,
     StatementUploadForm,
 )
+from payments.apis import file_response
 from payments.models import AccountKind, AuthorizationStatus, AutopayAuthorization, InvoiceStatus, RunStatus
-from payments.selectors import autopay as selectors
-from payments.selectors import autopay_pages as page_selectors
+from payments.selectors import yearend as yearend_selectors
 from payments.selectors.budget import budget_lines_visible
 from payments.selectors.ledger import accounts_visible
-from payments.services import autopay as services
 from treasury_portal import charts
 from treasury_portal.errors import ApplicationError, NotFound
 from treasury_portal.errors import PermissionDenied as AppPermissionDenied
@@ -114,7 +113,7 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
     units = {m.organisation_id for m in account_selectors.memberships_of(user) if m.role in UNIT_ROLES}
     return render(
         request,
-        "payments/autopay/authorization_list.html",
+        "autopay/authorization_list.html",
         {
             "form": form,
             "page": page,
@@ -195,7 +194,7 @@ def authorization_create(request: HttpRequest) -> HttpResponse:
             return redirect("autopay-authorization", pk=authorization.pk)
     return render(
         request,
-        "payments/autopay/authorization_form.html",
+        "autopay/authorization_form.html",
         {"form": form, "unit": unit, "units": units, "authorization": None},
         status=400 if form.is_bound and form.errors else 200,
     )
@@ -241,7 +240,7 @@ def authorization_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("autopay-authorization", pk=authorization.pk)
     return render(
         request,
-        "payments/autopay/authorization_form.html",
+        "autopay/authorization_form.html",
         {"form": form, "unit": authorization.unit, "units": [authorization.unit], "authorization": authorization},
         status=400 if form.is_bound and form.errors else 200,
     )
@@ -316,7 +315,7 @@ def _detail_context(request: HttpRequest, a: AutopayAuthorization, bound: dict |
 @role_required(*UNIT_ROLES, *TREASURY_ROLES)
 def authorization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     authorization = selectors.access_authorization(request.user, pk)
-    return render(request, "payments/autopay/authorization_detail.html", _detail_context(request, authorization))
+    return render(request, "autopay/authorization_detail.html", _detail_context(request, authorization))
 
 
 # Each action: its form, the roles that may post it, the one service it calls, the message.
@@ -377,7 +376,7 @@ def authorization_action(request: HttpRequest, pk: int, action: str) -> HttpResp
             or " ".join(str(e) for errors in form.errors.values() for e in errors)
             or _("Không thực hiện được thao tác.")
         )
-    return render(request, "payments/autopay/authorization_detail.html", context, status=status)
+    return render(request, "autopay/authorization_detail.html", context, status=status)
 
 
 # --- signing ----------------------------------------------------------------------
@@ -433,7 +432,7 @@ def _sign_page(request: HttpRequest, authorization: AutopayAuthorization) -> Htt
         authorization = selectors.access_authorization(user, authorization.pk)
     return render(
         request,
-        "payments/autopay/authorization_sign.html",
+        "autopay/authorization_sign.html",
         {
             "authorization": authorization,
             "codes": [c.customer_code for c in authorization.customer_codes.all()],
@@ -470,7 +469,7 @@ def unit_invoices(request: HttpRequest) -> HttpResponse:
     units = {m.organisation_id for m in account_selectors.memberships_of(user) if m.role in UNIT_ROLES}
     return render(
         request,
-        "payments/autopay/unit_invoices.html",
+        "autopay/unit_invoices.html",
         {
             "form": form, "page": page, "show_unit": len(units) != 1, "next_url": request.get_full_path(),
             "with_actions": any(row.can_close for row in page.object_list),
@@ -494,7 +493,7 @@ def treasury_exceptions(request: HttpRequest) -> HttpResponse:
     _with_exception_actions(request.user, page.object_list)
     return render(
         request,
-        "payments/autopay/treasury_exceptions.html",
+        "autopay/treasury_exceptions.html",
         {
             "form": form, "page": page, "closed": closed, "next_url": request.get_full_path(),
             "with_actions": any(row.can_close for row in page.object_list),
@@ -559,7 +558,7 @@ def invoice_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def confirmations(request: HttpRequest) -> HttpResponse:
     """Authorizations of the units the administrator serves, awaiting confirmation, oldest first."""
     page = _page(request, selectors.awaiting_confirmation(request.user))
-    return render(request, "payments/autopay/confirmations.html", {"page": page})
+    return render(request, "autopay/confirmations.html", {"page": page})
 
 
 @role_required(Role.SUPPLIER_CLERK)
@@ -572,7 +571,7 @@ def supplier_invoices(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(exception_code=filters["code"])
     page = _page(request, qs)
     _with_badges(page.object_list)
-    return render(request, "payments/autopay/supplier_invoices.html", {"form": form, "page": page})
+    return render(request, "autopay/supplier_invoices.html", {"form": form, "page": page})
 
 
 STATEMENT_OUTCOMES = {
@@ -604,7 +603,7 @@ def supplier_statement_upload(request: HttpRequest) -> HttpResponse:
         row.label, row.badge = STATEMENT_OUTCOMES[row.outcome]
     return render(
         request,
-        "payments/autopay/supplier_statement_upload.html",
+        "autopay/supplier_statement_upload.html",
         {
             "form": form,
             "report": report,
@@ -657,11 +656,46 @@ def _settled_chart(user: Any) -> charts.BarChart:
 
 @role_required(*TREASURY_ROLES)
 def runs(request: HttpRequest) -> HttpResponse:
-    return render(request, "payments/autopay/runs.html", {**_runs_context(), "chart": _settled_chart(request.user)})
+    return render(request, "autopay/runs.html", {**_runs_context(), "chart": _settled_chart(request.user)})
 
 
 @role_required(*TREASURY_ROLES)
 @require_GET
 def runs_progress(request: HttpRequest) -> HttpResponse:
     """htmx: the runs table again (it polls itself while a run is in progress)."""
-    return render(request, "payments/autopay/_runs.html", _runs_context())
+    return render(request, "autopay/_runs.html", _runs_context())
+
+
+# --- units: autopay roll-over ------------------------------------------------------
+
+
+@role_required(*UNIT_ROLES)
+def rollovers(request: HttpRequest) -> HttpResponse:
+    """The unit's active authorizations on a budget line of the year, to roll over to the next."""
+    candidates = list(selectors.rollover_candidates(request.user))
+    rows = [
+        {"a": a, "can": selectors.can_roll_over(request.user, a), "line": yearend_selectors.matching_line(
+            a.budget_line, a.budget_line.fiscal_year + 1)}
+        for a in candidates
+    ]
+    signer = any(r["can"] for r in rows)
+    return render(request, "autopay/rollovers.html", {"rows": rows, "signer": signer})
+
+
+@role_required(Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+@require_POST
+def rollover(request: HttpRequest, pk: int) -> HttpResponse:
+    authorization = selectors.access_authorization(request.user, pk)
+    try:
+        new = services.authorization_roll_over(actor=request.user, authorization=authorization)
+    except (NotFound, AppPermissionDenied):
+        raise
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("yearend-rollovers")
+    messages.success(
+        request,
+        _("Đã lập ủy quyền năm mới %(id)s: kế toán trưởng và chủ tài khoản ký để xác nhận, rồi gửi kho bạc.")
+        % {"id": new},
+    )
+    return redirect("autopay-authorization", pk=new.pk)

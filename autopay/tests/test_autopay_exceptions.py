@@ -13,6 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from autopay import selectors
+from autopay import services as autopay
+from autopay.page_selectors import unit_recent_exceptions
+from autopay.tests.autopay_kit import autopay_kit
 from conftest import enrol_totp
 from payments.models import (
     AutopayEvent,
@@ -22,12 +26,8 @@ from payments.models import (
     NotificationKind,
     SupplierInvoice,
 )
-from payments.selectors import autopay as selectors
-from payments.selectors.autopay_pages import unit_recent_exceptions
 from payments.selectors.reconcile import reconcile
-from payments.services import autopay
 from payments.services.budget import budget_allocate
-from payments.tests.autopay_kit import autopay_kit
 from tests.postgres import needs_postgres
 from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied
 

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts import crypto
+from autopay import services as autopay
+from autopay.tests.autopay_kit import autopay_kit
 from conftest import enrol_totp
 from payments.models import AuthorizationStatus, AutopayAuthorization, ExceptionCode, InvoiceStatus
-from payments.services import autopay
-from payments.tests.autopay_kit import autopay_kit
 
 pytestmark = pytest.mark.django_db
 

@@ -7,6 +7,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from autopay import services as autopay
+from autopay.tests.autopay_kit import autopay_kit
 from payments.models import (
     BudgetLine,
     BudgetMovement,
@@ -19,9 +21,7 @@ from payments.models import (
     TransferKind,
 )
 from payments.selectors.reconcile import reconcile
-from payments.services import autopay
 from payments.services.documents import debit_advice_render
-from payments.tests.autopay_kit import autopay_kit
 from treasury_portal.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db

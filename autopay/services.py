@@ -75,7 +75,8 @@ from accounts.canonical import content_hash
 from accounts.models import Membership, Organisation, OrgKind, Role, SigningKey, SigningKeyStatus, User
 from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
 from accounts.services import signature_rules_check, signing_key_for_signature
-from payments import autopay_reasons
+from autopay import reasons as autopay_reasons
+from autopay import selectors as autopay_selectors
 from payments.models import (
     Account,
     AccountKind,
@@ -98,6 +99,7 @@ from payments.models import (
     Transfer,
     TransferKind,
 )
+from payments.selectors import yearend as yearend_selectors
 from payments.services import ledger
 from payments.services.bulk_sql import as_json, insert_rows, reserve_ids, sql_row
 from payments.services.notifications import (
@@ -886,7 +888,7 @@ def _lock_invoice(invoice: SupplierInvoice | int) -> SupplierInvoice:
 
 
 def _require_exception_handler(actor: User, invoice: SupplierInvoice) -> None:
-    from payments.selectors.autopay import can_handle_exceptions_of
+    from autopay.selectors import can_handle_exceptions_of
 
     if invoice.unit_id is None and not actor.is_superuser:
         raise NotFound()  # nobody ever authorized its customer code: only its supplier sees it
@@ -959,7 +961,7 @@ def autopay_invoice_confirm_amount(
     which names the amount, is what it reads), every other rule (authorization,
     caps, budget, balance) still applying. Only the account holder may: the
     money is the unit's, and the chief accountant's retry would be held again."""
-    from payments.selectors.autopay import can_confirm_amounts_of
+    from autopay.selectors import can_confirm_amounts_of
 
     note = (note or "").strip()[:4000]
     with transaction.atomic():
@@ -1070,7 +1072,8 @@ def _exception_handled_notice(invoice: SupplierInvoice, actor: User, action: str
 def _queue_autopay_sweep() -> None:
     """After a retry: ask for a run now (the beat's entry: it starts one unless
     one is under way, whose batch tasks take the invoice anyway)."""
-    from payments.tasks import enqueue, sweep_autopay
+    from autopay.tasks import sweep_autopay
+    from payments.tasks import enqueue
 
     enqueue(sweep_autopay)
 
@@ -1791,7 +1794,58 @@ def _lock_run_start() -> None:
 
 
 def _queue_batches(run_id: int, workers: int) -> None:
-    from payments.tasks import enqueue, pay_autopay_batches
+    from autopay.tasks import pay_autopay_batches
+    from payments.tasks import enqueue
 
     for _n in range(workers):
         enqueue(pay_autopay_batches, run_id)
+
+
+# --- the roll-over into the next fiscal year (moved from payments.services.yearend) ------
+
+
+def authorization_roll_over(*, actor: User, authorization: AutopayAuthorization | int) -> AutopayAuthorization:
+    """A signer of the unit rolls an active authorization on a budget line of
+    year N over to year N+1: a new draft with the same supplier, customer
+    codes and caps, on the unit's line of N+1 with the same classification
+    codes, valid for the new year. The unit's two signers confirm it by signing
+    it and the account holder submits it, as any authorization change; the
+    treasury's administrator confirms it (from the day the old one ends, when
+    the customer codes pass to it). Rolled over once: a repeat returns it."""
+    pk = authorization.pk if isinstance(authorization, AutopayAuthorization) else int(authorization)
+    with transaction.atomic():
+        old = (
+            AutopayAuthorization.objects.select_for_update(of=("self",))
+            .select_related("unit", "supplier", "budget_line").filter(pk=pk).first()
+        )
+        if old is None:
+            raise NotFound()
+        _require_unit_role(actor, old.unit, Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
+        successor = AutopayAuthorization.objects.filter(rolled_over_from=old).first()
+        if successor is not None:
+            return successor
+        if not autopay_selectors.can_roll_over(actor, old):
+            raise ApplicationError(
+                "invalid_transition", _("Chỉ chuyển sang năm mới được ủy quyền đang hiệu lực chi từ dòng dự toán.")
+            )
+        year = old.budget_line.fiscal_year + 1
+        line = yearend_selectors.matching_line(old.budget_line, year)
+        if line is None:
+            raise ApplicationError(
+                "budget_line_missing",
+                _("Đơn vị chưa có dòng dự toán năm %(year)s cùng mã phân loại %(codes)s: đề nghị kho bạc tạo dòng "
+                  "dự toán năm mới trước.") % {"year": year, "codes": old.budget_line.classification},
+            )
+        codes = list(old.customer_codes.values_list("customer_code", flat=True))
+        new = authorization_create(
+            actor=actor, unit=old.unit, supplier=old.supplier, customer_codes=codes, budget_line=line,
+            cap_per_invoice=old.cap_per_invoice, cap_per_month=old.cap_per_month,
+            valid_from=date(year, 1, 1), valid_to=date(year, 12, 31),
+        )
+        new.rolled_over_from = old
+        new.save(update_fields=["rolled_over_from"])
+        _event(
+            old, actor=actor, action="roll_over", from_status=old.status, to_status=old.status,
+            data={"to_authorization": new.pk, "year": year},
+        )
+    return new

@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from accounts import crypto
 from accounts.demo import DemoWorld
+from autopay import demo as autopay_demo
+from autopay import services as autopay
 from payments.models import AutopayAuthorization, SupplierInvoice
-from payments.services import autopay
 from payments.tests.kit import ADMIN_OF, Kit, seed_money
 
 
@@ -17,6 +18,7 @@ class AutopayKit(Kit):
 
     def __init__(self, world: DemoWorld, prefix: str = "a") -> None:
         super().__init__(world, prefix)
+        autopay_demo.seed_collection_accounts(world)  # the suppliers' accounts (autopay's demo data)
         self.n = 0
 
     def draft_authorization(
