@@ -12,8 +12,7 @@ from rest_framework.response import Response
 from accounts.permissions import role_permissions
 from accounts.selectors import access_unit
 from autopay import selectors, services
-from payments.apis import _paginate
-from payments.models import (
+from autopay.models import (
     AuthorizationStatus,
     AutopayAuthorization,
     ExceptionCode,
@@ -21,6 +20,7 @@ from payments.models import (
     RunStatus,
     SupplierInvoice,
 )
+from payments.apis import _paginate
 from treasury_portal import query as q
 from treasury_portal.access_policy import ADMIN, EXCEPTION_HANDLERS, SIGNERS, SUPPLIER, TREASURY, UNIT
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, created, paginated

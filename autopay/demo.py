@@ -2,7 +2,8 @@
 suppliers' collection accounts, an active authorization per demo unit and
 invoices, paid, in the exceptions and pending. Idempotent."""
 
-from payments.models import Bank, BudgetLine, SupplierCollectionAccount
+from autopay.models import SupplierCollectionAccount
+from payments.models import Bank, BudgetLine
 
 # supplier prefix (accounts.demo.SUPPLIERS) → bank code, collection account number
 COLLECTION_ACCOUNTS = {
@@ -42,7 +43,7 @@ def seed_authorizations(world) -> None:  # noqa: ANN001 - accounts.demo.DemoWorl
     from accounts.models import Role, SigningKeyStatus
     from accounts.services import signing_key_approve, signing_key_register, signing_key_revoke
     from autopay import services as autopay
-    from payments.models import AuthorizationStatus, AutopayAuthorization
+    from autopay.models import AuthorizationStatus, AutopayAuthorization
 
     supplier = world.suppliers.get(AUTOPAY_SUPPLIER)
     clerk = world.users.get(f"{AUTOPAY_SUPPLIER}_clerk")

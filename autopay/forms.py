@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from payments.models import ExceptionCode, InvoiceStatus
+from autopay.models import ExceptionCode, InvoiceStatus
 
 Choices = Sequence[tuple[Any, Any]]
 MAX_AMOUNT = 10**15

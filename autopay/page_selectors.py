@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import TREASURY_ROLES, UNIT_ROLES, User
 from accounts.selectors import unit_scope_q
-from payments.models import AutopayRun, InvoiceStatus, RunStatus, SupplierInvoice
+from autopay.models import AutopayRun, InvoiceStatus, RunStatus, SupplierInvoice
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RECENT_DAYS = 30

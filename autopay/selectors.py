@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Role, User
 from accounts.selectors import has_role, memberships_of, unit_scope_q, user_has_treasury_role_over, user_has_unit_role
-from payments.models import (
+from autopay.models import (
     AuthorizationSignature,
     AuthorizationStatus,
     AutopayAuthorization,

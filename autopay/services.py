@@ -51,8 +51,6 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import (
-    BigIntegerField,
-    Case,
     CharField,
     Exists,
     F,
@@ -62,7 +60,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
     Window,
 )
 from django.db.models.functions import Cast, Concat, RowNumber
@@ -77,31 +74,33 @@ from accounts.selectors import user_has_treasury_role_over, user_has_unit_role
 from accounts.services import signature_rules_check, signing_key_for_signature
 from autopay import reasons as autopay_reasons
 from autopay import selectors as autopay_selectors
-from payments.models import (
-    Account,
-    AccountKind,
+from autopay.models import (
     AuthorizationCustomerCode,
     AuthorizationSignature,
     AuthorizationStatus,
     AutopayAuthorization,
     AutopayEvent,
     AutopayRun,
-    BudgetLine,
-    BudgetMovement,
-    BudgetMovementKind,
     ExceptionCode,
     InvoiceStatus,
-    Notification,
-    NotificationKind,
     RunStatus,
     SupplierCollectionAccount,
     SupplierInvoice,
+)
+from payments.models import (
+    Account,
+    AccountKind,
+    BudgetLine,
+    BudgetMovement,
+    BudgetMovementKind,
+    Notification,
+    NotificationKind,
     Transfer,
     TransferKind,
 )
 from payments.selectors import yearend as yearend_selectors
-from payments.services import ledger
-from payments.services.bulk_sql import as_json, insert_rows, reserve_ids, sql_row
+from payments.services import budget, ledger
+from payments.services.bulk_sql import as_json, insert_rows, sql_row
 from payments.services.notifications import (
     BALANCE_ROLES,
     balance_notification_rows,
@@ -1389,22 +1388,8 @@ def _decide(  # noqa: PLR0913 - the batch's reads, passed once
     return paid, excepted
 
 
-def _conditional_increments(model: type, column: str, deltas: dict[int, int], guard: Any) -> None:
-    """One UPDATE adding deltas[pk] to `column` of each row, only where
-    guard(pk, delta) holds; the row count must be every row."""
-    if not deltas:
-        return
-    condition = Q(pk__in=[])
-    for pk, delta in deltas.items():
-        condition |= Q(pk=pk) & guard(delta)
-    updated = model.objects.filter(condition).update(
-        **{column: F(column) + Case(*[When(pk=pk, then=Value(d)) for pk, d in deltas.items()],
-                                    output_field=BigIntegerField())}
-    )
-    if updated != len(deltas):
-        raise ApplicationError(
-            "autopay_write_refused", f"{model.__name__}.{column}: {updated} of {len(deltas)} rows moved", status=500
-        )
+# A batch whose conditional UPDATE did not move every row rolls back (status 500).
+WRITE_REFUSED = "autopay_write_refused"
 
 
 def _write(
@@ -1416,17 +1401,18 @@ def _write(
     run: AutopayRun,
     now: datetime,
 ) -> None:
-    # Counters and debits: one conditional UPDATE per table (rows already locked).
-    line_spend: dict[int, int] = defaultdict(int)
+    # Counters and debits: one conditional UPDATE per table (rows already locked),
+    # through payments' services; the spend movements under their keys.
     debits: dict[int, int] = defaultdict(int)
-    for inv, auth, debit_id, _credit_id in paid:
-        if auth.budget_line_id:
-            line_spend[auth.budget_line_id] += inv["amount"]
+    for inv, _auth, debit_id, _credit_id in paid:
         debits[debit_id] -= inv["amount"]
-    _conditional_increments(
-        BudgetLine, "spent", line_spend, lambda d: Q(allocated__gte=F("reserved") + F("spent") + d)
+    budget.budget_spend_many(
+        movements=[(auth.budget_line_id, inv["amount"], f"autopay:{inv['id']}",
+                    f"{auth.supplier.code} {inv['invoice_number']}"[:255])
+                   for inv, auth, _d, _c in paid if auth.budget_line_id],
+        kind=BudgetMovementKind.AUTOPAY, now=now, refused_code=WRITE_REFUSED,
     )
-    _conditional_increments(Account, "balance", debits, lambda d: Q(allow_negative=True) | Q(balance__gte=-d))
+    ledger.balances_move_many(deltas=debits, refused_code=WRITE_REFUSED)
 
     # The banks' clearing accounts, which every batch and every voucher payment
     # credits, are locked now and kept to the commit, and the transfers' ids are
@@ -1438,10 +1424,8 @@ def _write(
         credits[credit_id] += inv["amount"]
     running = {pk: row["balance"] for pk, row in accounts.items()}
     if credits:
-        running.update(
-            Account.objects.select_for_update().filter(pk__in=credits).order_by("pk").values_list("pk", "balance")
-        )
-    ids = reserve_ids(Transfer, len(paid))
+        running.update(ledger.accounts_lock(credits))
+    ids = ledger.transfer_ids_reserve(len(paid))
     transfers: list[SimpleNamespace] = []
     for (inv, auth, debit_id, credit_id), pk in zip(paid, ids or [None] * len(paid), strict=True):
         running[debit_id] -= inv["amount"]
@@ -1459,13 +1443,6 @@ def _write(
         )
     if ids is None:  # not PostgreSQL: the ORM assigns the ids, so the transfers go first
         _post_credits(transfers, credits, run, paid, excepted)
-    insert_rows(
-        BudgetMovement,
-        ["budget_line_id", "kind", "amount", "key", "note", "created_at"],
-        [(auth.budget_line_id, BudgetMovementKind.AUTOPAY, inv["amount"], f"autopay:{inv['id']}",
-          f"{auth.supplier.code} {inv['invoice_number']}"[:255], now)
-         for inv, auth, _d, _c in paid if auth.budget_line_id],
-    )
     _invoices_update(
         [(inv["id"], InvoiceStatus.PAID, "", "", as_json({}), auth.unit_id, auth.pk, t.pk, run.pk, now)
          for (inv, auth, _d, _c), t in zip(paid, transfers, strict=True)]
@@ -1491,23 +1468,10 @@ def _post_credits(
     transfers: list[SimpleNamespace], credits: dict[int, int], run: AutopayRun, paid: list, excepted: list
 ) -> None:
     """Last: credit the clearing accounts (locked by _write), insert the
-    transfers with the balances after, count the run."""
-    if credits:
-        _conditional_increments(Account, "balance", credits, lambda d: Q(allow_negative=True) | Q(balance__gte=-d))
-        columns = ["key", "debit_account_id", "credit_account_id", "amount", "kind", "description",
-                   "counterparty_name", "counterparty_account", "debit_balance_after", "credit_balance_after",
-                   "created_at"]
-        rows = [(t.key, t.debit_account_id, t.credit_account_id, t.amount, TransferKind.AUTOPAY, t.description,
-                 t.counterparty_name, t.counterparty_account, t.debit_balance_after, t.credit_balance_after,
-                 t.created_at) for t in transfers]
-        if transfers[0].pk is None:
-            created = Transfer.objects.bulk_create(
-                [Transfer(**dict(zip(columns, row, strict=True))) for row in rows]
-            )
-            for t, row in zip(transfers, created, strict=True):
-                t.pk = row.pk
-        else:
-            insert_rows(Transfer, ["id", *columns], [(t.pk, *row) for t, row in zip(transfers, rows, strict=True)])
+    transfers with the balances after (payments.services.ledger), count the run."""
+    ledger.transfers_post_many(
+        transfers=transfers, credits=credits, kind=TransferKind.AUTOPAY, refused_code=WRITE_REFUSED
+    )
     AutopayRun.objects.filter(pk=run.pk).update(
         processed=F("processed") + len(paid) + len(excepted), paid=F("paid") + len(paid),
         excepted=F("excepted") + len(excepted), paid_amount=F("paid_amount") + sum(t.amount for t in transfers),

@@ -27,8 +27,8 @@ def pay_autopay_batches(run_id: int) -> int:
     AUTOPAY_TASK_SECONDS (below the task's time limit) and queues itself again."""
     from django.conf import settings
 
+    from autopay.models import InvoiceStatus, SupplierInvoice
     from autopay.services import autopay_run_batches
-    from payments.models import InvoiceStatus, SupplierInvoice
 
     settled = autopay_run_batches(
         run_id=run_id, batch_size=settings.AUTOPAY_BATCH_SIZE, max_seconds=settings.AUTOPAY_TASK_SECONDS

@@ -45,8 +45,9 @@ from autopay.forms import (
     InvoiceRetryForm,
     StatementUploadForm,
 )
+from autopay.models import AuthorizationStatus, AutopayAuthorization, InvoiceStatus, RunStatus
 from payments.apis import file_response
-from payments.models import AccountKind, AuthorizationStatus, AutopayAuthorization, InvoiceStatus, RunStatus
+from payments.models import AccountKind
 from payments.selectors import yearend as yearend_selectors
 from payments.selectors.budget import budget_lines_visible
 from payments.selectors.ledger import accounts_visible

@@ -228,8 +228,8 @@ def foreign_users(kind: str) -> tuple[str, ...]:
 
 def make_autopay_authorization(world: DemoWorld) -> object:
     """An active autopay authorization of unit B for EVN (customer code PB0001)."""
+    from autopay.models import AutopayAuthorization
     from autopay.tests.autopay_kit import autopay_kit
-    from payments.models import AutopayAuthorization
 
     existing = AutopayAuthorization.objects.filter(unit=world.units["b"], status="active").first()
     if existing is not None:

@@ -55,8 +55,9 @@ def build(world: Any) -> World:
     from django.db.models import F
 
     from autopay import services as autopay
+    from autopay.models import SupplierInvoice
     from autopay.tests.autopay_kit import autopay_kit
-    from payments.models import Account, PaymentIntent, SupplierInvoice
+    from payments.models import Account, PaymentIntent
     from payments.services import ledger
     from payments.services.payment import payment_intent_process
     from vouchers import services

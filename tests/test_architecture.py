@@ -5,13 +5,15 @@
   outside `services.py` / `services/` modules, migrations and tests.
 - Tasks do not call `.delay()`/`.apply_async()` outside `transaction.on_commit`
   callbacks or task modules (the worker could run before the commit).
+- autopay sits above vouchers (issue 15): accounts, payments and vouchers,
+  tests included, never import it (it plugs into them from its AppConfig.ready).
 """
 
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["accounts", "vouchers", "payments", "monitoring", "integrations", "treasury_portal"]
+APPS = ["accounts", "vouchers", "payments", "autopay", "monitoring", "integrations", "treasury_portal"]
 
 
 def _python_files() -> list[Path]:
@@ -84,3 +86,28 @@ def test_no_delay_inside_service_transactions():
                 ):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} in {func.name}")
     assert not offenders, "task queued outside an on_commit helper: " + ", ".join(offenders)
+
+
+def _imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def test_scanner_finds_imports():
+    tree = ast.parse("import autopay.models\nfrom autopay import services\ndef f():\n    from autopay.x import y\n")
+    assert [m for _line, m in _imported_modules(tree)] == ["autopay.models", "autopay", "autopay.x"]
+
+
+def test_the_apps_below_autopay_never_import_it():
+    offenders = []
+    for app in ("accounts", "payments", "vouchers"):
+        for path in (ROOT / app).rglob("*.py"):
+            for line, module in _imported_modules(ast.parse(path.read_text(), filename=str(path))):
+                if module == "autopay" or module.startswith("autopay."):
+                    offenders.append(f"{path.relative_to(ROOT)}:{line} {module}")
+    assert not offenders, "imports autopay from below it: " + ", ".join(offenders)

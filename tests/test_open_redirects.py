@@ -11,9 +11,10 @@ from django.urls import reverse
 from accounts import crypto
 from accounts import services as account_services
 from autopay import services as autopay
+from autopay.models import InvoiceStatus
 from autopay.tests.autopay_kit import autopay_kit
 from conftest import enrol_totp
-from payments.models import InvoiceStatus, PaymentIntent, TransferKind
+from payments.models import PaymentIntent, TransferKind
 from payments.services import ledger
 from payments.services.payment import payment_intent_process
 from payments.tests.kit import Kit, seed_money

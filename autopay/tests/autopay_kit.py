@@ -9,7 +9,7 @@ from accounts import crypto
 from accounts.demo import DemoWorld
 from autopay import demo as autopay_demo
 from autopay import services as autopay
-from payments.models import AutopayAuthorization, SupplierInvoice
+from autopay.models import AutopayAuthorization, SupplierInvoice
 from payments.tests.kit import ADMIN_OF, Kit, seed_money
 
 

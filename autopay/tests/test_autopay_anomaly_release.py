@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 from accounts.services import api_token_create
 from autopay import selectors
 from autopay import services as autopay
+from autopay.models import AutopayEvent, ExceptionCode, InvoiceStatus
 from autopay.tests.autopay_kit import autopay_kit
 from conftest import enrol_totp
-from payments.models import AutopayEvent, ExceptionCode, InvoiceStatus
 from payments.selectors.reconcile import reconcile
 from treasury_portal.errors import ApplicationError, PermissionDenied
 

@@ -9,14 +9,9 @@ from django.utils import timezone
 
 from accounts import crypto
 from autopay import services as autopay
+from autopay.models import AuthorizationCustomerCode, AuthorizationStatus, AutopayAuthorization, AutopayEvent
 from autopay.tests.autopay_kit import autopay_kit
-from payments.models import (
-    AuthorizationCustomerCode,
-    AuthorizationStatus,
-    AutopayAuthorization,
-    AutopayEvent,
-    Notification,
-)
+from payments.models import Notification
 from treasury_portal.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db

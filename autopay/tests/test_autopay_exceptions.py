@@ -15,17 +15,11 @@ from django.utils import translation
 
 from autopay import selectors
 from autopay import services as autopay
+from autopay.models import AutopayEvent, ExceptionCode, InvoiceStatus, SupplierInvoice
 from autopay.page_selectors import unit_recent_exceptions
 from autopay.tests.autopay_kit import autopay_kit
 from conftest import enrol_totp
-from payments.models import (
-    AutopayEvent,
-    ExceptionCode,
-    InvoiceStatus,
-    Notification,
-    NotificationKind,
-    SupplierInvoice,
-)
+from payments.models import Notification, NotificationKind
 from payments.selectors.reconcile import reconcile
 from payments.services.budget import budget_allocate
 from tests.postgres import needs_postgres

@@ -14,9 +14,9 @@ from django.utils import translation
 
 from accounts import crypto
 from autopay import services as autopay
+from autopay.models import AuthorizationStatus, AutopayAuthorization, ExceptionCode, InvoiceStatus
 from autopay.tests.autopay_kit import autopay_kit
 from conftest import enrol_totp
-from payments.models import AuthorizationStatus, AutopayAuthorization, ExceptionCode, InvoiceStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -441,7 +441,7 @@ def test_home_shows_the_units_exceptions_and_the_administrators_awaiting_authori
 
 
 def test_the_pages_read_in_english(settled, kit, world):
-    from payments.models import SupplierInvoice
+    from autopay.models import SupplierInvoice
     from tests.test_i18n import _english, _page, _untranslated_on
 
     draft = kit.draft_authorization(codes=("PE0901",))
@@ -483,7 +483,7 @@ def test_runs_page_shows_an_abandoned_run_in_both_languages(kit, login, world):
 
     from django.utils import timezone
 
-    from payments.models import AutopayRun
+    from autopay.models import AutopayRun
     from tests.test_i18n import _english, _page, _untranslated_on
 
     kit.active_authorization(codes=("PE0001",))

@@ -8,18 +8,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from autopay import services as autopay
+from autopay.models import ExceptionCode, InvoiceStatus, SupplierInvoice
 from autopay.tests.autopay_kit import autopay_kit
-from payments.models import (
-    BudgetLine,
-    BudgetMovement,
-    ExceptionCode,
-    InvoiceStatus,
-    Notification,
-    NotificationKind,
-    SupplierInvoice,
-    Transfer,
-    TransferKind,
-)
+from payments.models import BudgetLine, BudgetMovement, Notification, NotificationKind, Transfer, TransferKind
 from payments.selectors.reconcile import reconcile
 from payments.services.documents import debit_advice_render
 from treasury_portal.errors import ApplicationError

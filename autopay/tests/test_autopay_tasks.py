@@ -7,9 +7,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from autopay.models import AutopayRun, InvoiceStatus, SupplierInvoice
 from autopay.tasks import pay_autopay_batches, sweep_autopay
 from autopay.tests.autopay_kit import autopay_kit
-from payments.models import AutopayRun, InvoiceStatus, SupplierInvoice
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ def _crashed_run(kit, minutes_ago: int):  # noqa: ANN001, ANN202
 def test_a_run_whose_worker_died_is_abandoned_and_the_next_run_takes_its_invoices(
     kit, django_capture_on_commit_callbacks
 ):
-    from payments.models import AutopayEvent, RunStatus
+    from autopay.models import AutopayEvent, RunStatus
 
     invoices = [kit.invoice(code, 100_000, period=f"{kit.fiscal_year}-0{m}") for m in (1, 2) for code in ("T1", "T2")]
     crashed = _crashed_run(kit, minutes_ago=6)  # silent longer than the 5-minute lease
@@ -102,7 +102,7 @@ def test_a_live_run_blocks_the_next_start_however_long_it_runs(kit, django_captu
     from django.utils import timezone
 
     from autopay import services as autopay
-    from payments.models import RunStatus
+    from autopay.models import RunStatus
 
     kit.invoice("T1", 100_000)
     kit.invoice("T2", 100_000)
@@ -133,3 +133,22 @@ def test_the_moved_tasks_keep_their_names_and_run_from_the_schedule():
         assert task.name.startswith("payments.tasks.")
         assert task_named(task.name).name == task.name
     assert task_named(settings.CELERY_BEAT_SCHEDULE["sweep-autopay"]["task"]).name == sweep_autopay.name
+
+
+def test_one_pass_of_run_schedule_runs_the_real_schedule(world, settings, django_capture_on_commit_callbacks):
+    """Tasks run eagerly in-process: the autopay sweep pays the pending invoice
+    (moved from payments/tests/test_run_schedule.py)."""
+    settings.CELERY_BEAT_SCHEDULE = {
+        k: v for k, v in settings.CELERY_BEAT_SCHEDULE.items() if k in {"sweep-autopay", "sweep-notifications"}
+    }
+    kit = autopay_kit(world)
+    kit.active_authorization(codes=("S1",))
+    invoice = kit.invoice("S1", 120_000)
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):  # the run's batch tasks, queued on commit
+        call_command("run_schedule", "--once", stdout=out)
+    assert "sweep-autopay" in out.getvalue() and "sweep-notifications" in out.getvalue()
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert AutopayRun.objects.get().status == "finished"
+    assert not SupplierInvoice.objects.filter(status=InvoiceStatus.PENDING).exists()

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from autopay import selectors as autopay_selectors
 from autopay import services as autopay
+from autopay.models import AuthorizationStatus, AutopayAuthorization, AutopayEvent
 from autopay.tests.autopay_kit import AutopayKit
-from payments.models import AuthorizationStatus, AutopayAuthorization, AutopayEvent
 from payments.services import yearend
 from payments.tests.kit import seed_money
 from payments.tests.test_yearend_web import in_adjustment, login, text  # noqa: F401 - fixtures

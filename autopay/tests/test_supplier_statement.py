@@ -13,8 +13,8 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from autopay import services as autopay
+from autopay.models import AutopayEvent, SupplierInvoice
 from autopay.tests.autopay_kit import autopay_kit
-from payments.models import AutopayEvent, SupplierInvoice
 from treasury_portal.errors import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db

@@ -34,8 +34,8 @@ def _amount(i: int) -> int:
 def _seed(ctx: Context, count: int) -> dict[str, int]:
     from django.utils import timezone
 
+    from autopay.models import AuthorizationCustomerCode, AutopayAuthorization, SupplierInvoice
     from bench.seed import copy_rows, next_id, reset_sequences
-    from payments.models import AuthorizationCustomerCode, AutopayAuthorization, SupplierInvoice
 
     now = timezone.now()
     local = timezone.localtime(now)
@@ -188,6 +188,6 @@ SCENARIOS = [
     Scenario(
         name="autopay", title="Autopay run: pending utility invoices settled by the worker (2 processes)",
         target="100,000 invoices in ≤ 100 s", run=run, kind="worker",
-        code=("payments.tasks:sweep_autopay", "payments.models:SupplierInvoice"),
+        code=("autopay.tasks:sweep_autopay", "autopay.models:SupplierInvoice"),
     ),
 ]

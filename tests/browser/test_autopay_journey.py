@@ -20,8 +20,8 @@ from pypdf import PdfReader
 
 from autopay import services as autopay
 from autopay.demo import seed_collection_accounts
+from autopay.models import AuthorizationStatus, AutopayAuthorization, InvoiceStatus
 from conftest import enrol_totp
-from payments.models import AuthorizationStatus, AutopayAuthorization, InvoiceStatus
 from payments.tests.kit import seed_money
 from tests.browser.test_voucher_journey import Journey, _register_key_in_browser
 
@@ -153,8 +153,8 @@ def test_the_unit_retries_one_exception_and_closes_another(portal, world):
     """After the unit raised its cap, the account holder retries an invoice
     that was over it (the run queued on commit pays it) and closes another one
     with a note; the control officer finds it under the closed exceptions."""
+    from autopay.models import SupplierInvoice
     from autopay.tests.autopay_kit import autopay_kit
-    from payments.models import SupplierInvoice
     from tests.browser.test_voucher_journey import Journey
 
     kit = autopay_kit(world, "a")
