@@ -12,8 +12,9 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 
+from autopay.models import AutopayEvent, InvoiceStatus
 from integrations.models import EventType
-from payments.models import AutopayEvent, InvoiceStatus, Transfer
+from payments.models import Transfer
 from vouchers.models import VoucherEvent, VoucherStatus
 
 

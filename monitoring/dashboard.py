@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, OrgKind, Role, User
 from accounts.selectors import offices_in_scope
+from autopay.models import InvoiceStatus, SupplierInvoice
 from monitoring import figures
 from monitoring.models import (
     ACTIVE_STATUSES,
@@ -44,7 +45,6 @@ from monitoring.models import (
     FollowUpStatus,
     RuleCode,
 )
-from payments.models import InvoiceStatus, SupplierInvoice
 from treasury_portal.errors import NotFound
 from vouchers.models import Rating, ReasonCode, ReasonKind, Voucher, VoucherStatus
 from vouchers.selectors import RUNNING, local_today, localized, work_calendar

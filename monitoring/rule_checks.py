@@ -13,9 +13,10 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
+from autopay.models import SupplierInvoice
 from monitoring import rules
 from monitoring.models import Alert, RiskRule, RuleCode
-from payments.models import BudgetLine, Notification, NotificationKind, SupplierInvoice
+from payments.models import BudgetLine, Notification, NotificationKind
 from vouchers.models import Voucher, VoucherEvent
 
 

@@ -6,16 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from payments.models import (
-    Account,
-    Bank,
-    BankFile,
-    FiscalYearClose,
-    Notification,
-    PaymentIntent,
-    SupplierCollectionAccount,
-    Transfer,
-)
+from payments.models import Account, Bank, BankFile, FiscalYearClose, Notification, PaymentIntent, Transfer
 from treasury_portal.admin_site import TreasuryAdminMixin, as_code, portal_admin_site
 
 
@@ -92,16 +83,6 @@ class BankFileAdmin(ReadOnlyAdmin):
     list_filter = ["bank"]
     list_select_related = ["bank", "office"]
     exclude = ["file"]  # downloaded through the permission-checked page, never by URL
-
-
-@admin.register(SupplierCollectionAccount, site=portal_admin_site)
-class SupplierCollectionAccountAdmin(TreasuryAdminMixin, admin.ModelAdmin):
-    """Where a supplier's autopay money goes (reference data the treasury keeps)."""
-
-    list_display = ["supplier", "bank", "account_number", "account_name", "updated_at"]
-    list_filter = ["bank"]
-    search_fields = ["supplier__code", "supplier__name", "account_number", "account_name"]
-    list_select_related = ["supplier", "bank"]
 
 
 @admin.register(Notification, site=portal_admin_site)

@@ -1,5 +1,4 @@
 from payments import apis
-from payments import autopay_apis as autopay
 from payments import yearend_apis as yearend
 from treasury_portal.api import api_path
 
@@ -17,18 +16,6 @@ urlpatterns = [
     *api_path("bank-files", apis.BankFileListApi.as_view(), "api-bank-files"),
     *api_path("bank-status-reports", apis.BankStatusReportListApi.as_view(), "api-bank-status-reports"),
     *api_path("bank-files/<int:pk>/download", apis.BankFileDownloadApi.as_view(), "api-bank-file-download"),
-    # automatic utility payments (autopay)
-    *api_path("authorizations", autopay.AuthorizationListApi.as_view(), "api-authorizations"),
-    *api_path("authorizations/<int:pk>", autopay.AuthorizationApi.as_view(), "api-authorization"),
-    *api_path("authorizations/<int:pk>/sign", autopay.AuthorizationSignApi.as_view(), "api-authorization-sign"),
-    *api_path("authorizations/<int:pk>/submit", autopay.AuthorizationSubmitApi.as_view(), "api-authorization-submit"),
-    *api_path("authorizations/<int:pk>/confirm", autopay.AuthorizationConfirmApi.as_view(),
-              "api-authorization-confirm"),
-    *api_path("authorizations/<int:pk>/reject", autopay.AuthorizationRejectApi.as_view(), "api-authorization-reject"),
-    *api_path("authorizations/<int:pk>/revoke", autopay.AuthorizationRevokeApi.as_view(), "api-authorization-revoke"),
-    *api_path("authorizations/<int:pk>/events", autopay.AuthorizationEventsApi.as_view(), "api-authorization-events"),
-    *api_path("authorizations/<int:pk>/roll-over", yearend.AuthorizationRollOverApi.as_view(),
-              "api-authorization-roll-over"),
     # year end (payments/yearend_apis.py)
     *api_path("fiscal-year-closes", yearend.FiscalYearCloseListApi.as_view(), "api-fiscal-year-closes"),
     *api_path("fiscal-year-closes/<int:pk>", yearend.FiscalYearCloseApi.as_view(), "api-fiscal-year-close"),
@@ -38,16 +25,4 @@ urlpatterns = [
               "api-fiscal-year-close-close"),
     *api_path("fiscal-year-closes/<int:pk>/copy-budget-lines", yearend.FiscalYearCopyBudgetLinesApi.as_view(),
               "api-fiscal-year-close-copy-budget-lines"),
-    *api_path("supplier/invoices", autopay.SupplierInvoiceListApi.as_view(), "api-supplier-invoices"),
-    *api_path("supplier/invoices/<int:pk>", autopay.SupplierInvoiceApi.as_view(), "api-supplier-invoice"),
-    *api_path("autopay/invoices", autopay.AutopayInvoiceListApi.as_view(), "api-autopay-invoices"),
-    *api_path("autopay/exceptions", autopay.AutopayExceptionListApi.as_view(), "api-autopay-exceptions"),
-    *api_path("autopay/invoices/<int:pk>/retry", autopay.AutopayInvoiceRetryApi.as_view(), "api-autopay-invoice-retry"),
-    *api_path(
-        "autopay/invoices/<int:pk>/confirm-amount",
-        autopay.AutopayInvoiceConfirmAmountApi.as_view(),
-        "api-autopay-invoice-confirm-amount",
-    ),
-    *api_path("autopay/invoices/<int:pk>/close", autopay.AutopayInvoiceCloseApi.as_view(), "api-autopay-invoice-close"),
-    *api_path("autopay/runs", autopay.AutopayRunListApi.as_view(), "api-autopay-runs"),
 ]

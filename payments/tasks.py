@@ -6,7 +6,8 @@ deliver_* → notifications, render_* → documents.
 The voucher's pay worker (`pay_intent`, `sweep_payment_intents`), its result
 PDF (`render_result_pdf`) and the documents' sweep (`sweep_documents`) live with
 the voucher's payment in vouchers/tasks.py, under its old names `payments.tasks.*`
-(routes, the beat and queued messages know it by name).
+(routes, the beat and queued messages know it by name); so do autopay's
+(`sweep_autopay`, `pay_autopay_batches`) in autopay/tasks.py.
 """
 
 import logging
@@ -55,36 +56,6 @@ def render_debit_advice(transfer_id: int) -> str:
 
     document = debit_advice_render(transfer_id=transfer_id)
     return document.sha256 if document else "skipped"
-
-
-@shared_task(name="payments.tasks.sweep_autopay")
-def sweep_autopay() -> int:
-    """The beat's autopay run: starts a run (unless one is under way) and fans
-    its batches out to AUTOPAY_WORKERS tasks on the payments queue."""
-    from django.conf import settings
-
-    from payments.services.autopay import autopay_runs_start_scheduled
-
-    run = autopay_runs_start_scheduled(workers=settings.AUTOPAY_WORKERS)
-    return run.pk if run else 0
-
-
-@shared_task(name="payments.tasks.pay_autopay_batches")
-def pay_autopay_batches(run_id: int) -> int:
-    """Settle batches of the run until none is pending; several at once take
-    different invoices (SKIP LOCKED), a repeat finds nothing left. Stops after
-    AUTOPAY_TASK_SECONDS (below the task's time limit) and queues itself again."""
-    from django.conf import settings
-
-    from payments.models import InvoiceStatus, SupplierInvoice
-    from payments.services.autopay import autopay_run_batches
-
-    settled = autopay_run_batches(
-        run_id=run_id, batch_size=settings.AUTOPAY_BATCH_SIZE, max_seconds=settings.AUTOPAY_TASK_SECONDS
-    )
-    if settled and SupplierInvoice.objects.filter(status=InvoiceStatus.PENDING).exists():
-        enqueue(pay_autopay_batches, run_id)
-    return settled
 
 
 @shared_task(name="payments.tasks.close_fiscal_year")

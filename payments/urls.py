@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import autopay_views, views, yearend_views
+from payments import views, yearend_views
 
 urlpatterns = [
     path("payments/accounts/", views.accounts_list, name="accounts-list"),
@@ -17,63 +17,6 @@ urlpatterns = [
     path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
     path("notifications/preferences/", views.notification_preferences, name="notification-preferences"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification-open"),
-    # automatic utility payments (payments/autopay_views.py)
-    path("autopay/", autopay_views.authorization_list, name="autopay-authorizations"),
-    path("autopay/new/", autopay_views.authorization_create, name="autopay-authorization-create"),
-    path("autopay/invoices/", autopay_views.unit_invoices, name="autopay-unit-invoices"),
-    path(
-        "autopay/invoices/<int:pk>/retry/",
-        autopay_views.invoice_action,
-        {"action": "retry"},
-        name="autopay-invoice-retry",
-    ),
-    path(
-        "autopay/invoices/<int:pk>/confirm/",
-        autopay_views.invoice_action,
-        {"action": "confirm"},
-        name="autopay-invoice-confirm",
-    ),
-    path(
-        "autopay/invoices/<int:pk>/close/",
-        autopay_views.invoice_action,
-        {"action": "close"},
-        name="autopay-invoice-close",
-    ),
-    path("autopay/<int:pk>/", autopay_views.authorization_detail, name="autopay-authorization"),
-    path("autopay/<int:pk>/edit/", autopay_views.authorization_edit, name="autopay-authorization-edit"),
-    path("autopay/<int:pk>/sign/", autopay_views.authorization_sign, name="autopay-authorization-sign"),
-    path(
-        "autopay/<int:pk>/submit/",
-        autopay_views.authorization_action,
-        {"action": "submit"},
-        name="autopay-authorization-submit",
-    ),
-    path(
-        "autopay/<int:pk>/revoke/",
-        autopay_views.authorization_action,
-        {"action": "revoke"},
-        name="autopay-authorization-revoke",
-    ),
-    path(
-        "autopay/<int:pk>/confirm/",
-        autopay_views.authorization_action,
-        {"action": "confirm"},
-        name="autopay-authorization-confirm",
-    ),
-    path(
-        "autopay/<int:pk>/reject/",
-        autopay_views.authorization_action,
-        {"action": "reject"},
-        name="autopay-authorization-reject",
-    ),
-    path("treasury/autopay/confirmations/", autopay_views.confirmations, name="autopay-confirmations"),
-    path("treasury/autopay/exceptions/", autopay_views.treasury_exceptions, name="autopay-exceptions"),
-    path("treasury/autopay/runs/", autopay_views.runs, name="autopay-runs"),
-    path("treasury/autopay/runs/progress/", autopay_views.runs_progress, name="autopay-runs-progress"),
-    path("supplier/invoices/", autopay_views.supplier_invoices, name="autopay-supplier-invoices"),
-    path("supplier/invoices/upload/", autopay_views.supplier_statement_upload, name="autopay-supplier-upload"),
-    path("supplier/invoices/template.csv", autopay_views.supplier_statement_template,
-         name="autopay-supplier-template"),
     # year end (payments/yearend_views.py)
     path("treasury/year-end/", yearend_views.close_list, name="yearend-closes"),
     path("treasury/year-end/<int:pk>/", yearend_views.close_detail, name="yearend-close"),
@@ -81,6 +24,4 @@ urlpatterns = [
     path("treasury/year-end/<int:pk>/close/", yearend_views.close_confirm, name="yearend-close-confirm"),
     path("treasury/year-end/<int:pk>/copy-budget-lines/", yearend_views.close_copy_budget_lines,
          name="yearend-close-copy-budget-lines"),
-    path("autopay/roll-over/", yearend_views.rollovers, name="yearend-rollovers"),
-    path("autopay/<int:pk>/roll-over/", yearend_views.rollover, name="yearend-rollover"),
 ]

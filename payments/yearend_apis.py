@@ -1,6 +1,7 @@
 """API v1 of the year end (docs/ledger.md "Year end"): an office's fiscal year
 (cut-off date, adjustment period), its open vouchers, the close, the new
-year's budget lines, and a unit's roll-over of an autopay authorization. Thin:
+year's budget lines (a unit's roll-over of an autopay authorization is
+autopay.apis.AuthorizationRollOverApi). Thin:
 validate → one selector/service → serialize; errors in the contract's body
 (`fiscal_year_closed`, 409, when a voucher of a closed year is created or
 submitted)."""
@@ -15,14 +16,12 @@ from accounts.models import Organisation, OrgKind
 from accounts.permissions import role_permissions
 from accounts.selectors import is_treasury_admin
 from payments.apis import _paginate
-from payments.autopay_apis import AuthorizationDetailSerializer, _detail
 from payments.models import FiscalYearClose, FiscalYearCloseState
-from payments.selectors import autopay as autopay_selectors
 from payments.selectors import yearend as selectors
 from payments.selectors.notifications import voucher_status_choices
 from payments.services import yearend as services
 from treasury_portal import query as q
-from treasury_portal.access_policy import ADMIN, SIGNERS, TREASURY
+from treasury_portal.access_policy import ADMIN, TREASURY
 from treasury_portal.api import NUMBERED_PAGE_PARAMETERS, PortalAPIView, created, paginated
 from treasury_portal.errors import NotFound, PermissionDenied
 
@@ -178,20 +177,3 @@ class FiscalYearCopyBudgetLinesApi(PortalAPIView):
         close = selectors.access_close(request.user, pk)
         n = services.budget_lines_copy_to_next_year(actor=request.user, close=close)
         return Response({"created": n, "next_year_lines": selectors.budget_line_counts(close)["next_year"]})
-
-
-class AuthorizationRollOverApi(PortalAPIView):
-    permission_classes = role_permissions(SIGNERS)
-
-    @extend_schema(
-        operation_id="authorizations_roll_over", request=None, responses={201: AuthorizationDetailSerializer},
-        description="A signer of the unit rolls an active authorization on a budget line of year N over to year "
-        "N+1: a new `draft` on the unit's matching line (same classification codes), valid for the new year, "
-        "which the two signers sign and the account holder submits as any authorization; the treasury confirms "
-        "it. A repeat returns the same draft. 409 `budget_line_missing` (no matching line of the new year yet), "
-        "409 `invalid_transition`.",
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        authorization = autopay_selectors.access_authorization(request.user, pk)
-        new = services.authorization_roll_over(actor=request.user, authorization=authorization)
-        return created(_detail(new, request))

@@ -5,9 +5,8 @@ of payments.services.yearend; a refusal is shown as its sentence.
 - treasury staff: their offices' year ends (phase, dates, the close's progress,
   the open vouchers); administrators over the office set the dates, copy the
   new year's budget lines and close the year (a "check your answers" page
-  first; the close's progress polls itself while it runs);
-- unit users: the autopay authorizations of the year to roll over; a signer
-  rolls one over (a draft the two signers then sign).
+  first; the close's progress polls itself while it runs).
+The roll-over of autopay authorizations is autopay's (autopay/views.py).
 """
 
 from typing import Any
@@ -19,9 +18,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import TREASURY_ROLES, UNIT_ROLES, Role
+from accounts.models import TREASURY_ROLES
 from payments.models import FiscalYearCloseState
-from payments.selectors import autopay as autopay_selectors
 from payments.selectors import yearend as selectors
 from payments.services import yearend as services
 from payments.yearend_forms import CloseForm, FiscalYearCloseForm
@@ -173,38 +171,3 @@ def close_copy_budget_lines(request: HttpRequest, pk: int) -> HttpResponse:
         % {"n": n, "year": close.year + 1},
     )
     return redirect("yearend-close", pk=close.pk)
-
-
-# --- units: autopay roll-over ------------------------------------------------------
-
-
-@role_required(*UNIT_ROLES)
-def rollovers(request: HttpRequest) -> HttpResponse:
-    """The unit's active authorizations on a budget line of the year, to roll over to the next."""
-    candidates = list(selectors.rollover_candidates(request.user))
-    rows = [
-        {"a": a, "can": selectors.can_roll_over(request.user, a), "line": selectors.matching_line(
-            a.budget_line, a.budget_line.fiscal_year + 1)}
-        for a in candidates
-    ]
-    signer = any(r["can"] for r in rows)
-    return render(request, "payments/yearend/rollovers.html", {"rows": rows, "signer": signer})
-
-
-@role_required(Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
-@require_POST
-def rollover(request: HttpRequest, pk: int) -> HttpResponse:
-    authorization = autopay_selectors.access_authorization(request.user, pk)
-    try:
-        new = services.authorization_roll_over(actor=request.user, authorization=authorization)
-    except (NotFound, AppPermissionDenied):
-        raise
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("yearend-rollovers")
-    messages.success(
-        request,
-        _("Đã lập ủy quyền năm mới %(id)s: kế toán trưởng và chủ tài khoản ký để xác nhận, rồi gửi kho bạc.")
-        % {"id": new},
-    )
-    return redirect("autopay-authorization", pk=new.pk)

@@ -228,8 +228,8 @@ def foreign_users(kind: str) -> tuple[str, ...]:
 
 def make_autopay_authorization(world: DemoWorld) -> object:
     """An active autopay authorization of unit B for EVN (customer code PB0001)."""
-    from payments.models import AutopayAuthorization
-    from payments.tests.autopay_kit import autopay_kit
+    from autopay.models import AutopayAuthorization
+    from autopay.tests.autopay_kit import autopay_kit
 
     existing = AutopayAuthorization.objects.filter(unit=world.units["b"], status="active").first()
     if existing is not None:
@@ -241,7 +241,7 @@ def make_supplier_invoice(world: DemoWorld) -> object:
     """An EVN invoice for unit B's customer code, still pending (its supplier's clerk sees it)."""
     from django.utils import timezone
 
-    from payments.services.autopay import supplier_invoice_receive
+    from autopay.services import supplier_invoice_receive
 
     make_autopay_authorization(world)
     invoice, _created = supplier_invoice_receive(
@@ -255,7 +255,7 @@ def make_autopay_exception(world: DemoWorld) -> object:
     """An EVN invoice of unit B above its cap: in B's exception list (the lists,
     and the retry and close routes, pages and API: B's signers and B's treasury
     reach it, everyone else gets 404)."""
-    from payments.services.autopay import autopay_run
+    from autopay.services import autopay_run
 
     invoice = make_supplier_invoice(world)
     invoice.__class__.objects.filter(pk=invoice.pk).update(amount=999_000_000)

@@ -258,7 +258,7 @@ TYPED_NOTES = ("close", "retry", "reject", "revoke")
 
 
 def _autopay_texts() -> set[str]:
-    from payments.models import AutopayEvent, SupplierCollectionAccount, SupplierInvoice
+    from autopay.models import AutopayEvent, SupplierCollectionAccount, SupplierInvoice
 
     texts = set(SupplierInvoice.objects.values_list("customer_code", flat=True))
     texts |= set(SupplierInvoice.objects.values_list("close_note", flat=True))  # typed by people

@@ -54,9 +54,11 @@ def build(world: Any) -> World:
     closed, retried), notifications, pending signing keys: through the real services."""
     from django.db.models import F
 
-    from payments.models import Account, PaymentIntent, SupplierInvoice
-    from payments.services import autopay, ledger
-    from payments.tests.autopay_kit import autopay_kit
+    from autopay import services as autopay
+    from autopay.models import SupplierInvoice
+    from autopay.tests.autopay_kit import autopay_kit
+    from payments.models import Account, PaymentIntent
+    from payments.services import ledger
     from vouchers import services
     from vouchers.payment.services import payment_intent_process
 

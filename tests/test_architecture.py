@@ -6,8 +6,10 @@
 - Tasks do not call `.delay()`/`.apply_async()` outside `transaction.on_commit`
   callbacks or task modules (the worker could run before the commit).
 - The apps are layered (pyproject.toml's [tool.importlinter], docs/architecture.md):
-  treasury_portal < accounts < payments < vouchers < (autopay | monitoring |
+  treasury_portal < accounts < payments < vouchers < autopay < (monitoring |
   integrations); a lower app never imports a higher one.
+- Tests too: autopay sits above vouchers (issue 15): accounts, payments and vouchers,
+  tests included, never import it (it plugs into them from its AppConfig.ready).
 """
 
 import ast
@@ -21,7 +23,7 @@ from importlinter import api as importlinter_api
 from importlinter.contracts.layers import LayersContract
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["accounts", "vouchers", "payments", "monitoring", "integrations", "treasury_portal"]
+APPS = ["accounts", "vouchers", "payments", "autopay", "monitoring", "integrations", "treasury_portal"]
 
 
 def _python_files() -> list[Path]:
@@ -136,9 +138,34 @@ def test_layers_contract_catches_an_upward_import():
         ("treasury_portal.errors", "accounts.models"),
         ("vouchers.models", "monitoring.models"),
         ("monitoring.models", "integrations.models"),  # siblings at the top are independent
+        ("vouchers.models", "autopay.models"),
+        ("autopay.models", "monitoring.models"),
     ]:
         upward = copy.deepcopy(graph)
         upward.add_import(importer=importer, imported=imported, line_number=1, line_contents=f"import {imported}")
         check = contract.check(upward, verbose=False)
         assert not check.kept, f"{importer} -> {imported} passed the layers contract"
         assert importer in repr(check.metadata), check.metadata
+def _imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def test_scanner_finds_imports():
+    tree = ast.parse("import autopay.models\nfrom autopay import services\ndef f():\n    from autopay.x import y\n")
+    assert [m for _line, m in _imported_modules(tree)] == ["autopay.models", "autopay", "autopay.x"]
+
+
+def test_the_apps_below_autopay_never_import_it():
+    offenders = []
+    for app in ("accounts", "payments", "vouchers"):
+        for path in (ROOT / app).rglob("*.py"):
+            for line, module in _imported_modules(ast.parse(path.read_text(), filename=str(path))):
+                if module == "autopay" or module.startswith("autopay."):
+                    offenders.append(f"{path.relative_to(ROOT)}:{line} {module}")
+    assert not offenders, "imports autopay from below it: " + ", ".join(offenders)

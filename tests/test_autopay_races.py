@@ -11,10 +11,11 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from payments.models import InvoiceStatus, SupplierInvoice, Transfer, TransferKind
+from autopay import services as autopay
+from autopay.models import InvoiceStatus, SupplierInvoice
+from autopay.tests.autopay_kit import autopay_kit
+from payments.models import Transfer, TransferKind
 from payments.selectors.reconcile import reconcile
-from payments.services import autopay
-from payments.tests.autopay_kit import autopay_kit
 from tests.postgres import needs_postgres
 
 pytestmark = [
@@ -119,8 +120,9 @@ def test_a_batch_leaves_pending_what_another_transaction_holds_and_settles_the_r
     """Two batches side by side never queue behind each other: the invoices whose
     authorization, budget line or account another transaction holds stay pending
     for a later batch, the rest of the batch is settled at once."""
-    from payments.models import Account, AccountKind, AutopayAuthorization, BudgetLine
-    from payments.tests.autopay_kit import AutopayKit
+    from autopay.models import AutopayAuthorization
+    from autopay.tests.autopay_kit import AutopayKit
+    from payments.models import Account, AccountKind, BudgetLine
 
     kit_a = autopay_kit(world, "a")
     kit_b = AutopayKit(world, "b")
@@ -211,8 +213,9 @@ def test_on_the_clearing_account_the_newest_transfer_carries_its_balance(world):
     ids taken first, the slower batch's lower ids came last)."""
     import time
 
+    from autopay.tests.autopay_kit import AutopayKit
     from payments.models import Account
-    from payments.tests.autopay_kit import AutopayKit
+    from payments.services import ledger  # autopay takes the transfers' ids through ledger.transfer_ids_reserve
 
     kit_a = autopay_kit(world, "a")
     kit_b = AutopayKit(world, "b")
@@ -221,7 +224,7 @@ def test_on_the_clearing_account_the_newest_transfer_carries_its_balance(world):
     kit_a.invoice("CLA", 100_000, period=f"{kit_a.fiscal_year}-05")
     kit_b.invoice("CLB", 200_000, period=f"{kit_b.fiscal_year}-05")
     run = autopay.autopay_run_start(trigger="test")
-    real_reserve = autopay.reserve_ids
+    real_reserve = ledger.reserve_ids
     reserved = threading.Event()
 
     def reserve_slowly(model, n):  # noqa: ANN001, ANN202
@@ -237,7 +240,7 @@ def test_on_the_clearing_account_the_newest_transfer_carries_its_balance(world):
         finally:
             connections.close_all()
 
-    with mock.patch.object(autopay, "reserve_ids", reserve_slowly):
+    with mock.patch.object(ledger, "reserve_ids", reserve_slowly):
         slow = threading.Thread(target=settle, name="slow")
         slow.start()
         assert reserved.wait(timeout=30)

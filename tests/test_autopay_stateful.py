@@ -22,12 +22,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from payments.models import BudgetLine, SupplierInvoice, Transfer, TransferKind
-from payments.selectors.autopay import NOT_RETRYABLE
+from autopay import services as autopay
+from autopay.models import SupplierInvoice
+from autopay.selectors import NOT_RETRYABLE
+from autopay.tests.autopay_kit import AutopayKit, autopay_kit
+from payments.models import BudgetLine, Transfer, TransferKind
 from payments.selectors.reconcile import reconcile
-from payments.services import autopay
 from payments.services.budget import budget_allocate
-from payments.tests.autopay_kit import AutopayKit, autopay_kit
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 

@@ -10,10 +10,12 @@ from django.urls import reverse
 
 from accounts import crypto
 from accounts import services as account_services
+from autopay import services as autopay
+from autopay.models import InvoiceStatus
+from autopay.tests.autopay_kit import autopay_kit
 from conftest import enrol_totp
-from payments.models import InvoiceStatus, PaymentIntent, TransferKind
-from payments.services import autopay, ledger
-from payments.tests.autopay_kit import autopay_kit
+from payments.models import PaymentIntent, TransferKind
+from payments.services import ledger
 from payments.tests.kit import Kit, seed_money
 from treasury_portal.pages import next_url, url_is_local
 from vouchers.models import VoucherStatus

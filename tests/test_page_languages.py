@@ -154,8 +154,9 @@ def test_api_validation_errors_follow_the_requested_language(world):
 
 def test_an_autopay_exception_reads_in_the_readers_language(walk):  # noqa: ANN001
     """The run writes Vietnamese; the reason is kept as its key and values and rendered when read."""
+    from autopay.models import SupplierInvoice
     from conftest import api_client_for
-    from payments.models import Notification, SupplierInvoice
+    from payments.models import Notification
 
     invoice = SupplierInvoice.objects.filter(status="exception", exception_code="over_cap").first() or (
         SupplierInvoice.objects.filter(status="exception", unit__isnull=False).first()

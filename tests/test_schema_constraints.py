@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 
 from accounts.apis import MembershipInSerializer, SigningKeyInSerializer
-from payments.autopay_apis import AuthorizationInSerializer, InvoiceInSerializer
-from payments.services import autopay as autopay_services
+from autopay import services as autopay_services
+from autopay.apis import AuthorizationInSerializer, InvoiceInSerializer
 from treasury_portal.schema import NO_NUL, NOT_BLANK
 from vouchers import services as voucher_services
 from vouchers.serializers import PayeeInSerializer, VoucherCreateSerializer

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from autopay import policy as autopay_policy
 from monitoring import services as alert_services
 from monitoring.satisfaction import services as followup_services
-from payments import autopay_policy
 from treasury_portal.errors import ApplicationError, NotFound
 from treasury_portal.workflow import lock_row
 from vouchers import policy, selectors

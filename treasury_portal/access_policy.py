@@ -20,9 +20,9 @@ REVIEWERS = frozenset({"control_officer", "approver"})
 ADMIN = frozenset({"administrator"})
 SUPPLIER = frozenset({"supplier_clerk"})
 # Who retries or closes an autopay exception: the unit's signers, the treasury's
-# administrators and control officers (payments.selectors.autopay.EXCEPTION_ROLES).
+# administrators and control officers (autopay.selectors.EXCEPTION_ROLES).
 EXCEPTION_HANDLERS = SIGNERS | frozenset({"administrator", "control_officer"})
-# Who confirms an amount autopay held as unusual (payments.selectors.autopay.can_confirm_amount).
+# Who confirms an amount autopay held as unusual (autopay.selectors.can_confirm_amount).
 HOLDER = frozenset({"account_holder"})
 # Who registers and runs an organisation's webhook endpoints (integrations.services.can_manage).
 WEBHOOK_MANAGERS = SIGNERS | SUPPLIER
@@ -139,7 +139,7 @@ POLICY: dict[str, Policy] = {
     "notification-open": Policy(obj="notification"),
     "verify": PUBLIC,  # the QR code of a result PDF: genuine or not and its status, nothing confidential
     "treasury-root-ca": PUBLIC,  # the root CA certificate readers trust to check the PDFs' signatures
-    # autopay pages (payments/urls.py, payments/autopay_views.py)
+    # autopay pages (autopay/urls.py, autopay/views.py)
     "autopay-authorizations": Policy(roles=UNIT | TREASURY),
     "autopay-authorization-create": Policy(roles=UNIT),
     "autopay-authorization": Policy(roles=UNIT | TREASURY, obj="autopay_authorization"),
@@ -177,7 +177,7 @@ POLICY: dict[str, Policy] = {
     "api-bank-file-download": Policy(roles=TREASURY, obj="bank_file"),
     # GET: treasury staff of the file's office; POST (import a pain.002): its administrators (the service checks).
     "api-bank-status-reports": Policy(roles=TREASURY),
-    # autopay API (payments/api_urls.py)
+    # autopay API (autopay/api_urls.py)
     "api-authorizations": Policy(roles=UNIT | TREASURY),
     "api-authorization": Policy(roles=UNIT | TREASURY, obj="autopay_authorization"),
     "api-authorization-sign": Policy(roles=SIGNERS, obj="autopay_authorization"),

@@ -141,9 +141,10 @@ def test_other_units_and_unsubscribed_types_get_nothing(world, kit):
 
 
 def test_payments_balances_and_autopay_make_their_events(world):
+    from autopay import services as autopay
+    from autopay.tests.autopay_kit import autopay_kit
     from payments.models import PaymentIntent
-    from payments.services import autopay, ledger
-    from payments.tests.autopay_kit import autopay_kit
+    from payments.services import ledger
     from vouchers.payment.services import payment_intent_process
 
     kit = autopay_kit(world, "a")

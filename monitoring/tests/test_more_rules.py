@@ -11,9 +11,10 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from autopay.models import SupplierInvoice
 from monitoring import rules, selectors, services
 from monitoring.models import Alert, RiskRule
-from payments.models import BudgetLine, Notification, SupplierInvoice
+from payments.models import BudgetLine, Notification
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -53,6 +53,10 @@ def voucher_status_label(value: str) -> str | None:
 
 
 # The year end's notices (payments.services.yearend): the status alone does not say it.
+# A kind's texts written by an app above payments, from the notification's data
+# (autopay.apps registers NotificationKind.AUTOPAY): None falls back to the stored texts.
+KIND_TEXTS: dict = {}
+
 YEAR_END_TITLES = {
     "year_end_carry": gettext_lazy(
         "Chứng từ %(number)s: năm ngân sách %(year)s đã khóa sổ, chứng từ được chuyển sang năm sau"
@@ -111,8 +115,8 @@ def notification_text(notification: Notification) -> dict:
         }
     if notification.kind == NotificationKind.SATISFACTION_FOLLOWUP and "followup_id" in data:
         return followup_opened_text(data)
-    if notification.kind == NotificationKind.AUTOPAY:
-        text = _autopay_text(data)
+    if notification.kind in KIND_TEXTS:
+        text = KIND_TEXTS[notification.kind](data)
         if text is not None:
             return text
     return {"title": notification.title, "body": notification.body}
@@ -128,35 +132,6 @@ def followup_opened_text(data: dict) -> dict:
     if data.get("comment"):
         body += " " + _("Ý kiến của đơn vị: %(comment)s") % {"comment": data["comment"]}
     return {"title": title, "body": body}
-
-
-def _autopay_text(data: dict) -> dict | None:
-    """The autopay notices from their data (the stored texts are Vietnamese); None for older rows."""
-    from payments.autopay_reasons import render
-    from payments.models import AuthorizationStatus, ExceptionCode
-
-    note = data.get("note") or ""
-    if data.get("status") in AuthorizationStatus.values and "supplier" in data:
-        title = _("Ủy quyền thanh toán tự động UQ-%(id)s (%(supplier)s): %(status)s") % {
-            "id": data.get("authorization_id"), "supplier": data["supplier"],
-            "status": AuthorizationStatus(data["status"]).label,
-        }
-        return {"title": title, "body": title + (f" — {note}" if note else "")}
-    if data.get("exception_code") in ExceptionCode.values and "reason" in data:
-        title = _("Hóa đơn %(number)s chưa được thanh toán tự động: %(code)s") % {
-            "number": data.get("invoice_number", ""), "code": ExceptionCode(data["exception_code"]).label,
-        }
-        reason = render(data["reason"])
-        return {"title": title, "body": f"{title}. {reason}" if reason else title}
-    if data.get("action") in {"retry", "close"} and "period" in data:
-        facts = {"number": data.get("invoice_number", ""), "period": data["period"], "who": data.get("who", "")}
-        if data["action"] == "retry":
-            title = _("Hóa đơn %(number)s kỳ %(period)s được đưa lại vào lần chạy thanh toán tự động tới (%(who)s)")
-            title %= facts
-        else:
-            title = _("Ngoại lệ của hóa đơn %(number)s kỳ %(period)s đã được đóng (%(who)s)") % facts
-        return {"title": title, "body": title + (f" — {note}" if note else "")}
-    return None
 
 
 def preferences_of(user) -> dict[tuple[str, str], bool]:  # noqa: ANN001

@@ -187,42 +187,10 @@ def check_payments(report: Report) -> None:
             report.add(f"allocation transfer {transfer.key}: no matching budget allocation")
 
 
-def check_autopay(report: Report) -> None:
-    """Each paid invoice was paid exactly its amount by its one transfer (and,
-    charged to a budget line, spent it there once); no autopay transfer or
-    movement exists without a paid invoice."""
-    from payments.models import InvoiceStatus, SupplierInvoice
-
-    transfers = {
-        t["key"]: t for t in Transfer.objects.filter(kind=TransferKind.AUTOPAY).values("id", "key", "amount")
-    }
-    movements = dict(
-        BudgetMovement.objects.filter(kind=BudgetMovementKind.AUTOPAY).values_list("key", "amount")
-    )
-    paid = 0
-    for invoice in SupplierInvoice.objects.exclude(status=InvoiceStatus.PENDING).values(
-        "id", "invoice_number", "status", "amount", "transfer_id", "authorization__budget_line_id"
-    ):
-        key = f"autopay:{invoice['id']}"
-        transfer = transfers.pop(key, None)
-        movement = movements.pop(key, None)
-        if invoice["status"] != InvoiceStatus.PAID:
-            if transfer or movement:
-                report.add(f"invoice {invoice['invoice_number']} ({invoice['status']}): money moved without payment")
-            continue
-        paid += 1
-        if transfer is None or transfer["id"] != invoice["transfer_id"] or transfer["amount"] != invoice["amount"]:
-            report.add(f"invoice {invoice['invoice_number']}: paid, but its transfer is not exactly its amount")
-        if invoice["authorization__budget_line_id"] and movement != invoice["amount"]:
-            report.add(f"invoice {invoice['invoice_number']}: budget spent {movement}, invoiced {invoice['amount']}")
-    for key in sorted(set(transfers) | set(movements)):
-        report.add(f"autopay {key}: money moved for an invoice that is not settled")
-    report.facts["invoices_paid"] = paid
-
-
 # The checks of the apps above payments (issue 15: payments never imports them):
 # vouchers registers the vouchers behind the counters and each voucher paid at
-# most once (vouchers.payment.reconcile, in VouchersConfig.ready).
+# most once (vouchers.payment.reconcile, in VouchersConfig.ready); autopay its
+# invoices' transfers (autopay.reconcile.check_autopay, in AutopayConfig.ready).
 _registered_checks: list[Callable[[Report], None]] = []
 
 
@@ -237,7 +205,6 @@ def reconcile() -> Report:
     check_ledger(report)
     check_budget(report)
     check_payments(report)
-    check_autopay(report)
     for check in _registered_checks:
         check(report)
     return report

@@ -1,6 +1,6 @@
 """Reads of the year end: the state of an office's fiscal year, the year ends a
-treasury user may see, what is still open in a year, the autopay authorizations
-a unit may roll over. Writes are in payments.services.yearend."""
+treasury user may see, what is still open in a year, the new year's
+matching budget line. Writes are in payments.services.yearend."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,16 +11,11 @@ from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Role, User
 from accounts.selectors import (
-    has_role,
     memberships_of,
     office_scope_q,
-    unit_scope_q,
     user_has_treasury_role_over,
-    user_has_unit_role,
 )
 from payments.models import (
-    AuthorizationStatus,
-    AutopayAuthorization,
     BudgetLine,
     FiscalYearClose,
     FiscalYearCloseState,
@@ -188,7 +183,7 @@ def close_progress(close: FiscalYearClose) -> int:
     return min(100, (close.carried + close.refused) * 100 // close.total)
 
 
-# --- units: autopay authorizations to roll over -------------------------------------------
+# --- the new year's matching budget line (autopay's roll-over) ------------------------------
 
 
 def matching_line(line: BudgetLine, year: int) -> BudgetLine | None:
@@ -197,38 +192,3 @@ def matching_line(line: BudgetLine, year: int) -> BudgetLine | None:
         unit_id=line.unit_id, fiscal_year=year, chapter=line.chapter, sector=line.sector, ndkt=line.ndkt,
         funding_source=line.funding_source, programme=line.programme, budget_level=line.budget_level,
     ).first()
-
-
-def rollover_candidates(user: User, year: int | None = None) -> QuerySet[AutopayAuthorization]:
-    """Active authorizations on a budget line of `year` (default: this year, or
-    last year during January) of the user's units, not yet rolled over."""
-    today = timezone.localdate()
-    if year is None:
-        year = today.year if today.month > 1 else today.year - 1
-    if not has_role(user, *SIGNER_ROLES, Role.PREPARER) and not user.is_superuser:
-        return AutopayAuthorization.objects.none()
-    return (
-        AutopayAuthorization.objects.filter(
-            unit_scope_q(user, roles={Role.PREPARER, *SIGNER_ROLES}), budget_line__fiscal_year=year,
-            status=AuthorizationStatus.ACTIVE, rolled_over_to__isnull=True,
-        )
-        .select_related("unit", "supplier", "budget_line")
-        .order_by("unit__code", "id")
-    )
-
-
-def can_roll_over(user: User, authorization: AutopayAuthorization) -> bool:
-    """A signer of the unit rolls an active authorization on a budget line over once."""
-    return (
-        authorization.status == AuthorizationStatus.ACTIVE
-        and authorization.budget_line_id is not None
-        and not rolled_over(authorization)
-        and (user.is_superuser or user_has_unit_role(user, authorization.unit, *SIGNER_ROLES))
-    )
-
-
-def rolled_over(authorization: AutopayAuthorization) -> bool:
-    try:
-        return authorization.rolled_over_to is not None
-    except AutopayAuthorization.DoesNotExist:
-        return False

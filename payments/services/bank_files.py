@@ -51,9 +51,16 @@ def bank_files_generate(*, actor, now: datetime | None = None) -> list[BankFile]
     return files
 
 
-def _generate_for_office(actor, office, now: datetime) -> list[BankFile]:  # noqa: ANN001
-    from payments.models import InvoiceStatus, SupplierInvoice
+# Other credits a bank file carries besides the vouchers' payments: sources
+# registered by the apps above payments (autopay.apps.AutopayConfig.ready adds
+# the paid supplier invoices), so that payments imports none of them. A source
+# has `unfiled(office)` (its rows not yet in a file, locked SKIP LOCKED, as
+# (bank, row) pairs in order), `credit_transfers(rows, bank)` and
+# `mark_filed(rows, bank_file)`.
+CREDIT_SOURCES: list = []
 
+
+def _generate_for_office(actor, office, now: datetime) -> list[BankFile]:  # noqa: ANN001
     files = []
     with transaction.atomic():
         intents = list(
@@ -65,39 +72,21 @@ def _generate_for_office(actor, office, now: datetime) -> list[BankFile]:  # noq
             .select_related("voucher", "clearing_bank")
             .order_by("id")
         )
-        # Autopay payments credited the supplier's bank's clearing account too.
-        invoices = list(
-            SupplierInvoice.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=InvoiceStatus.PAID, bank_file__isnull=True, unit__path__startswith=office.path)
-            .select_related("transfer__credit_account__bank", "supplier")
-            .order_by("id")
-        )
         by_bank = defaultdict(list)
         for intent in intents:
             by_bank[intent.clearing_bank].append(intent)
-        autopay_by_bank = defaultdict(list)
-        for invoice in invoices:
-            bank = invoice.transfer.credit_account.bank
-            if bank is not None:
-                autopay_by_bank[bank].append(invoice)
-        for bank in sorted(set(by_bank) | set(autopay_by_bank), key=lambda b: b.code):
-            files.append(_one_file(actor, office, bank, by_bank.get(bank, []), now, autopay_by_bank.get(bank, [])))
+        # e.g. autopay's payments, which credited the supplier's bank's clearing account too
+        others_by_bank: dict = defaultdict(lambda: defaultdict(list))
+        for n, source in enumerate(CREDIT_SOURCES):
+            for bank, row in source.unfiled(office):
+                others_by_bank[bank][n].append(row)
+        for bank in sorted(set(by_bank) | set(others_by_bank), key=lambda b: b.code):
+            files.append(_one_file(actor, office, bank, by_bank.get(bank, []), now, others_by_bank.get(bank, {})))
     return files
 
 
-def _autopay_transfers(invoices: list, bank) -> list[CreditTransfer]:  # noqa: ANN001
-    return [
-        CreditTransfer(
-            end_to_end_id=f"AP{invoice.pk}", amount=invoice.transfer.amount,
-            creditor=Party(invoice.transfer.counterparty_name or invoice.supplier.name,
-                           invoice.transfer.counterparty_account, bank.code, bank.bic),
-            remittance=f"{invoice.invoice_number} {invoice.customer_code} {invoice.period}",
-        )
-        for invoice in invoices
-    ]
-
-
-def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime, invoices=()) -> BankFile:  # noqa: ANN001
+def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime, others=None) -> BankFile:  # noqa: ANN001
+    others = others or {}
     clearing = ledger.bank_clearing_account(bank)
     settlement = ledger.bank_settlement_account(bank)
     vouchers = [i.voucher for i in intents]
@@ -127,7 +116,9 @@ def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime, 
         )
         for v in vouchers
         if amounts.get(v.pk)
-    ] + _autopay_transfers(list(invoices), bank)
+    ]
+    for n, rows in sorted(others.items()):
+        transfers += CREDIT_SOURCES[n].credit_transfers(rows, bank)
     debtor = Party(f"Kho bạc Nhà nước – {office.name}", settlement.number, bank.code, bank.bic)
     try:
         xml = build_pain001(message_id, now, debtor, timezone.localdate(now), transfers)
@@ -148,10 +139,8 @@ def _one_file(actor, office, bank, intents: list[PaymentIntent], now: datetime, 
     bank_file.file.save(f"{message_id}.xml", ContentFile(xml), save=False)
     bank_file.save(update_fields=["file"])
     PaymentIntent.objects.filter(pk__in=[i.pk for i in intents]).update(bank_file=bank_file, updated_at=now)
-    if invoices:
-        from payments.models import SupplierInvoice
-
-        SupplierInvoice.objects.filter(pk__in=[i.pk for i in invoices]).update(bank_file=bank_file)
+    for n, rows in sorted(others.items()):
+        CREDIT_SOURCES[n].mark_filed(rows, bank_file)
     if control_sum:
         ledger.transfer_post(
             debit=clearing, credit=settlement, amount=control_sum, key=f"bankfile:{bank_file.pk}",

@@ -19,13 +19,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Organisation, OrgKind, Role
 from accounts.selectors import user_has_treasury_role_over
 from payments.models import BudgetLine, BudgetMovement, BudgetMovementKind
+from payments.services.bulk_sql import insert_rows
 from payments.services.csv_upload import csv_rows
 from treasury_portal.errors import ApplicationError, NotFound, ValidationFailed
 
@@ -379,3 +380,49 @@ def budget_unspend(*, voucher, actor=None) -> list[BudgetMovement]:  # noqa: ANN
                 )
             )
         return movements
+
+
+# --- set-based: many lines at once (the batch writers: autopay's run) -----------------------
+
+
+def conditional_increments(model: type, column: str, deltas: Mapping[int, int], guard, refused_code: str) -> None:  # noqa: ANN001
+    """One UPDATE adding deltas[pk] to `column` of each row, only where
+    guard(delta) holds; the row count must be every row, else
+    ApplicationError(refused_code, 500) and the caller's transaction rolls back.
+    Shared by budget_spend_many and ledger.balances_move_many."""
+    if not deltas:
+        return
+    condition = Q(pk__in=[])
+    for pk, delta in deltas.items():
+        condition |= Q(pk=pk) & guard(delta)
+    updated = model.objects.filter(condition).update(
+        **{column: F(column) + Case(*[When(pk=pk, then=Value(d)) for pk, d in deltas.items()],
+                                    output_field=BigIntegerField())}
+    )
+    if updated != len(deltas):
+        raise ApplicationError(
+            refused_code, f"{model.__name__}.{column}: {updated} of {len(deltas)} rows moved", status=500
+        )
+
+
+def budget_spend_many(
+    *, movements: Iterable[tuple[int, int, str, str]], kind: str, now, refused_code: str = "budget_write_refused",  # noqa: ANN001
+) -> None:
+    """Spend on many budget lines in the caller's transaction (lines locked by
+    the caller): one conditional UPDATE of `spent` (each line only while
+    allocated >= reserved + spent + its total; the CHECK constraints stay the
+    backstop) and one INSERT of the movements, each under its unique key (a
+    key spent twice is an IntegrityError). `movements`: (budget_line_id,
+    amount, key, note)."""
+    movements = list(movements)
+    spend: dict[int, int] = defaultdict(int)
+    for line_id, amount, _key, _note in movements:
+        spend[line_id] += amount
+    conditional_increments(
+        BudgetLine, "spent", spend, lambda d: Q(allocated__gte=F("reserved") + F("spent") + d), refused_code
+    )
+    insert_rows(
+        BudgetMovement,
+        ["budget_line_id", "kind", "amount", "key", "note", "created_at"],
+        [(line_id, kind, amount, key, note, now) for line_id, amount, key, note in movements],
+    )

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, OrgKind, Role
@@ -42,6 +43,7 @@ from payments.models import (
     Transfer,
     TransferKind,
 )
+from payments.services.bulk_sql import insert_rows, reserve_ids
 from payments.services.csv_upload import csv_rows
 from treasury_portal.errors import ApplicationError, NotFound, ValidationFailed
 
@@ -376,3 +378,66 @@ def deposits_load_csv(*, actor, rows: Iterable[Mapping[str, str]] | bytes | str)
                            description=description, depositor=depositor)
             for account, amount, reference, description, depositor in planned
         ]
+
+
+# --- set-based: many transfers at once (the batch writers: autopay's run) -------------------
+
+TRANSFER_COLUMNS = ["key", "debit_account_id", "credit_account_id", "amount", "kind", "description",
+                    "counterparty_name", "counterparty_account", "debit_balance_after", "credit_balance_after",
+                    "created_at"]
+
+
+def _balance_guard(d: int) -> Q:
+    return Q(allow_negative=True) | Q(balance__gte=-d)
+
+
+def balances_move_many(*, deltas: Mapping[int, int], refused_code: str = "ledger_write_refused") -> None:
+    """Move many balances in the caller's transaction: one conditional UPDATE
+    (a non-negative account never goes below zero; the CHECK constraint is the
+    backstop); every row must move, else ApplicationError(refused_code, 500)."""
+    from payments.services.budget import conditional_increments
+
+    conditional_increments(Account, "balance", deltas, _balance_guard, refused_code)
+
+
+def accounts_lock(account_ids: Iterable[int]) -> dict[int, int]:
+    """Lock the accounts in id order until the transaction ends; their balances."""
+    return dict(
+        Account.objects.select_for_update().filter(pk__in=list(account_ids)).order_by("pk").values_list(
+            "pk", "balance"
+        )
+    )
+
+
+def transfer_ids_reserve(n: int) -> list[int] | None:
+    """`n` fresh transfer ids (PostgreSQL), so rows inserted before the
+    transfers can point at them (checked at commit); None elsewhere."""
+    return reserve_ids(Transfer, n)
+
+
+def transfers_post_many(
+    *, transfers: list, credits: Mapping[int, int], kind: str, refused_code: str = "ledger_write_refused",
+) -> None:
+    """The second half of a batch's double entry, in the caller's transaction:
+    credit the accounts (`credits`: account id -> total, locked by the caller
+    with accounts_lock; the debits were moved with balances_move_many) and
+    insert the transfers, each under its unique key, with the balances after.
+    `transfers`: objects with TRANSFER_COLUMNS as attributes (but `kind`) and
+    `pk` (from transfer_ids_reserve, or None: the ORM assigns it and it is set
+    on the object)."""
+    if not credits:
+        return
+    balances_move_many(deltas=credits, refused_code=refused_code)
+    rows = [
+        tuple(kind if c == "kind" else getattr(t, c) for c in TRANSFER_COLUMNS) for t in transfers
+    ]
+    if transfers and transfers[0].pk is None:
+        created = Transfer.objects.bulk_create(
+            [Transfer(**dict(zip(TRANSFER_COLUMNS, row, strict=True))) for row in rows]
+        )
+        for t, row in zip(transfers, created, strict=True):
+            t.pk = row.pk
+    else:
+        insert_rows(
+            Transfer, ["id", *TRANSFER_COLUMNS], [(t.pk, *row) for t, row in zip(transfers, rows, strict=True)]
+        )

@@ -2,8 +2,8 @@
 (cut-off date, adjustment period), its close (the vouchers still open are
 carried to the new year or refused with a reason, through the voucher
 services' transitions, which the vouchers app registers:
-payments.selectors.yearend.YearEndVouchers), the budget lines of the new year,
-and the roll-over of autopay authorizations to the new year's matching budget line.
+payments.selectors.yearend.YearEndVouchers), and the budget lines of the new year
+(autopay.services.authorization_roll_over rolls autopay authorizations over).
 
 The close runs in two steps so that a large office does not hold a request:
 `fiscal_year_close_start` (the administrator's decision: the vouchers to
@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, OrgKind, Role, User
 from accounts.selectors import user_has_treasury_role_over
 from payments.models import (
-    AutopayAuthorization,
     BudgetLine,
     FiscalYearClose,
     FiscalYearCloseState,
@@ -235,55 +234,3 @@ def budget_lines_copy_to_next_year(*, actor: User, close: FiscalYearClose | int)
         # Zero counters; a concurrent copy's rows are skipped by the classification's unique constraint.
         created = BudgetLine.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     return len(created)
-
-
-# --- autopay: the new year's authorization -------------------------------------------------
-
-
-def authorization_roll_over(*, actor: User, authorization: AutopayAuthorization | int) -> AutopayAuthorization:
-    """A signer of the unit rolls an active authorization on a budget line of
-    year N over to year N+1: a new draft with the same supplier, customer
-    codes and caps, on the unit's line of N+1 with the same classification
-    codes, valid for the new year. The unit's two signers confirm it by signing
-    it and the account holder submits it, as any authorization change; the
-    treasury's administrator confirms it (from the day the old one ends, when
-    the customer codes pass to it). Rolled over once: a repeat returns it."""
-    from payments.services import autopay as autopay_services
-
-    pk = authorization.pk if isinstance(authorization, AutopayAuthorization) else int(authorization)
-    with transaction.atomic():
-        old = (
-            AutopayAuthorization.objects.select_for_update(of=("self",))
-            .select_related("unit", "supplier", "budget_line").filter(pk=pk).first()
-        )
-        if old is None:
-            raise NotFound()
-        autopay_services._require_unit_role(actor, old.unit, Role.CHIEF_ACCOUNTANT, Role.ACCOUNT_HOLDER)
-        successor = AutopayAuthorization.objects.filter(rolled_over_from=old).first()
-        if successor is not None:
-            return successor
-        if not selectors.can_roll_over(actor, old):
-            raise ApplicationError(
-                "invalid_transition", _("Chỉ chuyển sang năm mới được ủy quyền đang hiệu lực chi từ dòng dự toán.")
-            )
-        year = old.budget_line.fiscal_year + 1
-        line = selectors.matching_line(old.budget_line, year)
-        if line is None:
-            raise ApplicationError(
-                "budget_line_missing",
-                _("Đơn vị chưa có dòng dự toán năm %(year)s cùng mã phân loại %(codes)s: đề nghị kho bạc tạo dòng "
-                  "dự toán năm mới trước.") % {"year": year, "codes": old.budget_line.classification},
-            )
-        codes = list(old.customer_codes.values_list("customer_code", flat=True))
-        new = autopay_services.authorization_create(
-            actor=actor, unit=old.unit, supplier=old.supplier, customer_codes=codes, budget_line=line,
-            cap_per_invoice=old.cap_per_invoice, cap_per_month=old.cap_per_month,
-            valid_from=date(year, 1, 1), valid_to=date(year, 12, 31),
-        )
-        new.rolled_over_from = old
-        new.save(update_fields=["rolled_over_from"])
-        autopay_services._event(
-            old, actor=actor, action="roll_over", from_status=old.status, to_status=old.status,
-            data={"to_authorization": new.pk, "year": year},
-        )
-    return new

@@ -1,15 +1,10 @@
 """`manage.py run_schedule` (make run without Redis): the beat's schedule in-process."""
 
 from datetime import UTC, datetime, timedelta
-from io import StringIO
 
-import pytest
 from celery.schedules import crontab
-from django.core.management import call_command
 
 from payments.management.commands.run_schedule import tick
-from payments.models import AutopayRun, InvoiceStatus, SupplierInvoice
-from payments.tests.autopay_kit import autopay_kit
 
 SCHEDULE = {
     "often": {"task": "t.often", "schedule": timedelta(seconds=30)},
@@ -46,25 +41,6 @@ def test_a_crontab_entry_runs_in_its_hours_only():
     assert tick(only, last, night + timedelta(minutes=2), ran.append) == []
     assert tick(only, last, night + timedelta(minutes=10), ran.append) == ["nightly"]
     assert ran == ["t.nightly", "t.nightly"]
-
-
-@pytest.mark.django_db
-def test_one_pass_of_the_command_runs_the_real_schedule(world, settings, django_capture_on_commit_callbacks):
-    """Tasks run eagerly in-process: the autopay sweep pays the pending invoice."""
-    settings.CELERY_BEAT_SCHEDULE = {
-        k: v for k, v in settings.CELERY_BEAT_SCHEDULE.items() if k in {"sweep-autopay", "sweep-notifications"}
-    }
-    kit = autopay_kit(world)
-    kit.active_authorization(codes=("S1",))
-    invoice = kit.invoice("S1", 120_000)
-    out = StringIO()
-    with django_capture_on_commit_callbacks(execute=True):  # the run's batch tasks, queued on commit
-        call_command("run_schedule", "--once", stdout=out)
-    assert "sweep-autopay" in out.getvalue() and "sweep-notifications" in out.getvalue()
-    invoice.refresh_from_db()
-    assert invoice.status == InvoiceStatus.PAID
-    assert AutopayRun.objects.get().status == "finished"
-    assert not SupplierInvoice.objects.filter(status=InvoiceStatus.PENDING).exists()
 
 
 def test_every_scheduled_task_is_registered_under_its_name():

@@ -1,7 +1,7 @@
 """The year end through the services: an office's fiscal year (cut-off,
 adjustment period), its close (open vouchers carried or refused, through the
 voucher transitions; budget counters unchanged or released), the new year's
-budget lines and the roll-over of autopay authorizations."""
+budget lines (the roll-over of autopay authorizations: autopay/tests/test_rollover.py)."""
 
 from datetime import date
 
@@ -9,17 +9,14 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from payments.models import (
-    AuthorizationStatus,
-    AutopayEvent,
     BudgetLine,
     FiscalYearClose,
     FiscalYearCloseState,
     Notification,
 )
 from payments.selectors import yearend as selectors
-from payments.services import autopay, yearend
-from payments.tests.autopay_kit import AutopayKit
-from payments.tests.kit import seed_money
+from payments.services import yearend
+from payments.tests.kit import Kit, seed_money
 from treasury_portal.errors import ApplicationError
 from vouchers import services as voucher_services
 from vouchers.models import VoucherEvent, VoucherStatus
@@ -28,8 +25,8 @@ from vouchers.tests.kit import Kit as VoucherKit
 pytestmark = pytest.mark.django_db
 
 
-class YearKit(AutopayKit):
-    """The autopay kit (budgets, accounts, signers' keys) with the vouchers kit's states."""
+class YearKit(Kit):
+    """The payments kit (budgets, accounts, signers' keys) with the vouchers kit's states."""
 
 
 for _name in ("draft", "sign", "sign_both", "submitted", "in_control", "pending", "approved", "paid"):
@@ -196,33 +193,6 @@ def test_the_new_years_budget_lines_are_copied_at_zero(kit):
     assert yearend.budget_lines_copy_to_next_year(actor=kit.user("tadmin"), close=row) == 0
     with pytest.raises(ApplicationError):
         yearend.budget_lines_copy_to_next_year(actor=kit.user("a_holder"), close=row)
-
-
-def test_an_authorization_rolls_over_to_the_matching_line_when_the_signers_confirm(kit, monkeypatch):
-    old = kit.active_authorization(codes=("PE0001",))
-    with pytest.raises(ApplicationError) as err:  # no line of the new year yet
-        yearend.authorization_roll_over(actor=kit.user("a_chief"), authorization=old)
-    assert err.value.code == "budget_line_missing"
-    yearend.budget_lines_copy_to_next_year(actor=kit.user("tadmin"), close=_close(kit))
-    with pytest.raises(ApplicationError) as err:  # the preparer is no signer
-        yearend.authorization_roll_over(actor=kit.user("a_preparer"), authorization=old)
-    assert err.value.code == "permission_denied"
-    new = yearend.authorization_roll_over(actor=kit.user("a_chief"), authorization=old)
-    assert yearend.authorization_roll_over(actor=kit.user("a_holder"), authorization=old).pk == new.pk
-    assert new.status == AuthorizationStatus.DRAFT and new.rolled_over_from == old
-    assert new.budget_line.fiscal_year == kit.fiscal_year + 1
-    assert new.budget_line.classification == old.budget_line.classification
-    assert (new.valid_from, new.valid_to) == (date(kit.fiscal_year + 1, 1, 1), date(kit.fiscal_year + 1, 12, 31))
-    assert AutopayEvent.objects.filter(authorization=old, action="roll_over").exists()
-    # The signers confirm it by signing; the account holder submits while the old one still holds the codes.
-    kit.sign_authorization(new, "a_chief")
-    kit.sign_authorization(new, "a_holder")
-    new = autopay.authorization_submit(actor=kit.user("a_holder"), authorization=new)
-    assert new.status == AuthorizationStatus.SUBMITTED
-    with pytest.raises(ApplicationError) as err:  # the treasury confirms it once the old one ended
-        autopay.authorization_confirm(actor=kit.user("tadmin"), authorization=new)
-    assert err.value.code == "customer_code_taken" and "UQ-" in err.value.message
-    assert old not in selectors.rollover_candidates(kit.user("a_chief"), kit.fiscal_year)
 
 
 def test_a_lost_close_task_is_finished_by_the_sweep(kit, monkeypatch, django_capture_on_commit_callbacks):

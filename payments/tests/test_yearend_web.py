@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from conftest import enrol_totp
-from payments.models import AuthorizationStatus, AutopayAuthorization, FiscalYearClose, FiscalYearCloseState
+from payments.models import FiscalYearClose, FiscalYearCloseState
 from payments.selectors import yearend as selectors
 from payments.services import yearend
 from payments.tests.kit import seed_money
@@ -155,45 +155,14 @@ def test_the_pages_in_english(kit, in_adjustment):
 
     close = yearend.fiscal_year_close_set(actor=kit.user("tadmin"), office=kit.unit.office, year=kit.fiscal_year)
     kit.submitted()
-    kit.active_authorization(codes=("PE0001",))
     allowed = allowed_from_database()
     for user, url in (
         ("tadmin", reverse("yearend-closes")),
         ("tadmin", reverse("yearend-close", args=[close.pk])),
         ("tadmin", reverse("yearend-close-confirm", args=[close.pk])),
         ("tadmin", reverse("yearend-close-progress", args=[close.pk])),
-        ("a_chief", reverse("yearend-rollovers")),
     ):
         client = _english(kit.user(user))
         page = _page(client, url) if "progress" not in url else client.get(url).content.decode()
         assert "Khóa sổ" not in page and "Chuyển ủy quyền" not in page, url
         assert findings(page, "en", allowed) == [], url
-
-
-def test_a_signer_rolls_an_authorization_over_on_the_page(kit, login):
-    old = kit.active_authorization(codes=("PE0001",))
-    page = text(login("a_chief").get(reverse("yearend-rollovers")))
-    assert str(old) in page and "Chưa có: đề nghị kho bạc tạo dòng dự toán năm mới" in page
-    close = yearend.fiscal_year_close_set(actor=kit.user("tadmin"), office=kit.unit.office, year=kit.fiscal_year)
-    response = login("tadmin").post(reverse("yearend-close-copy-budget-lines", args=[close.pk]))
-    assert response.status_code == 302
-    page = text(login("a_preparer").get(reverse("yearend-rollovers")))
-    assert "Kế toán trưởng hoặc chủ tài khoản thực hiện" in page
-    assert login("a_preparer").post(reverse("yearend-rollover", args=[old.pk])).status_code == 404
-    response = login("a_chief").post(reverse("yearend-rollover", args=[old.pk]))
-    new = AutopayAuthorization.objects.get(rolled_over_from=old)
-    assert response.status_code == 302 and response["Location"] == reverse("autopay-authorization", args=[new.pk])
-    assert new.status == AuthorizationStatus.DRAFT and new.budget_line.fiscal_year == kit.fiscal_year + 1
-    assert str(old) not in text(login("a_chief").get(reverse("yearend-rollovers")))
-
-
-def test_api_roll_over(kit, api):
-    old = kit.active_authorization(codes=("PE0001",))
-    response = api("a_holder").post(f"/api/v1/authorizations/{old.pk}/roll-over", format="json")
-    assert response.status_code == 409 and response.json()["code"] == "budget_line_missing"
-    close = yearend.fiscal_year_close_set(actor=kit.user("tadmin"), office=kit.unit.office, year=kit.fiscal_year)
-    yearend.budget_lines_copy_to_next_year(actor=kit.user("tadmin"), close=close)
-    response = api("a_holder").post(f"/api/v1/authorizations/{old.pk}/roll-over", format="json")
-    assert response.status_code == 201, response.json()
-    assert response.json()["status"] == "draft"
-    assert api("b_holder").post(f"/api/v1/authorizations/{old.pk}/roll-over", format="json").status_code == 404

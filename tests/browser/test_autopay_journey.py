@@ -18,9 +18,10 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
+from autopay import services as autopay
+from autopay.demo import seed_collection_accounts
+from autopay.models import AuthorizationStatus, AutopayAuthorization, InvoiceStatus
 from conftest import enrol_totp
-from payments.models import AuthorizationStatus, AutopayAuthorization, InvoiceStatus
-from payments.services import autopay
 from payments.tests.kit import seed_money
 from tests.browser.test_voucher_journey import Journey, _register_key_in_browser
 
@@ -46,6 +47,7 @@ def _sign(journey: Journey, username: str, authorization: AutopayAuthorization, 
 
 def test_an_authorization_is_signed_confirmed_and_pays_an_invoice(portal, world, tmp_path):
     seed_money(world)
+    seed_collection_accounts(world)  # autopay pays the suppliers there
     for username in ("a_chief", "a_holder", "tadmin"):
         enrol_totp(world.users[username])
     journey = Journey(portal, world)
@@ -114,7 +116,7 @@ def test_an_authorization_is_signed_confirmed_and_pays_an_invoice(portal, world,
 
 
 def test_autopay_lists_fit_a_phone_and_pass_axe(portal, world):
-    from payments.tests.autopay_kit import autopay_kit
+    from autopay.tests.autopay_kit import autopay_kit
 
     kit = autopay_kit(world, "a")
     kit.active_authorization(codes=("PE0001",), cap_per_invoice=1_000_000, cap_per_month=2_000_000)
@@ -151,8 +153,8 @@ def test_the_unit_retries_one_exception_and_closes_another(portal, world):
     """After the unit raised its cap, the account holder retries an invoice
     that was over it (the run queued on commit pays it) and closes another one
     with a note; the control officer finds it under the closed exceptions."""
-    from payments.models import SupplierInvoice
-    from payments.tests.autopay_kit import autopay_kit
+    from autopay.models import SupplierInvoice
+    from autopay.tests.autopay_kit import autopay_kit
     from tests.browser.test_voucher_journey import Journey
 
     kit = autopay_kit(world, "a")

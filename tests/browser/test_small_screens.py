@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from autopay import services as autopay
 from conftest import enrol_totp
 from payments.models import PaymentIntent
-from payments.services import autopay
 from payments.tests.kit import Kit, seed_money
 from tests.browser.conftest import PortalPage
 from vouchers.payment.services import payment_intent_process
@@ -51,7 +51,7 @@ def _visit(page: PortalPage, path: str, size: dict) -> None:
 @pytest.fixture
 def pages_world(world):  # noqa: ANN001, ANN201
     """A paid voucher (result and advices), one awaiting approval, autopay exceptions."""
-    from payments.tests.autopay_kit import autopay_kit
+    from autopay.tests.autopay_kit import autopay_kit
 
     seed_money(world)
     kit = Kit(world, "a")

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from payments.models import SupplierInvoice
+from autopay.models import SupplierInvoice
 from payments.tests.kit import seed_money
 from tests.browser.test_voucher_journey import Journey
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "accounts",
     "vouchers",
     "payments",
+    "autopay",
     "monitoring",
     "integrations",
 ]
@@ -75,8 +76,8 @@ PORTAL_HOME_SECTIONS = [
     "accounts.home.home_section",
     "vouchers.home.home_section",
     "payments.home.home_section",
-    "payments.autopay_home.unit_section",
-    "payments.autopay_home.treasury_section",
+    "autopay.home.unit_section",
+    "autopay.home.treasury_section",
     "monitoring.home.treasury_section",
     "monitoring.dashboard_home.followup_section",
 ]
@@ -319,9 +320,9 @@ SPECTACULAR_SETTINGS = {
         "VoucherStatusEnum": "vouchers.models.VoucherStatus",
         "SigningKeyStatusEnum": "accounts.models.SigningKeyStatus",
         "SignerRoleEnum": [("chief_accountant", "chief_accountant"), ("account_holder", "account_holder")],
-        "AuthorizationStatusEnum": "payments.models.AuthorizationStatus",
-        "InvoiceStatusEnum": "payments.models.InvoiceStatus",
-        "ExceptionCodeEnum": "payments.models.ExceptionCode",
+        "AuthorizationStatusEnum": "autopay.models.AuthorizationStatus",
+        "InvoiceStatusEnum": "autopay.models.InvoiceStatus",
+        "ExceptionCodeEnum": "autopay.models.ExceptionCode",
         "AlertStatusEnum": "monitoring.models.AlertStatus",
         "AbsenceRoleEnum": [("control_officer", "control_officer"), ("approver", "approver")],
         "ReportKindEnum": "monitoring.reports.models.ReportKind",
@@ -454,7 +455,7 @@ PAYMENT_INTENT_STALE_SECONDS = env.int("PAYMENT_INTENT_STALE_SECONDS", default=3
 # payment transaction before committing. Always 0 outside that test.
 PAYMENTS_CRASH_TEST_DELAY = env.float("PAYMENTS_CRASH_TEST_DELAY", default=0.0)
 
-# Autopay (payments/services/autopay.py): invoices per batch transaction, batch
+# Autopay (autopay/services.py): invoices per batch transaction, batch
 # tasks per scheduled run (one per worker process), seconds a batch task works
 # before it queues itself again (below CELERY_TASK_SOFT_TIME_LIMIT).
 AUTOPAY_BATCH_SIZE = env.int("AUTOPAY_BATCH_SIZE", default=500)

@@ -93,7 +93,10 @@ def lock_voucher_and_intent(*, related: tuple[str, ...] = (), **voucher_filter: 
     the voucher (pk=…, number=…); `related`: the parents the caller reads in
     any case (the worker: the payee's bank and the unit), joined to the read
     (not locked: `OF self`) rather than read one query each."""
-    voucher = Voucher.objects.select_for_update(of=("self",)).select_related(*related).filter(**voucher_filter).first()
+    vouchers = Voucher.objects.select_for_update(of=("self",))
+    if related:  # select_related() without names would join every parent (and is deprecated)
+        vouchers = vouchers.select_related(*related)
+    voucher = vouchers.filter(**voucher_filter).first()
     if voucher is None:
         return None, None
     return voucher, PaymentIntent.objects.select_for_update(of=("self",)).filter(voucher=voucher).first()

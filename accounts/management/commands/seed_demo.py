@@ -5,7 +5,7 @@ from django.utils.module_loading import import_string
 
 # Each app seeds its own demo data from the organisations and users made first.
 SEEDERS = [
-    "vouchers.demo.seed", "payments.demo.seed", "payments.demo.seed_autopay", "payments.demo_revenue.seed_revenue",
+    "vouchers.demo.seed", "payments.demo.seed", "autopay.demo.seed", "payments.demo_revenue.seed_revenue",
 ]
 
 

@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 def scheduled_task(name: str):  # noqa: ANN201 - a Celery task
     """The task registered under `name`: the apps' tasks modules, found as the
     worker finds them (a task's name need not be its module's path: the
-    voucher's pay worker lives in vouchers.tasks under `payments.tasks.*`)."""
+    voucher's pay worker lives in vouchers.tasks, autopay's tasks in autopay.tasks,
+    under their old `payments.tasks.*` names)."""
     from treasury_portal.celery import app
 
     app.loader.import_default_modules()
