@@ -1586,6 +1586,11 @@ def _run_heartbeat(run_id: int) -> bool:
     )
 
 
+# How long a worker that finds nothing to claim waits for the invoices another
+# worker of the run holds before it stops (and leaves that worker to finish the run).
+HELD_WAIT_SECONDS = 5.0
+
+
 def autopay_run_batches(
     *, run_id: int, batch_size: int = DEFAULT_BATCH_SIZE, max_seconds: float | None = None
 ) -> int:
@@ -1597,15 +1602,28 @@ def autopay_run_batches(
     run = AutopayRun.objects.get(pk=run_id)
     started = time.monotonic()
     settled = 0
+    idle_since: float | None = None
     while _run_heartbeat(run.pk):
         n = autopay_settle_batch(run=run, batch_size=batch_size)
         settled += n
         if n == 0:
-            now = timezone.now()
-            AutopayRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-                status=RunStatus.FINISHED, finished_at=now, heartbeat_at=now
-            )
-            break
+            if not SupplierInvoice.objects.filter(status=InvoiceStatus.PENDING).exists():
+                now = timezone.now()
+                AutopayRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                    status=RunStatus.FINISHED, finished_at=now, heartbeat_at=now
+                )
+                break
+            # Pending invoices this worker could not claim: another worker of the
+            # run holds them (or left them for a later batch of its own). The run is
+            # not finished until they are settled: wait a little for them, then
+            # leave the finishing to the worker that holds them (a dead one's run
+            # is abandoned at its lease, and the next run takes them).
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > HELD_WAIT_SECONDS:
+                break
+            time.sleep(0.1)
+        else:
+            idle_since = None
         if max_seconds is not None and time.monotonic() - started > max_seconds:
             break
     return settled

@@ -254,3 +254,45 @@ def test_on_the_clearing_account_the_newest_transfer_carries_its_balance(world):
     assert newest.credit_balance_after == clearing.balance
     report = reconcile()
     assert report.ok, report.problems
+
+
+def test_a_worker_that_finds_only_held_invoices_does_not_finish_the_run(kit, monkeypatch):
+    """The run is finished only when nothing is pending: a worker whose claim finds
+    every pending invoice held by another worker of the run (SKIP LOCKED) waits
+    for them, and stops without finishing the run if they stay held; the holder's
+    worker settles them and finishes it. (A benchmark run once ended `finished`
+    with one invoice still pending.)"""
+    kit.active_authorization(codes=("HOLD1",), ndkt="6501")
+    invoice = kit.invoice("HOLD1", 150_000, period=f"{kit.fiscal_year}-05")
+    run = autopay.autopay_run_start(trigger="test")
+    monkeypatch.setattr(autopay, "HELD_WAIT_SECONDS", 0.3)
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(
+        target=_hold_then_release,
+        args=(lambda: list(SupplierInvoice.objects.select_for_update().filter(pk=invoice.pk)), held, release),
+    )
+    holder.start()
+    try:
+        assert held.wait(timeout=30)
+        assert autopay.autopay_run_batches(run_id=run.pk, batch_size=10) == 0
+        run.refresh_from_db()
+        assert run.status == "running" and run.finished_at is None
+        assert SupplierInvoice.objects.get(pk=invoice.pk).status == InvoiceStatus.PENDING
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    # Held only briefly: the worker waits for it, settles it and finishes the run.
+    monkeypatch.setattr(autopay, "HELD_WAIT_SECONDS", 30)
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(
+        target=_hold_then_release,
+        args=(lambda: list(SupplierInvoice.objects.select_for_update().filter(pk=invoice.pk)), held, release),
+    )
+    holder.start()
+    assert held.wait(timeout=30)
+    threading.Timer(0.5, release.set).start()
+    assert autopay.autopay_run_batches(run_id=run.pk, batch_size=10) == 1
+    holder.join(timeout=30)
+    run.refresh_from_db()
+    assert run.status == "finished" and run.finished_at
+    assert SupplierInvoice.objects.get(pk=invoice.pk).status == InvoiceStatus.PAID
