@@ -297,6 +297,24 @@ def signature_rules_check(*, actor: User, key: SigningKey, live: dict, content_h
         )
 
 
+def signing_start(
+    *, actor: User, document: Any, key_id: int, wrong_unit: str, check: Callable[..., None],
+    current_hash: Callable[[], str],
+) -> tuple[SigningKey, str]:
+    """The first steps of signing a two-signer document (a voucher, an autopay
+    authorization) under its lock: the actor's approved key for the document's
+    unit (`wrong_unit` otherwise), the document's rule for that role
+    (`check(actor, document, role)`), and its stored content hash brought up to
+    date. Returns (the key, the current hash); document_sign does the rest."""
+    key = signing_key_for_signature(actor=actor, key_id=key_id, unit_id=document.unit_id, wrong_unit=wrong_unit)
+    check(actor, document, key.role)
+    current = current_hash()
+    if current != document.content_hash:
+        document.content_hash = current
+        document.save(update_fields=["content_hash"])
+    return key, current
+
+
 def document_sign(
     *, actor: User, key: SigningKey, live: dict, content_hash: str, signature: object, create: Callable[..., Any]
 ) -> tuple[Any, bool]:

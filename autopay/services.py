@@ -74,7 +74,7 @@ from accounts.services import (
     document_sign,
     live_signatures_verify,
     signed_content_store,
-    signing_key_for_signature,
+    signing_start,
 )
 from autopay import policy
 from autopay import reasons as autopay_reasons
@@ -428,15 +428,11 @@ def authorization_sign(
     accountant signs first, the account holder last."""
     with transaction.atomic():
         a = _lock(authorization)
-        key = signing_key_for_signature(
-            actor=actor, key_id=key_id, unit_id=a.unit_id,
+        key, current = signing_start(
+            actor=actor, document=a, key_id=key_id, check=policy.check_sign,
             wrong_unit=_("Khóa ký này không được đăng ký cho đơn vị của ủy quyền."),
+            current_hash=lambda: authorization_content_hash(a),
         )
-        policy.check_sign(actor, a, key.role)
-        current = authorization_content_hash(a)
-        if current != a.content_hash:
-            a.content_hash = current
-            a.save(update_fields=["content_hash"])
         sig, new = document_sign(
             actor=actor, key=key, live={s.role: s for s in a.signatures.filter(voided_at__isnull=True)},
             content_hash=current, signature=signature,

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, Role, User
 from accounts.selectors import active_absences, treasury_staff_over, user_has_unit_role
-from accounts.services import document_sign, live_signatures_verify, signed_content_store, signing_key_for_signature
+from accounts.services import document_sign, live_signatures_verify, signed_content_store, signing_start
 from payments.models import Account, AccountKind, Bank, BudgetLine
 from payments.selectors.banks import bank_find
 from payments.services import budget as budget_services
@@ -655,16 +655,15 @@ def voucher_sign(*, actor: User, voucher: Voucher | int, key_id: int, signature:
     key; the key's role decides which of the two signatures it is."""
     with transaction.atomic():
         voucher = _lock(voucher)
-        key = signing_key_for_signature(
-            actor=actor, key_id=key_id, unit_id=voucher.unit_id,
+
+        def content_hash() -> str:
+            _load_content(voucher)
+            return selectors.voucher_content_hash(voucher)
+
+        key, current = signing_start(
+            actor=actor, document=voucher, key_id=key_id, check=policy.check_sign, current_hash=content_hash,
             wrong_unit=_("Khóa ký này không được đăng ký cho đơn vị của chứng từ."),
         )
-        policy.check_sign(actor, voucher, key.role)
-        _load_content(voucher)
-        current = selectors.voucher_content_hash(voucher)
-        if current != voucher.content_hash:
-            voucher.content_hash = current
-            voucher.save(update_fields=["content_hash"])
         sig, new = document_sign(
             actor=actor, key=key, live=selectors.live_signatures(voucher), content_hash=current, signature=signature,
             create=lambda **fields: Signature.objects.create(voucher=voucher, **fields),
