@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from autopay.demo import seed_collection_accounts
 from autopay.models import SupplierInvoice
 from payments.tests.kit import seed_money
 from tests.browser.test_voucher_journey import Journey
@@ -35,6 +36,7 @@ def _upload(journey: Journey, page, button: str) -> None:  # noqa: ANN001
 
 def test_a_clerk_uploads_a_statement_and_reads_the_report_of_every_row(portal, world):
     seed_money(world)
+    seed_collection_accounts(world)  # the supplier's account, which its invoices are paid to
     journey = Journey(portal, world)
     page = journey.page("evn_clerk")
     journey.goto(page, "/supplier/invoices/")
