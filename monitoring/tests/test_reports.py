@@ -13,7 +13,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import api_client_for, enrol_totp
+from conftest import api_client_for
 from monitoring.reports import render, selectors, services
 from monitoring.reports.models import ExportStatus, ReportExport
 from monitoring.reports.selectors import ReportParams, percent_tenths, report_rows, report_totals
@@ -372,20 +372,8 @@ def test_api_refuses_a_unit_outside_the_scope_and_a_file_not_ready(world, spendi
 # --- pages ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def signed_in(client, world):  # noqa: ANN001, ANN201
-    def as_user(username: str):  # noqa: ANN202
-        user = world.users[username]
-        if not user.authenticator_set.exists():
-            enrol_totp(user)
-        client.force_login(user)
-        return client
-
-    return as_user
-
-
-def test_the_page_shows_the_report_and_exports_it(world, spending, signed_in, django_capture_on_commit_callbacks):
-    client = signed_in("officer")
+def test_the_page_shows_the_report_and_exports_it(world, spending, login, django_capture_on_commit_callbacks):
+    client = login("officer")
     page = client.get(reverse("monitoring-reports")).content.decode()
     assert "Chi theo mục lục ngân sách" in page and "1012345" in page and "1023456" not in page
     year = _this_year()
@@ -402,27 +390,27 @@ def test_the_page_shows_the_report_and_exports_it(world, spending, signed_in, dj
     assert file.status_code == 200 and b"".join(file.streaming_content).startswith(b"%PDF")
 
 
-def test_the_status_fragment_polls_until_done(world, spending, signed_in):
+def test_the_status_fragment_polls_until_done(world, spending, login):
     export = ReportExport.objects.create(requested_by=world.users["officer"], kind="summary", format="csv",
                                          params=_this_year().as_dict(), rows_total=40, rows_done=10)
-    client = signed_in("officer")
+    client = login("officer")
     fragment = client.get(reverse("monitoring-report-status", args=[export.pk])).content.decode()
     assert 'hx-trigger="every 2s"' in fragment and "10/40" in fragment and 'aria-valuenow="25"' in fragment
     services.report_generate(export.pk)
     fragment = client.get(reverse("monitoring-report-status", args=[export.pk])).content.decode()
     assert "hx-trigger" not in fragment and reverse("monitoring-report-file", args=[export.pk]) in fragment
-    assert signed_in("approver").get(reverse("monitoring-report-status", args=[export.pk])).status_code == 404
+    assert login("approver").get(reverse("monitoring-report-status", args=[export.pk])).status_code == 404
 
 
-def test_the_page_in_english(world, spending, signed_in):
-    client = signed_in("b_holder")
+def test_the_page_in_english(world, spending, login):
+    client = login("b_holder")
     client.cookies["django_language"] = "en"
     page = client.get(reverse("monitoring-reports"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Expenditure by budget classification" in page and "Chi theo mục lục" not in page
 
 
-def test_a_bad_filter_is_a_form_error_not_a_crash(world, spending, signed_in):
-    client = signed_in("officer")
+def test_a_bad_filter_is_a_form_error_not_a_crash(world, spending, login):
+    client = login("officer")
     response = client.get(reverse("monitoring-reports"), {"kind": "expenditure", "fiscal_year": "2026",
                                                           "date_from": "2026-05-01", "date_to": "2026-01-01"})
     assert response.status_code == 200 and "Ngày kết thúc phải sau ngày bắt đầu" in response.content.decode()
