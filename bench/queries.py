@@ -6,8 +6,10 @@ size), voucher create, each lifecycle step, and the ceilings."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection
@@ -90,8 +92,27 @@ def count_queries(state: dict[str, Any], samples: int = 3) -> dict[str, Any]:
     _, n, _ = c.call("POST", "/bench/insert", "", {"name": "q", "amount": 1})
     out["steps"]["ceiling_insert"] = n
     if _exists("/api/v1/vouchers"):
-        out["steps"].update(_lifecycle_queries(c, state))
+        with _no_publish():
+            out["steps"].update(_lifecycle_queries(c, state))
     return out
+
+
+@contextlib.contextmanager
+def _no_publish() -> Iterator[None]:
+    """No Celery message leaves this process while the lifecycle is counted: the
+    running worker must not settle these vouchers before the in-process pass
+    counts what the worker's beat entries do for them (_worker_queries)."""
+    from celery.app.task import Task
+
+    def dropped(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN001, ARG001
+        return None
+
+    original = Task.apply_async
+    Task.apply_async = dropped  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Task.apply_async = original  # type: ignore[method-assign]
 
 
 def _lifecycle_queries(c: _Counter, state: dict[str, Any]) -> dict[str, Any]:
@@ -139,4 +160,67 @@ def _lifecycle_queries(c: _Counter, state: dict[str, Any]) -> dict[str, Any]:
             break
     if _exists("/api/v1/review-queue"):
         _status, steps["queue"], _ = c.call("GET", "/api/v1/review-queue", officer["token"])
+    if isinstance(steps.get("approve"), int):
+        approved = [vid] + [_approve_one(c, ctx, unit, n) for n in range(3, 2 + WORKER_BATCH)]
+        steps["worker"] = _worker_queries(approved)
     return steps
+
+
+# The worker's share of a voucher's statements: WORKER_BATCH vouchers approved
+# (the lifecycle's 16 clients), then what the beat's entries do for them run
+# in-process, once each, in order: settle the payments, tell the people, deliver
+# the notifications. Statements per voucher = the total / WORKER_BATCH.
+WORKER_BATCH = 16
+WORKER_TASKS = (
+    "payments.tasks.sweep_payment_intents",
+    "payments.tasks.sweep_notifications",
+)
+
+
+def _approve_one(c: _Counter, ctx: Any, unit: dict[str, Any], n: int) -> int:
+    """One more voucher through create → approve, not counted per step."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from bench.scenarios.vouchers import action_path, voucher_body
+
+    status, _n, v = c.call("POST", "/api/v1/vouchers", unit["preparer"]["token"], voucher_body(ctx, unit, n))
+    if status != 201:
+        raise RuntimeError(f"create: HTTP {status}")
+    vid = v["id"]
+    for role in ("chief", "holder"):
+        person = unit[role]
+        key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(person["private_key"]))
+        sig = base64.b64encode(key.sign(bytes.fromhex(v["content_hash"]))).decode()
+        c.call("POST", f"/api/v1/vouchers/{vid}/sign", person["token"], {"key_id": person["key_id"], "signature": sig})
+    c.call("POST", f"/api/v1/vouchers/{vid}/submit", unit["holder"]["token"], {})
+    officer = unit["officers"][0]
+    for action, person in (("claim", officer), ("pass", officer), ("approve", unit["approver"])):
+        status, _n, _v = c.call("POST", action_path(vid, action).format(id=vid), person["token"], {})
+        if status not in (200, 201):
+            raise RuntimeError(f"{action}: HTTP {status}")
+    return vid
+
+
+def _worker_queries(ids: list[int]) -> dict[str, Any]:
+    """Run the beat's worker entries in-process for the approved vouchers and
+    count their statements; every voucher must end paid."""
+    from celery import current_app
+
+    from vouchers.models import Voucher
+
+    out: dict[str, Any] = {"vouchers": len(ids), "tasks": {}}
+    total = 0
+    for name in WORKER_TASKS:
+        task = current_app.tasks.get(name)
+        if task is None:
+            out["tasks"][name] = "not available"
+            continue
+        with CaptureQueriesContext(connection) as ctx:
+            task.run()
+        out["tasks"][name] = len(ctx.captured_queries)
+        total += len(ctx.captured_queries)
+    paid = Voucher.objects.filter(pk__in=ids, status="paid").count()
+    out["paid"] = paid
+    out["total"] = total
+    out["per_voucher"] = round(total / len(ids), 2) if paid == len(ids) else None
+    return out
