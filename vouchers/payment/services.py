@@ -1,29 +1,31 @@
-"""Paying a voucher: the intent written in the approval's transaction, paid by a worker.
+"""Paying a voucher: the intent written in the approval's transaction, paid by a worker in batches.
 
 This is the vouchers' side of the payment (issue 15's layers: vouchers sit above
-payments): it claims the intent, posts the transfers through `payments.services.ledger`
-and closes the voucher through its transitions (`vouchers.services`). The intent,
-the transfers and the bank files are payments' rows (`PaymentIntent` keeps its
-foreign key to `vouchers.Voucher` as the string reference "vouchers.Voucher").
+payments): it claims the intents, posts the transfers through payments' set-based
+writers (`payments.services.ledger`, `payments.services.budget`) and closes the
+vouchers. The intent, the transfers and the bank files are payments' rows
+(`PaymentIntent` keeps its foreign key to `vouchers.Voucher` as the string
+reference "vouchers.Voucher").
 
 Celery delivers a task at most once or at least once, never exactly once, so
 the guarantee lives in the database (docs/ledger.md):
 
 1. `payment_intent_create` writes the intent inside `voucher_approve`'s
-   transaction (one per voucher: a OneToOne) and queues `pay_intent` on commit.
-2. `payment_intent_process` claims it with a conditional UPDATE (pending →
-   processing, or a processing claim older than PAYMENT_INTENT_STALE_SECONDS
-   whose worker died) and checks the row count: a duplicate delivery finds
-   nothing to claim.
-3. Then ONE transaction locks the voucher and the intent, posts the transfers
-   (unique keys `pay:<voucher>:…`), turns the reservation into spending, marks
-   the voucher paid (event row, notifications) and the intent succeeded. A
-   worker killed anywhere inside it leaves nothing behind; a worker that comes
-   second finds the voucher paid and changes nothing.
-4. A refusal (insufficient deposit balance, no payee bank, …) marks the voucher
-   `payment_failed` with the reason instead; the treasury may retry it.
-5. `payment_intents_sweep` (beat, every minute) re-queues pending intents and
-   stale claims, so a lost task or a dead worker only delays the payment.
+   transaction (one per voucher: a OneToOne). The intent row is the outbox: on
+   commit the batch task `pay_intents` is woken, at most once per
+   PAYMENTS_WAKE_SECONDS across processes (no Celery publish per approval).
+2. `payment_intents_settle` settles up to N due intents in ONE transaction, as
+   autopay's run settles invoices: the vouchers and their intents claimed with
+   `FOR UPDATE … SKIP LOCKED` (two settlers never take the same one), their
+   lines and accounts read set-based, each voucher decided in Python, the
+   money, the statuses, the events and the notifications written set-based.
+   The transfers' unique keys `pay:<voucher>:…` are the backstop against
+   paying twice. A worker killed anywhere inside it leaves nothing behind, not
+   even its claim.
+3. A refusal (insufficient balance, no payee bank, …) marks that voucher alone
+   `payment_failed` with the reason; the treasury may retry it.
+4. `payment_intent_process` (the old `pay_intent` task, the tests) is a batch of
+   one; `payment_intents_sweep` (beat, every minute) settles whatever is left.
 """
 
 import logging
@@ -125,6 +127,15 @@ def lock_voucher_and_intent(*, related: tuple[str, ...] = (), **voucher_filter: 
     return voucher, PaymentIntent.objects.select_for_update(of=("self",)).filter(voucher=voucher).first()
 
 
+def _due(now, prefix: str = "") -> Q:  # noqa: ANN001
+    """The intents to settle: pending, or a processing claim older than
+    PAYMENT_INTENT_STALE_SECONDS (a worker of before the batches that died)."""
+    stale = now - timedelta(seconds=settings.PAYMENT_INTENT_STALE_SECONDS)
+    return Q(**{f"{prefix}status": PaymentIntentStatus.PENDING}) | Q(
+        **{f"{prefix}status": PaymentIntentStatus.PROCESSING, f"{prefix}claimed_at__lt": stale}
+    )
+
+
 def _lock_due_vouchers_and_intents(*, limit: int, intent_ids: list[int] | None, now) -> list[Voucher]:  # noqa: ANN001
     """The claim of a batch, in lock_voucher_and_intent's order (each voucher's
     row, then its intent's, in one statement: `FOR UPDATE OF` both) with SKIP
@@ -133,13 +144,9 @@ def _lock_due_vouchers_and_intents(*, limit: int, intent_ids: list[int] | None, 
     intent. Due: pending, or a processing claim older than
     PAYMENT_INTENT_STALE_SECONDS (a worker of before the batches that died).
     The vouchers with their intent (`payment_intent`), unit and payee bank."""
-    stale = now - timedelta(seconds=settings.PAYMENT_INTENT_STALE_SECONDS)
-    due = Q(payment_intent__status=PaymentIntentStatus.PENDING) | Q(
-        payment_intent__status=PaymentIntentStatus.PROCESSING, payment_intent__claimed_at__lt=stale
-    )
     vouchers = Voucher.objects.select_for_update(of=("self", "payment_intent"), skip_locked=True).select_related(
         "payment_intent", "payee_bank", "unit"
-    ).filter(due)
+    ).filter(_due(now, "payment_intent__"))
     if intent_ids is not None:
         vouchers = vouchers.filter(payment_intent__pk__in=intent_ids)
     return list(vouchers.order_by("payment_intent__pk")[:limit])
@@ -489,8 +496,10 @@ def _status_notification_rows(changes: list[tuple[Voucher, VoucherEvent]]) -> li
     the batch writes them: swap it when status notifications are drained from
     the events."""
     signers: dict[int, set[int]] = defaultdict(set)
-    for voucher_id, signer_id in Signature.objects.filter(voucher_id__in=[v.pk for v, _e in changes]).values_list(
-        "voucher_id", "signer_id"
+    for voucher_id, signer_id in (
+        Signature.objects.filter(voucher_id__in=[v.pk for v, _e in changes])
+        .order_by()
+        .values_list("voucher_id", "signer_id")
     ):
         signers[voucher_id].add(signer_id)
     return [
@@ -524,13 +533,8 @@ def payment_intents_settle_all(*, limit: int = DEFAULT_BATCH_SIZE, worker: str =
 
 
 def _due_ids(limit: int) -> list[int]:
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.PAYMENT_INTENT_STALE_SECONDS)
     return list(
-        PaymentIntent.objects.filter(
-            Q(status=PaymentIntentStatus.PENDING)
-            | Q(status=PaymentIntentStatus.PROCESSING, claimed_at__lt=stale)
-        )
+        PaymentIntent.objects.filter(_due(timezone.now()))
         .order_by("id")
         .values_list("pk", flat=True)[:limit]
     )
