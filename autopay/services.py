@@ -51,18 +51,15 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import (
-    CharField,
-    Exists,
     F,
     JSONField,
     OuterRef,
     Q,
     Subquery,
     Sum,
-    Value,
     Window,
 )
-from django.db.models.functions import Cast, Concat, RowNumber
+from django.db.models.functions import RowNumber
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -96,11 +93,9 @@ from payments.models import (
     Account,
     AccountKind,
     BudgetLine,
-    BudgetMovement,
     BudgetMovementKind,
     Notification,
     NotificationKind,
-    Transfer,
     TransferKind,
 )
 from payments.selectors import yearend as yearend_selectors
@@ -1033,26 +1028,8 @@ def _clearing_accounts(banks: set[int]) -> dict[int, Account]:
 
 def _sync_estimates(auths: list[AutopayAuthorization]) -> None:
     """Post any allocation of the charged units' budget lines the ledger does not
-    hold yet (usually none: two index reads), so estimate accounts hold allocated − paid.
-    The lines first, as ids: joined in one query, PostgreSQL misjudged the units'
-    lines and scanned the table (40–60 ms a batch at 95,000 units)."""
-    units = {a.unit_id for a in auths if a.budget_line_id}
-    if not units:
-        return
-    line_ids = list(BudgetLine.objects.filter(unit_id__in=units).order_by().values_list("pk", flat=True))
-    posted = Transfer.objects.filter(key=Concat(Value("allocate:"), Cast(OuterRef("pk"), output_field=CharField())))
-    missing = list(
-        BudgetMovement.objects.filter(kind=BudgetMovementKind.ALLOCATE, budget_line_id__in=line_ids)
-        .exclude(Exists(posted))
-        .order_by()
-        .values_list("pk", flat=True)
-    )
-    if not missing:
-        return
-    for movement in BudgetMovement.objects.filter(pk__in=missing).select_related("budget_line__unit", "actor").order_by(
-        "id"
-    ):
-        ledger.estimate_allocation_post(movement=movement)
+    hold yet, so estimate accounts hold allocated − paid (payments.services.ledger)."""
+    ledger.estimate_allocations_sync_many(a.unit_id for a in auths if a.budget_line_id)
 
 
 def _funding_account_numbers(auths: list[AutopayAuthorization]) -> dict[int, str]:

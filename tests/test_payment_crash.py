@@ -2,6 +2,8 @@
 database) is killed with SIGKILL while a payment transaction is open, then a
 fresh worker and the sweeper finish the job. Every approved voucher must end
 paid exactly once: one payment transfer, one `pay` event, a reconciled ledger.
+The batch settler claims its intents inside the payment's transaction (SKIP
+LOCKED): the killed batch leaves them pending, untouched, as if never claimed.
 
 The worker runs on its own queues (TASK_QUEUE_PREFIX) of the test's Redis db,
 waits inside the payment transaction when PAYMENTS_CRASH_TEST_DELAY is set,
@@ -22,7 +24,7 @@ from unittest import mock
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from payments.models import PaymentIntent, PaymentIntentStatus, Transfer, TransferKind
 from payments.selectors.reconcile import reconcile
@@ -31,7 +33,7 @@ from tests.postgres import needs_postgres
 from treasury_portal.celery import app as celery_app
 from vouchers.models import Voucher, VoucherEvent, VoucherStatus
 from vouchers.payment.services import payment_intents_sweep
-from vouchers.tasks import pay_intent
+from vouchers.tasks import pay_intents
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -90,8 +92,8 @@ def publishing_to(queue: str):
     saved = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
 
-    def queue_payment(intent_id: int) -> None:
-        pay_intent.apply_async(args=[intent_id], queue=queue)
+    def queue_payment() -> None:
+        pay_intents.apply_async(queue=queue)
 
     try:
         with (
@@ -146,16 +148,23 @@ def test_worker_killed_mid_payment_then_every_voucher_is_paid_exactly_once(world
 
             first = Worker(prefix, log, delay=4.0)
             workers.append(first)
-            _wait(lambda: intents.filter(status=PaymentIntentStatus.PROCESSING).exists(), 60, "a claim", first)
-            victim = intents.get(status=PaymentIntentStatus.PROCESSING)
+            held: list[int] = []
+
+            def claimed() -> bool:  # the intents a batch holds (locked by its open transaction)
+                with transaction.atomic():
+                    free = set(intents.select_for_update(skip_locked=True).values_list("pk", flat=True))
+                held[:] = sorted(set(intents.values_list("pk", flat=True)) - free)
+                return bool(held)
+
+            _wait(claimed, 60, "a claim", first)
             time.sleep(1.5)  # inside the payment transaction: transfers posted, not committed
             first.kill()
 
-            # The open transaction died with the worker: nothing of that payment exists.
-            victim.refresh_from_db()
-            assert victim.status == PaymentIntentStatus.PROCESSING  # its claim was committed before paying
-            assert Voucher.objects.get(pk=victim.voucher_id).status == VoucherStatus.APPROVED
-            assert not Transfer.objects.filter(voucher_id=victim.voucher_id).exists()
+            # The open transaction died with the worker: nothing of that batch exists, not even its claim.
+            for victim in intents.filter(pk__in=held):
+                assert (victim.status, victim.attempts) == (PaymentIntentStatus.PENDING, 0)
+                assert Voucher.objects.get(pk=victim.voucher_id).status == VoucherStatus.APPROVED
+                assert not Transfer.objects.filter(voucher_id=victim.voucher_id).exists()
             assert reconcile().ok
 
             # A fresh worker; the sweeper re-queues the lost and the stale.
@@ -181,6 +190,6 @@ def test_worker_killed_mid_payment_then_every_voucher_is_paid_exactly_once(world
         assert Transfer.objects.filter(voucher=voucher, kind=TransferKind.PAYMENT).count() == 1, voucher.number
         assert VoucherEvent.objects.filter(voucher=voucher, action="pay").count() == 1, voucher.number
     assert set(intents.values_list("status", flat=True)) == {PaymentIntentStatus.SUCCEEDED}
-    assert intents.get(pk=victim.pk).attempts >= 2
+    assert set(intents.filter(pk__in=held).values_list("attempts", flat=True)) == {1}  # the killed one left nothing
     report = reconcile()
     assert report.ok, report.problems

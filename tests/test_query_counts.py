@@ -184,7 +184,16 @@ WRITES = {
     "pass": 11,
     "approve": 13,  # + lines, attachments (the content hash checked again), the payment intent (read, insert)
 }
-PAY = 36  # the worker: claim, lock, ledger transfer, balance and status notifications, budget spend
+# The worker, one voucher (a batch of one: vouchers.payment.services.payment_intents_settle): a savepoint
+# pair; the claim (voucher and intent locked, unit and bank joined); the lines; the estimate allocations
+# posted (the unit's lines, the missing ones); the accounts; the unit account locked; the reservation; the
+# budget (update, movements); the debit; the clearing account locked, credited, the transfer; the voucher,
+# its event; the balance recipients, the signers; the notification rows (preferences; one outbox
+# statement); the intent.
+PAY = 22
+# A batch of 20 vouchers of two units (budget and deposit funded) settled in one call: statements per voucher.
+PAY_BATCH = 20
+PAY_BATCH_PER_VOUCHER = 3
 
 
 def _write_counts(world, api, kit, lines: int) -> dict[str, int]:  # noqa: ANN001
@@ -243,3 +252,23 @@ def test_write_queries_do_not_grow_with_the_lines(world, api) -> None:  # noqa: 
         pinned += _uncached_principal()
         assert one[step] <= pinned, f"{step}: {one[step]} queries, pinned at most {pinned}"
     assert one["pay"] <= PAY, f"the worker's payment: {one['pay']} queries, pinned at most {PAY}"
+
+
+@pytest.mark.django_db
+def test_a_batch_of_payments_costs_a_few_statements_per_voucher(world) -> None:  # noqa: ANN001
+    from payments.models import PaymentIntent
+    from payments.tests.kit import Kit, seed_money
+    from vouchers.payment.services import payment_intents_settle
+
+    seed_money(world)
+    kits = (Kit(world, "a"), Kit(world, "b"))
+    for n in range(PAY_BATCH):
+        kits[n % 2].approved(100_000 + n, from_deposit=n % 4 == 3)  # on_commit not run: the intents wait
+    assert PaymentIntent.objects.filter(status="pending").count() == PAY_BATCH
+    with CaptureQueriesContext(connection) as ctx:
+        settled = payment_intents_settle(limit=PAY_BATCH, worker="test")
+    assert [i.status for i in settled] == ["succeeded"] * PAY_BATCH
+    per_voucher = len(ctx.captured_queries) / PAY_BATCH
+    assert per_voucher <= PAY_BATCH_PER_VOUCHER, (
+        f"{len(ctx.captured_queries)} statements for {PAY_BATCH} vouchers, pinned at most {PAY_BATCH_PER_VOUCHER} each"
+    )

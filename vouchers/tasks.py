@@ -24,11 +24,27 @@ def escalate_due_vouchers() -> int:
 
 @shared_task(bind=True, name="payments.tasks.pay_intent")
 def pay_intent(self, intent_id: int) -> str:  # noqa: ANN001
+    """One intent (a batch of one): the task of before the batches, for the
+    messages already queued; approvals now wake pay_intents."""
     from vouchers.payment.services import payment_intent_process
 
     worker = f"{socket.gethostname()}:{os.getpid()}:{self.request.id or '-'}"
     intent = payment_intent_process(intent_id=intent_id, worker=worker)
     return "skipped" if intent is None else intent.status
+
+
+@shared_task(bind=True, name="payments.tasks.pay_intents")
+def pay_intents(self) -> int:  # noqa: ANN001
+    """The voucher payment batches: settle every due intent, PAYMENTS_BATCH_SIZE
+    per transaction (vouchers.payment.services.payment_intents_settle_all).
+    Woken by approvals (at most once per PAYMENTS_WAKE_SECONDS) and safe to run
+    in several workers at once: each claims other intents (SKIP LOCKED)."""
+    from django.conf import settings
+
+    from vouchers.payment.services import payment_intents_settle_all
+
+    worker = f"{socket.gethostname()}:{os.getpid()}:{self.request.id or '-'}"
+    return len(payment_intents_settle_all(limit=settings.PAYMENTS_BATCH_SIZE, worker=worker))
 
 
 @shared_task(name="payments.tasks.sweep_payment_intents")

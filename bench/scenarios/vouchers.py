@@ -285,7 +285,7 @@ SCENARIOS = [
         name="lifecycle", title="Full lifecycle: create → sign ×2 → submit → claim → pass → approve → paid",
         target="≥ 30 vouchers/s", run=lifecycle,
         routes=("/api/v1/vouchers", "/api/v1/vouchers/1/sign", "/api/v1/vouchers/1/submit", "/api/v1/review-queue"),
-        code=("vouchers.tasks:pay_intent",), check=_missing_actions,
+        code=("vouchers.tasks:pay_intents",), check=_missing_actions,
     ),
     Scenario(
         name="unit_list", title="Unit voucher list, first page of 50 (GET /api/v1/vouchers)",

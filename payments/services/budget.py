@@ -390,18 +390,30 @@ def conditional_increments(model: type, column: str, deltas: Mapping[int, int], 
     guard(delta) holds; the row count must be every row, else
     ApplicationError(refused_code, 500) and the caller's transaction rolls back.
     Shared by budget_spend_many and ledger.balances_move_many."""
+    conditional_moves(model, {column: 1}, deltas, guard, refused_code)
+
+
+def conditional_moves(  # noqa: ANN201
+    model: type, columns: Mapping[str, int], deltas: Mapping[int, int], guard, refused_code: str  # noqa: ANN001
+):
+    """conditional_increments over several columns at once: each column gets
+    sign × deltas[pk] (`columns`: name -> +1 or -1), in one UPDATE."""
     if not deltas:
         return
     condition = Q(pk__in=[])
     for pk, delta in deltas.items():
         condition |= Q(pk=pk) & guard(delta)
     updated = model.objects.filter(condition).update(
-        **{column: F(column) + Case(*[When(pk=pk, then=Value(d)) for pk, d in deltas.items()],
-                                    output_field=BigIntegerField())}
+        **{
+            column: F(column) + Case(*[When(pk=pk, then=Value(sign * d)) for pk, d in deltas.items()],
+                                     output_field=BigIntegerField())
+            for column, sign in columns.items()
+        }
     )
     if updated != len(deltas):
+        names = "/".join(columns)
         raise ApplicationError(
-            refused_code, f"{model.__name__}.{column}: {updated} of {len(deltas)} rows moved", status=500
+            refused_code, f"{model.__name__}.{names}: {updated} of {len(deltas)} rows moved", status=500
         )
 
 
@@ -425,4 +437,29 @@ def budget_spend_many(
         BudgetMovement,
         ["budget_line_id", "kind", "amount", "key", "note", "created_at"],
         [(line_id, kind, amount, key, note, now) for line_id, amount, key, note in movements],
+    )
+
+
+def budget_spend_reserved_many(
+    *, movements: Iterable[tuple[int, int, str, str, int]], now, refused_code: str = "budget_inconsistent",  # noqa: ANN001
+) -> None:
+    """budget_spend for many vouchers at once (the voucher payment batches), in
+    the caller's transaction: the reservations become spending in one
+    conditional UPDATE (reserved − d, spent + d, each line only while
+    reserved >= its total; the CHECK constraints stay the backstop) and the
+    SPEND movements in one INSERT, each under its unique key (a key spent
+    twice is an IntegrityError). `movements`: (budget_line_id, amount, key,
+    note, voucher_id); the keys as budget_spend writes them."""
+    movements = list(movements)
+    spend: dict[int, int] = defaultdict(int)
+    for line_id, amount, _key, _note, _voucher_id in movements:
+        spend[line_id] += amount
+    conditional_moves(
+        BudgetLine, {"reserved": -1, "spent": 1}, spend, lambda d: Q(reserved__gte=d), refused_code
+    )
+    insert_rows(
+        BudgetMovement,
+        ["budget_line_id", "kind", "amount", "key", "note", "voucher_id", "created_at"],
+        [(line_id, BudgetMovementKind.SPEND, amount, key, note, voucher_id, now)
+         for line_id, amount, key, note, voucher_id in movements],
     )

@@ -39,6 +39,7 @@ from payments.models import (
 from treasury_portal.errors import NotFound, ValidationFailed
 from treasury_portal.links import site_url
 from treasury_portal.money import format_money
+from treasury_portal.wake import WakeGate
 
 logger = logging.getLogger(__name__)
 
@@ -224,61 +225,51 @@ def _queue_delivery() -> None:
     transaction.on_commit(_wake_deliverer)
 
 
-_last_wake = 0.0  # this process's last wake-up (time.monotonic)
+_WAKE = WakeGate("notifications:wake")
 
 
 def _wake_deliverer() -> None:
     """Queue `deliver_notifications` at most once per NOTIFICATIONS_WAKE_SECONDS
-    across all processes: skipped without a round trip when this process woke
-    it less than that ago, then one `SET NX EX` in the cache decides (a Celery
-    publish costs a broker connection and a task run on the worker; at the
-    lifecycle's rates every transition queued one). Rows committed while the
-    gate is shut are taken by the next wake-up or by the beat's
-    `sweep_notifications` (every NOTIFICATIONS_SWEEP_SECONDS): the longest
-    wait of a delivery is that sweep's period. With eager tasks (tests, the
-    embedded default) there is no broker to spare: it runs at every commit."""
-    global _last_wake  # noqa: PLW0603 - a per-process debounce
+    across all processes (treasury_portal.wake: a Celery publish costs a broker
+    connection and a task run on the worker; at the lifecycle's rates every
+    transition queued one). Rows committed while the gate is shut are taken by
+    the next wake-up or by the beat's `sweep_notifications` (every
+    NOTIFICATIONS_SWEEP_SECONDS): the longest wait of a delivery is that
+    sweep's period. With eager tasks (tests, the embedded default) there is no
+    broker to spare: it runs at every commit."""
     from payments.tasks import deliver_notifications, enqueue
 
-    if not deliver_notifications.app.conf.task_always_eager:
-        import time
-
-        from django.core.cache import cache
-
-        period = settings.NOTIFICATIONS_WAKE_SECONDS
-        now = time.monotonic()
-        if now - _last_wake < period:
-            return
-        _last_wake = now
-        try:
-            if not cache.add("notifications:wake", 1, timeout=period):
-                return  # another process woke it within the period
-        except Exception:  # noqa: BLE001 - no cache: wake it, the deliverer is safe to run twice
-            logger.warning("notification wake-up gate unavailable", exc_info=True)
+    if not deliver_notifications.app.conf.task_always_eager and not _WAKE.open(settings.NOTIFICATIONS_WAKE_SECONDS):
+        return
     enqueue(deliver_notifications)
 
 
 def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN001
     """Called by every voucher transition inside its transaction: the voucher's
     preparer and its signers are told of the new status (and the reason)."""
-    from payments.selectors.notifications import voucher_status_label
-
-    recipients = {voucher.created_by_id}
     signatures = getattr(voucher, "_prefetched_objects_cache", {}).get("signatures")
     if signatures is not None:  # read by the transition already
-        recipients |= {s.signer_id for s in signatures}
+        signer_ids = {s.signer_id for s in signatures}
     else:
-        recipients |= set(voucher.signatures.values_list("signer_id", flat=True))
-    with translation.override(settings.LANGUAGE_CODE):
-        from payments.selectors.notifications import YEAR_END_TITLES
+        signer_ids = set(voucher.signatures.values_list("signer_id", flat=True))
+    return notifications_write(voucher_status_rows(voucher=voucher, event=event, signer_ids=signer_ids))
 
+
+def voucher_status_rows(*, voucher, event, signer_ids: set[int]) -> list[Notification]:  # noqa: ANN001
+    """notify_voucher_status's rows, not saved (the voucher payment batches
+    write many vouchers' at once with notifications_write): the preparer and
+    `signer_ids` told of the event's status."""
+    from payments.selectors.notifications import YEAR_END_TITLES, voucher_status_label
+
+    recipients = {voucher.created_by_id, *signer_ids}
+    with translation.override(settings.LANGUAGE_CODE):
         status_label = (voucher_status_label(event.to_status) or event.to_status) if event.to_status else event.action
         if event.action in YEAR_END_TITLES:
             title = str(YEAR_END_TITLES[event.action]) % {"number": voucher.number, "year": voucher.fiscal_year}
         else:
             title = _("Chứng từ %(number)s: %(status)s") % {"number": voucher.number, "status": status_label}
     extra = {"year": voucher.fiscal_year} if event.action in YEAR_END_TITLES else None
-    return _voucher_event_notifications(voucher, event, recipients, title, extra)
+    return _voucher_event_rows(voucher, event, recipients, title, extra)
 
 
 def notify_voucher_staff(*, voucher, event, user_ids: set[int] | list[int], title: str) -> list[Notification]:  # noqa: ANN001
@@ -293,20 +284,25 @@ def _voucher_event_notifications(
 ) -> list[Notification]:
     """One notification of the voucher's event per user: `title`, the event's note
     after it; `extra` joins the data the reader's text is made from."""
+    return notifications_write(_voucher_event_rows(voucher, event, user_ids, title, extra))
+
+
+def _voucher_event_rows(
+    voucher, event, user_ids: set[int], title: str, extra: dict | None = None  # noqa: ANN001
+) -> list[Notification]:
     body = title + (f" — {event.note}" if event.note else "")
     data = {
         "voucher_id": voucher.pk, "voucher_number": voucher.number, "status": event.to_status,
         "from_status": event.from_status, "action": event.action, "note": event.note[:500],
         "url": _voucher_url(voucher.pk), **(extra or {}),
     }
-    rows = [
+    return [
         Notification(
             user_id=user_id, kind=NotificationKind.VOUCHER_STATUS, title=title[:255], body=body, data=data,
             unit_id=voucher.unit_id, voucher=voucher,
         )
         for user_id in sorted(user_ids)
     ]
-    return notifications_write(rows)
 
 
 def balance_recipients(unit_id: int) -> list[int]:

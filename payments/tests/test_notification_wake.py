@@ -40,12 +40,12 @@ def broker():  # noqa: ANN201
     saved = conf.task_always_eager
     conf.task_always_eager = False
     cache.delete("notifications:wake")
-    notifications._last_wake = 0.0
+    notifications._WAKE.last = 0.0
     with mock.patch("payments.tasks.enqueue") as enqueue:
         yield enqueue
     conf.task_always_eager = saved
     cache.delete("notifications:wake")
-    notifications._last_wake = 0.0
+    notifications._WAKE.last = 0.0
 
 
 def test_the_deliverer_is_queued_at_most_once_per_period(broker, settings):  # noqa: ANN001
@@ -53,11 +53,11 @@ def test_the_deliverer_is_queued_at_most_once_per_period(broker, settings):  # n
     notifications._wake_deliverer()
     notifications._wake_deliverer()  # this process woke it just now: not even a cache round trip
     assert broker.call_count == 1
-    notifications._last_wake = 0.0  # another process: the shared gate is still shut
+    notifications._WAKE.last = 0.0  # another process: the shared gate is still shut
     notifications._wake_deliverer()
     assert broker.call_count == 1
     cache.delete("notifications:wake")  # the period is over
-    notifications._last_wake = 0.0
+    notifications._WAKE.last = 0.0
     notifications._wake_deliverer()
     assert broker.call_count == 2
     assert all(call.args == (deliver_notifications,) for call in broker.call_args_list)

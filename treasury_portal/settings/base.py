@@ -451,6 +451,11 @@ SMS_WEBHOOK_SECRET = env("SMS_WEBHOOK_SECRET", default="")
 # this time is taken again by the sweeper (the payment itself is one
 # transaction, so a dead worker left nothing half-done).
 PAYMENT_INTENT_STALE_SECONDS = env.int("PAYMENT_INTENT_STALE_SECONDS", default=300)
+# An approval wakes the voucher payment batches (payments.tasks.pay_intents) at most once per
+# PAYMENTS_WAKE_SECONDS across processes (the intent row is the outbox; the beat's
+# sweep-payment-intents settles what is left every minute); PAYMENTS_BATCH_SIZE intents per transaction.
+PAYMENTS_WAKE_SECONDS = env.int("PAYMENTS_WAKE_SECONDS", default=1)
+PAYMENTS_BATCH_SIZE = env.int("PAYMENTS_BATCH_SIZE", default=100)
 # Test hook of the pay-once crash test: seconds the worker waits inside the
 # payment transaction before committing. Always 0 outside that test.
 PAYMENTS_CRASH_TEST_DELAY = env.float("PAYMENTS_CRASH_TEST_DELAY", default=0.0)

@@ -1,0 +1,37 @@
+"""A wake-up gate: queue a drain task at most once per period across processes.
+
+An outbox (notification rows, payment intents) is drained by a task; the
+writers wake it when they commit. Publishing one Celery message per write costs
+a broker connection and a task run each, so a writer asks the gate first:
+skipped without a round trip when this process opened it less than `period`
+ago, then one `SET NX EX` in the cache decides across processes. Rows committed
+while the gate is shut are taken by the next wake-up or by the beat's sweep.
+Without a cache the gate opens (the drain tasks are safe to run twice).
+"""
+
+import logging
+import time
+
+logger = logging.getLogger(__name__)
+
+
+class WakeGate:
+    """One per outbox (its cache key); `last` is this process's last opening."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.last = 0.0  # time.monotonic() of this process's last opening
+
+    def open(self, period: int) -> bool:
+        """True at most once per `period` seconds across processes."""
+        from django.core.cache import cache
+
+        now = time.monotonic()
+        if now - self.last < period:
+            return False
+        self.last = now
+        try:
+            return bool(cache.add(self.key, 1, timeout=period))
+        except Exception:  # noqa: BLE001 - no cache: open, the drain is safe to run twice
+            logger.warning("wake-up gate %s unavailable", self.key, exc_info=True)
+            return True
