@@ -172,7 +172,7 @@ def _lifecycle_queries(c: _Counter, state: dict[str, Any]) -> dict[str, Any]:
 # the notifications. Statements per voucher = the total / WORKER_BATCH.
 WORKER_BATCH = 16
 WORKER_TASKS = (
-    "payments.tasks.sweep_payment_intents",
+    "payments.tasks.pay_intents",
     "payments.tasks.sweep_notifications",
 )
 
