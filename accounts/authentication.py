@@ -1,5 +1,7 @@
 """`Authorization: Bearer <token>` for programs (the browser uses the session)."""
 
+import time
+
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.cache import cache
@@ -9,7 +11,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken, User
 from accounts.selectors import db_datetime, memberships_of, raw_columns
-from accounts.services import principal_cache_key, token_digest
+from accounts.services import principal_cache_key, principal_local, token_digest
 
 # Every API call runs this: the token, its user and whether the user has TOTP,
 # in one raw query (the ORM would compile a three-table select with an EXISTS
@@ -23,6 +25,13 @@ _TOKEN_SQL = (
     f'FROM "{ApiToken._meta.db_table}" t JOIN "{User._meta.db_table}" u ON u."id" = t."user_id" '
     'WHERE t."digest" = %s AND t."revoked_at" IS NULL AND u."is_active"'
 )
+
+
+def _keep_locally(digest: str, entry: tuple, ttl: int, wall: float) -> None:
+    """This process's copy (accounts.services.LocalPrincipals) for at most
+    API_PRINCIPAL_LOCAL_SECONDS, and never past the entry's `ttl`."""
+    seconds = min(settings.API_PRINCIPAL_LOCAL_SECONDS, entry[3] + ttl - wall)
+    principal_local.put(digest, entry, seconds)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -41,12 +50,25 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         digest = token_digest(plaintext)
         ttl = settings.API_PRINCIPAL_CACHE_SECONDS
         key = principal_cache_key(digest)
-        cached = cache.get(key) if ttl else None
         now = timezone.now()
+        wall = time.time()
+        cached = None
+        if ttl:
+            # This process's copy first (LocalPrincipals: no Redis round-trip),
+            # then the shared cache; an entry older than `ttl` is never used.
+            cached = principal_local.get(digest)
+            if cached is None:
+                cached = cache.get(key)
+                if cached is not None:
+                    if len(cached) != 4 or wall - cached[3] >= ttl:
+                        cached = None  # another version's entry, or past its life
+                    else:
+                        _keep_locally(digest, cached, ttl, wall)
         if cached is not None:
-            user, token_id, last_used_at = cached
+            user, token_id, last_used_at, _loaded_at = cached
             if last_used_at is None or (now - last_used_at).total_seconds() > 300:
                 ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+                principal_local.forget([digest])
                 cache.delete(key)  # the next call reads the new time (and everything else) again
         else:
             user = next(iter(User.objects.raw(_TOKEN_SQL, [Authenticator.Type.TOTP.value, digest])), None)
@@ -64,7 +86,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
                 # this token: at most `ttl` seconds old, and deleted at once by
                 # what changes it (accounts.services.principal_cache_forget).
                 memberships_of(user)
-                cache.set(key, (user, token_id, last_used_at), ttl)
+                entry = (user, token_id, last_used_at, wall)
+                cache.set(key, entry, ttl)
+                _keep_locally(digest, entry, ttl, wall)
         token = ApiToken(id=token_id, user_id=user.pk, last_used_at=last_used_at)
         token._state.adding = False
         return user, token

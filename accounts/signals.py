@@ -67,7 +67,19 @@ def _organisation_changed(sender: type, instance: Organisation, **kwargs: Any) -
         principal_cache_forget(user_ids=set(members))
 
 
+def _principal_settings_changed(setting: str, **kwargs: Any) -> None:
+    """A test turning the principal cache on or off starts without this
+    process's copies of principals (accounts.services.LocalPrincipals)."""
+    if setting in ("API_PRINCIPAL_CACHE_SECONDS", "API_PRINCIPAL_LOCAL_SECONDS"):
+        from accounts.services import principal_local
+
+        principal_local.clear()
+
+
 def connect() -> None:
+    from django.core.signals import setting_changed
+
+    setting_changed.connect(_principal_settings_changed, dispatch_uid="principal-settings")
     for signal in (post_save, post_delete):
         signal.connect(_token_changed, sender=ApiToken, dispatch_uid="principal-token")
         signal.connect(_membership_changed, sender=Membership, dispatch_uid="principal-membership")

@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -58,11 +58,35 @@ def _delegating(name: str):  # noqa: ANN202
     return method
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's client, keeping one `redis.Redis` per connection pool.
+
+    Django builds a new `redis.Redis` for every cache call (`get_client`), and
+    redis-py's constructor copies its ~200 response callbacks into a
+    case-insensitive dict each time: about half the CPU of a cache hit (~100 µs
+    of the principal cache's read, every API request). A `redis.Redis` holds no
+    connection of its own (each command takes one from the pool and gives it
+    back) and is safe to share between threads; the pool notices a fork and
+    reconnects, so a client made before gunicorn forks stays usable."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:  # noqa: ANN401
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     RETRY_SECONDS = 5.0
 
     def __init__(self, server: str, params: dict) -> None:
         super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
         self._location = server if isinstance(server, str) else ",".join(server)
         self._outage = _outage_for(self._location)
         # LocMemCache keeps its data per name in the module: every thread's

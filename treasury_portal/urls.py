@@ -17,6 +17,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The API first: Django tries the patterns in order, and the pages' includes
+    # ("" prefixes, hundreds of routes) would otherwise be tried and missed on
+    # every API request (~100 µs of regex matching). No page route starts with api/.
+    path("api/v1/", include(api_v1)),
     path("", include("accounts.urls")),
     path("", include("vouchers.urls")),
     path("", include("payments.urls")),
@@ -28,7 +32,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", portal_admin_site.urls),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiToken, Membership
-from accounts.services import api_token_create, api_token_revoke, membership_revoke
+from accounts.services import api_token_create, api_token_revoke, membership_revoke, principal_local
 from conftest import api_client_for
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,7 @@ def test_a_repeat_call_reads_neither_token_nor_memberships(world):  # noqa: ANN0
     client = api_client_for(world.users["officer"])
     assert client.get("/api/v1/me").status_code == 200  # the token's first use also writes last_used_at
     cache.clear()
+    principal_local.clear()
     assert _queries(client) == (200, 2)  # the token with its user, the memberships
     assert _queries(client) == (200, 0)
     body = client.get("/api/v1/me").json()
@@ -108,3 +109,78 @@ def test_off_it_reads_the_token_every_time(world):  # noqa: ANN001
         assert client.get("/api/v1/me").status_code == 200  # the first use writes last_used_at
         assert _queries(client) == (200, 2)
         assert _queries(client) == (200, 2)
+
+
+# --- this process's copies (API_PRINCIPAL_LOCAL_SECONDS, accounts.services.LocalPrincipals) ---
+
+
+def test_a_repeat_call_within_the_local_time_asks_no_shared_cache(world, monkeypatch):  # noqa: ANN001
+    client = api_client_for(world.users["officer"])
+    assert client.get("/api/v1/me").status_code == 200
+    reads = []
+
+    class Counting:
+        def __getattr__(self, name: str):  # noqa: ANN204
+            reads.append(name)
+            return getattr(cache, name)
+
+    monkeypatch.setattr("accounts.authentication.cache", Counting())
+    assert _queries(client) == (200, 0)
+    assert reads == []  # neither read nor written
+
+
+def test_each_call_gets_its_own_user_object(world):  # noqa: ANN001
+    from django.test import RequestFactory
+
+    from accounts.authentication import BearerTokenAuthentication
+
+    _token, plaintext = api_token_create(user=world.users["officer"], name="objects")
+    request = RequestFactory().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    first, _t = BearerTokenAuthentication().authenticate(request)
+    first._portal_marker = "set by an earlier request"
+    second, _t = BearerTokenAuthentication().authenticate(request)
+    assert second.username == "officer"
+    assert second is not first and not hasattr(second, "_portal_marker")
+    assert second._portal_memberships is not first._portal_memberships
+
+
+def test_another_process_s_revocation_is_seen_within_the_local_time(world):  # noqa: ANN001
+    """Another process revoked the token: it deleted the shared entry, not this
+    process's copy, which serves at most API_PRINCIPAL_LOCAL_SECONDS more."""
+    from accounts.services import principal_cache_key, token_digest
+
+    user = world.users["a_holder"]
+    with override_settings(API_PRINCIPAL_LOCAL_SECONDS=0.5):
+        token, plaintext = api_token_create(user=user, name="elsewhere")
+        client = api_client_for(user)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+        assert client.get("/api/v1/me").status_code == 200
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=token.created_at)  # as the other process…
+        cache.delete(principal_cache_key(token_digest(plaintext)))  # …and its principal_cache_forget
+        assert client.get("/api/v1/me").status_code == 200  # this process's copy…
+        time.sleep(0.6)
+        assert client.get("/api/v1/me").status_code == 401  # …for at most the local time
+
+
+def test_a_local_copy_never_outlives_the_shared_cache_lifetime(world):  # noqa: ANN001
+    user = world.users["a_holder"]
+    with override_settings(API_PRINCIPAL_CACHE_SECONDS=1, API_PRINCIPAL_LOCAL_SECONDS=30):
+        token, plaintext = api_token_create(user=user, name="short")
+        client = api_client_for(user)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+        assert client.get("/api/v1/me").status_code == 200
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=token.created_at)  # no signal
+        assert client.get("/api/v1/me").status_code == 200
+        time.sleep(1.1)
+        assert client.get("/api/v1/me").status_code == 401
+
+
+def test_local_copies_are_bounded():  # noqa: ANN201
+    from accounts.services import LocalPrincipals
+
+    local = LocalPrincipals(size=3)
+    for n in range(5):
+        local.put(f"d{n}", ("user", n), 10)
+    assert [local.get(f"d{n}") for n in range(5)] == [None, None, ("user", 2), ("user", 3), ("user", 4)]
+    local.put("gone", ("user", 9), 0)
+    assert local.get("gone") is None

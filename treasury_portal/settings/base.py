@@ -423,6 +423,13 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=48)
 # (accounts.authentication). 0 turns it off; off without Redis (the database
 # cache would cost the query it saves).
 API_PRINCIPAL_CACHE_SECONDS = env.int("API_PRINCIPAL_CACHE_SECONDS", default=15 if REDIS_URL else 0)
+# In front of that shared cache, each process keeps its own copy of a principal
+# this many seconds (accounts.services.LocalPrincipals): a token's repeat calls
+# cost no Redis round-trip. What deletes an entry (revoking a token, a
+# membership…) drops the copy of the process that made the change at once and
+# those of the other processes within this time; never longer than
+# API_PRINCIPAL_CACHE_SECONDS. 0 turns the copies off.
+API_PRINCIPAL_LOCAL_SECONDS = env.float("API_PRINCIPAL_LOCAL_SECONDS", default=1.0)
 
 # Integrator webhooks (docs/webhooks.md). Plain http:// and private-network
 # addresses (loopback, RFC 1918, link-local…) are refused unless DEBUG or these
