@@ -176,15 +176,17 @@ WRITES = {
     # access, lock, key, lines, attachments, signatures, signature, event
     "sign_chief": 10,
     "sign_holder": 10,
-    # + version, documents, budget (sum, update, movement), receipt number, the notification rows
-    # (recipients with their preferences; notifications and deliveries in one statement)
-    "submit": 19,
-    # access, lock, update, event, signatures, notification rows; lines and attachments for the answer
-    "claim": 11,
-    "pass": 11,
-    "approve": 13,  # + lines, attachments (the content hash checked again), the payment intent (read, insert)
+    # + version, documents, budget (sum, update, movement), receipt number; no notification row: the
+    # event is the outbox, drained by the worker (vouchers.notifications)
+    "submit": 17,
+    # access, lock, update, event; lines, attachments and signatures for the answer
+    "claim": 9,
+    "pass": 9,
+    "approve": 11,  # + lines, attachments, signatures (checked again), the payment intent (read, insert)
 }
-PAY = 36  # the worker: claim, lock, ledger transfer, balance and status notifications, budget spend
+# the worker: claim, lock, ledger transfer, balance notifications, budget spend, the paid event (its
+# status notification is drained)
+PAY = 33
 
 
 def _write_counts(world, api, kit, lines: int) -> dict[str, int]:  # noqa: ANN001

@@ -1,12 +1,17 @@
 """The notification outbox.
 
 A notification is a row written in the same transaction as its cause (a
-transfer, a voucher transition): the portal channel is the row itself; each
-external channel (e-mail, SMS/push) gets a `NotificationDelivery` row per the
-user's preferences (default: every channel on). Nothing is sent inside the
-cause's transaction: a delivery task is queued when it commits, and the sweeper
-(`sweep_notifications`) delivers whatever is still pending, so a rollback sends
-nothing and a broker or worker outage only delays delivery.
+transfer, an autopay run), or drained from the cause's own event row: a
+voucher's change of status writes only its `VoucherEvent`, and the worker's
+drain (`notifications_drain`: the sources a higher app registers with
+`notification_source_register`, vouchers.notifications for the vouchers) turns
+the pending events into notifications in batches. The portal channel is the
+row itself; each external channel (e-mail, SMS/push) gets a
+`NotificationDelivery` row per the user's preferences (default: every channel
+on). Nothing is sent inside the cause's transaction: the deliverer is woken
+when it commits (`notifications_wake`), and the sweeper
+(`sweep_notifications`) drains and delivers whatever is still pending, so a
+rollback sends nothing and a broker or worker outage only delays delivery.
 
 `notifications_deliver` claims pending rows in batches with
 `SELECT … FOR UPDATE SKIP LOCKED`, sends them through the channel backends and
@@ -83,10 +88,12 @@ def _recipients(user_ids: set[int]) -> tuple[dict[tuple[int, str, str], bool], d
     return prefs, emails
 
 
-def notifications_write(rows: list[Notification]) -> list[Notification]:
+def notifications_write(rows: list[Notification], *, wake: bool = True) -> list[Notification]:
     """Insert notifications and their delivery rows (per preference) and queue
-    the delivery task for when the surrounding transaction commits. On
-    PostgreSQL both tables are written by one statement (_insert_outbox)."""
+    the delivery task for when the surrounding transaction commits (`wake`;
+    the drain, which delivers right after, does not). On PostgreSQL both tables
+    are written by one statement (_insert_outbox). A row given a `created_at`
+    (the time of its cause: a drained event's) keeps it."""
     if not rows:
         return []
     prefs, emails = _recipients({n.user_id for n in rows})
@@ -114,8 +121,8 @@ def notifications_write(rows: list[Notification]) -> list[Notification]:
             [NotificationDelivery(notification=n, channel=c) for n, wanted in zip(notifications, channels, strict=True)
              for c in wanted]
         )
-    if any(channels):
-        _queue_delivery()
+    if wake and any(channels):
+        notifications_wake()
     return notifications
 
 
@@ -137,7 +144,8 @@ def _insert_outbox(rows: list[Notification], channels: list[list[str]], now: dat
         raw = cursor.cursor
         values = b",".join(
             raw.mogrify(template, sql_row([
-                n.user_id, n.kind, n.title, n.body, as_json(n.data), n.unit_id, n.voucher_id, now, n.read_at,
+                n.user_id, n.kind, n.title, n.body, as_json(n.data), n.unit_id, n.voucher_id, n.created_at or now,
+                n.read_at,
             ]))
             for n in rows
         ).decode()
@@ -160,7 +168,7 @@ def _insert_outbox(rows: list[Notification], channels: list[list[str]], now: dat
         cursor.execute(f"{sql} SELECT id FROM n ORDER BY id")  # noqa: S608 - rendered by psycopg2, no parameters
         ids = [row[0] for row in cursor.fetchall()]
     for n, pk in zip(rows, ids, strict=True):
-        n.pk, n.created_at = pk, now
+        n.pk, n.created_at = pk, n.created_at or now
         n._state.adding, n._state.db = False, connection.alias
     return rows
 
@@ -203,14 +211,15 @@ def notifications_write_many(rows: list[Notification]) -> int:
              "sent_at"],
             deliveries,
         )
-        _queue_delivery()
+        notifications_wake()
     return len(notes)
 
 
-def _queue_delivery() -> None:
-    """Ask for a delivery run when the surrounding transaction commits — once per
-    transaction however many notifications it wrote (the deliverer drains every
-    due row in batches, not this transaction's)."""
+def notifications_wake() -> None:
+    """Ask for a drain and delivery run when the surrounding transaction commits
+    — once per transaction however many notifications or events it wrote (the
+    deliverer drains every pending event and due row in batches, not this
+    transaction's). No SQL: a voucher transition calls it for its event."""
     conn = transaction.get_connection()
     # Already asked for in this transaction, at this savepoint or one around it
     # (one registered in a savepoint since released does not count: Django's
@@ -258,17 +267,46 @@ def _wake_deliverer() -> None:
     enqueue(deliver_notifications)
 
 
-def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN001
-    """Called by every voucher transition inside its transaction: the voucher's
-    preparer and its signers are told of the new status (and the reason)."""
+# --- sources drained by the worker ----------------------------------------------
+#
+# A higher app whose events are their own outbox (vouchers: a change of status
+# writes only its VoucherEvent) registers a drain here (in its AppConfig.ready):
+# a function that turns a few batches of its pending events into notifications,
+# exactly once (SKIP LOCKED claim, written and marked in one transaction), and
+# returns how many events it drained. payments never imports it.
+_sources: list = []
+
+
+def notification_source_register(drain) -> None:  # noqa: ANN001
+    if drain not in _sources:
+        _sources.append(drain)
+
+
+def notifications_drain() -> int:
+    """Run every registered source's drain: the notifications of the events
+    committed since (the deliverer and the sweep call it before delivering).
+    One source failing does not keep the others, or the delivery, waiting."""
+    drained = 0
+    for drain in list(_sources):
+        try:
+            drained += drain()
+        except Exception:  # noqa: BLE001 - its events stay pending; the next sweep drains them
+            logger.exception("notification source %s failed; its events stay pending", drain)
+    return drained
+
+
+def notifications_run() -> int:
+    """The worker's run: drain the pending events into notifications, then send
+    every due delivery (theirs included). Safe to run twice or at once."""
+    return notifications_drain() + notifications_deliver()
+
+
+def voucher_status_notifications(*, voucher, event, user_ids: set[int]) -> list[Notification]:  # noqa: ANN001
+    """The notifications of a voucher's change of status (or year-end carry) for
+    `user_ids` (its preparer and signers), not saved: the drain writes a batch's
+    with notifications_write. Each keeps the event's time."""
     from payments.selectors.notifications import voucher_status_label
 
-    recipients = {voucher.created_by_id}
-    signatures = getattr(voucher, "_prefetched_objects_cache", {}).get("signatures")
-    if signatures is not None:  # read by the transition already
-        recipients |= {s.signer_id for s in signatures}
-    else:
-        recipients |= set(voucher.signatures.values_list("signer_id", flat=True))
     with translation.override(settings.LANGUAGE_CODE):
         from payments.selectors.notifications import YEAR_END_TITLES
 
@@ -278,21 +316,24 @@ def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN
         else:
             title = _("Chứng từ %(number)s: %(status)s") % {"number": voucher.number, "status": status_label}
     extra = {"year": voucher.fiscal_year} if event.action in YEAR_END_TITLES else None
-    return _voucher_event_notifications(voucher, event, recipients, title, extra)
+    rows = _voucher_event_rows(voucher, event, user_ids, title, extra)
+    for n in rows:
+        n.created_at = event.created_at
+    return rows
 
 
 def notify_voucher_staff(*, voucher, event, user_ids: set[int] | list[int], title: str) -> list[Notification]:  # noqa: ANN001
     """A voucher's hand-over or escalation told to treasury staff (the new holder,
     the office's leaders), in the same transaction as the event. `title` is
     already in the portal's language."""
-    return _voucher_event_notifications(voucher, event, set(user_ids), title)
+    return notifications_write(_voucher_event_rows(voucher, event, set(user_ids), title))
 
 
-def _voucher_event_notifications(
+def _voucher_event_rows(
     voucher, event, user_ids: set[int], title: str, extra: dict | None = None  # noqa: ANN001
 ) -> list[Notification]:
-    """One notification of the voucher's event per user: `title`, the event's note
-    after it; `extra` joins the data the reader's text is made from."""
+    """One notification of the voucher's event per user (not saved): `title`, the
+    event's note after it; `extra` joins the data the reader's text is made from."""
     body = title + (f" — {event.note}" if event.note else "")
     data = {
         "voucher_id": voucher.pk, "voucher_number": voucher.number, "status": event.to_status,
@@ -306,7 +347,7 @@ def _voucher_event_notifications(
         )
         for user_id in sorted(user_ids)
     ]
-    return notifications_write(rows)
+    return rows
 
 
 def balance_recipients(unit_id: int) -> list[int]:
