@@ -36,11 +36,12 @@ def enqueue(task, *args) -> None:  # noqa: ANN001
 
 
 @shared_task(name="payments.tasks.deliver_notifications")
-def deliver_notifications() -> int:
-    """Drain the events committed since into notifications, then deliver."""
+def deliver_notifications(gate_until: float | None = None) -> int:
+    """Drain the events committed since into notifications, then deliver (again
+    when the wake-up gate opens, `gate_until`)."""
     from payments.services.notifications import notifications_run
 
-    return notifications_run()
+    return notifications_run(gate_until=gate_until)
 
 
 @shared_task(name="payments.tasks.sweep_notifications")

@@ -241,30 +241,36 @@ def _wake_deliverer() -> None:
     across all processes: skipped without a round trip when this process woke
     it less than that ago, then one `SET NX EX` in the cache decides (a Celery
     publish costs a broker connection and a task run on the worker; at the
-    lifecycle's rates every transition queued one). Rows committed while the
-    gate is shut are taken by the next wake-up or by the beat's
-    `sweep_notifications` (every NOTIFICATIONS_SWEEP_SECONDS): the longest
-    wait of a delivery is that sweep's period. With eager tasks (tests, the
-    embedded default) there is no broker to spare: it runs at every commit."""
+    lifecycle's rates every transition queued one). The task is told when the
+    gate opens again (`gate_until`) and runs once more then
+    (notifications_run), so what committed while the gate was shut is drained
+    and delivered about a second later, not at the next sweep; a process
+    refused by the gate does not wait out its own debounce (the next commit
+    after the gate opens wakes it). The beat's `sweep_notifications` (every
+    NOTIFICATIONS_SWEEP_SECONDS) is the safety net for a lost message. With
+    eager tasks (tests, the embedded default) there is no broker to spare: it
+    runs at every commit."""
     global _last_wake  # noqa: PLW0603 - a per-process debounce
     from payments.tasks import deliver_notifications, enqueue
 
-    if not deliver_notifications.app.conf.task_always_eager:
-        import time
+    if deliver_notifications.app.conf.task_always_eager:
+        enqueue(deliver_notifications)
+        return
+    import time
 
-        from django.core.cache import cache
+    from django.core.cache import cache
 
-        period = settings.NOTIFICATIONS_WAKE_SECONDS
-        now = time.monotonic()
-        if now - _last_wake < period:
-            return
-        _last_wake = now
-        try:
-            if not cache.add("notifications:wake", 1, timeout=period):
-                return  # another process woke it within the period
-        except Exception:  # noqa: BLE001 - no cache: wake it, the deliverer is safe to run twice
-            logger.warning("notification wake-up gate unavailable", exc_info=True)
-    enqueue(deliver_notifications)
+    period = settings.NOTIFICATIONS_WAKE_SECONDS
+    now = time.monotonic()
+    if now - _last_wake < period:
+        return  # this process woke it: its trailing run takes this commit
+    try:
+        if not cache.add("notifications:wake", 1, timeout=period):
+            return  # another process woke it within the period: its trailing run takes this commit
+    except Exception:  # noqa: BLE001 - no cache: wake it, the deliverer is safe to run twice
+        logger.warning("notification wake-up gate unavailable", exc_info=True)
+    _last_wake = now
+    enqueue(deliver_notifications, time.time() + period)
 
 
 # --- sources drained by the worker ----------------------------------------------
@@ -295,10 +301,20 @@ def notifications_drain() -> int:
     return drained
 
 
-def notifications_run() -> int:
+def notifications_run(*, gate_until: float | None = None) -> int:
     """The worker's run: drain the pending events into notifications, then send
-    every due delivery (theirs included). Safe to run twice or at once."""
-    return notifications_drain() + notifications_deliver()
+    every due delivery (theirs included). Safe to run twice or at once. Woken
+    through the gate (`gate_until`: when it opens again, epoch seconds), it
+    runs once more at that moment for what committed while the gate was shut
+    (at most NOTIFICATIONS_WAKE_SECONDS later)."""
+    import time
+
+    handled = notifications_drain() + notifications_deliver()
+    wait = gate_until - time.time() if gate_until else 0
+    if 0 < wait <= settings.NOTIFICATIONS_WAKE_SECONDS:
+        time.sleep(wait + 0.05)
+        handled += notifications_drain() + notifications_deliver()
+    return handled
 
 
 def voucher_status_notifications(*, voucher, event, user_ids: set[int]) -> list[Notification]:  # noqa: ANN001
