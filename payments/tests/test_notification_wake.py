@@ -86,13 +86,13 @@ def test_the_woken_run_runs_again_when_the_gate_opens(world, mailoutbox):  # noq
         committed_meanwhile.extend(notifications.notifications_write(_rows(world, 1), wake=False))
 
     with mock.patch("time.sleep", side_effect=another_commit) as sleep:
-        deliver_notifications.apply(args=[time.time() + 0.5]).get()
+        assert deliver_notifications.apply(args=[time.time() + 0.5]).successful()
     assert sleep.call_count == 1 and committed_meanwhile
     assert not NotificationDelivery.objects.filter(
         notification__in=committed_meanwhile, status=DeliveryStatus.PENDING
     ).exists()
     with mock.patch("time.sleep") as sleep:  # not through the gate (the sweep, eager wake-ups): no wait
-        deliver_notifications.apply().get()
+        assert deliver_notifications.apply().successful()
     assert sleep.call_count == 0
 
 
