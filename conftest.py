@@ -64,6 +64,20 @@ def kit(world):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
+def drain_notifications(db):  # noqa: ANN001, ANN201, ARG001
+    """drain_notifications() → how many events it drained. A voucher's change of
+    status writes only its event (the outbox); the worker's drain
+    (payments.services.notifications.notifications_drain, run by the deliverer
+    woken on commit and by the beat's sweep) writes its notifications. A test's
+    transaction never commits, so no wake-up runs it: call this after the
+    transitions, before asserting their notifications (or run the wake-up with
+    django_capture_on_commit_callbacks(execute=True), which also delivers)."""
+    from payments.services.notifications import notifications_drain
+
+    return notifications_drain
+
+
+@pytest.fixture
 def login(client, world: demo.DemoWorld):  # noqa: ANN001, ANN201
     """login(username) → the test client signed in as that demo user (TOTP enrolled)."""
 

@@ -587,6 +587,8 @@ def seed(scale: Scale, dsn: str, *, log: Any = print, rng_seed: int = 20261123) 
             "WHEN 'approver' THEN v.approver_id END",
             "action": "s.action", "from_status": "s.frm", "to_status": "s.tto",
             "created_at": "v.created_at + s.n * interval '90 minutes'",
+            # The history was told at the time (the drain takes only new events).
+            "notified_at": "v.created_at + s.n * interval '90 minutes'",
         },
         f"FROM vouchers_voucher v JOIN (VALUES {values}) AS s(status, n, action, frm, tto, actor) "
         f"ON s.status = v.status WHERE v.id >= {int(v_base)} ORDER BY v.id, s.n",

@@ -36,18 +36,21 @@ def enqueue(task, *args) -> None:  # noqa: ANN001
 
 
 @shared_task(name="payments.tasks.deliver_notifications")
-def deliver_notifications() -> int:
-    from payments.services.notifications import notifications_deliver
+def deliver_notifications(gate_until: float | None = None) -> int:
+    """Drain the events committed since into notifications, then deliver (again
+    when the wake-up gate opens, `gate_until`)."""
+    from payments.services.notifications import notifications_run
 
-    return notifications_deliver()
+    return notifications_run(gate_until=gate_until)
 
 
 @shared_task(name="payments.tasks.sweep_notifications")
 def sweep_notifications() -> int:
-    """Deliver what is still pending (its task was lost, or Redis was down)."""
-    from payments.services.notifications import notifications_deliver
+    """Drain and deliver what is still pending (its wake-up was lost, the gate
+    was shut, or Redis was down)."""
+    from payments.services.notifications import notifications_run
 
-    return notifications_deliver()
+    return notifications_run()
 
 
 @shared_task(name="payments.tasks.render_debit_advice")

@@ -191,7 +191,7 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(kit, size):
         kit.invoice(f"B{i}", 10_000_000 if i % 5 == 0 else 100_000, period=f"{kit.fiscal_year}-08")
     run = autopay.autopay_run_start(trigger="test")
     # The outbox's delivery task (run eagerly at commit in tests) is not the batch's work.
-    with mock.patch("payments.services.notifications._queue_delivery"), CaptureQueriesContext(connection) as ctx:
+    with mock.patch("payments.services.notifications.notifications_wake"), CaptureQueriesContext(connection) as ctx:
         assert autopay.autopay_settle_batch(run=run, batch_size=size) == size
     assert SupplierInvoice.objects.filter(status=InvoiceStatus.PAID).count() == size - size // 5
     assert len(ctx.captured_queries) == QUERIES_PER_BATCH, "\n".join(q["sql"][:150] for q in ctx.captured_queries)

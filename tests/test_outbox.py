@@ -33,7 +33,7 @@ from payments.services.notifications import MAX_ATTEMPTS, notifications_deliver
 from payments.tasks import sweep_notifications
 from payments.tests.kit import Kit, seed_money
 from treasury_portal.celery import app as celery_app
-from vouchers.models import VoucherStatus
+from vouchers.models import NOTIFY_PENDING, VoucherEvent, VoucherStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -83,17 +83,20 @@ def test_submission_succeeds_with_the_broker_down_and_is_notified_after(world, b
     seed_money(world)
     kit = Kit(world, "a")
     mail.outbox.clear()
-    voucher = kit.submitted(1_234_000)  # voucher_submit commits; queueing the delivery fails quietly
+    voucher = kit.submitted(1_234_000)  # voucher_submit commits; queueing the drain fails quietly
     voucher.refresh_from_db()
     assert voucher.status == VoucherStatus.SUBMITTED and voucher.receipt_number
+    # The submission's event is committed with it, pending: it is the outbox.
+    event = VoucherEvent.objects.get(voucher=voucher, action="submit")
+    assert event.notified_at is None
+    assert VoucherEvent.objects.filter(NOTIFY_PENDING, pk=event.pk).exists()
     notes = Notification.objects.filter(voucher=voucher, data__status="submitted")
-    assert {n.user.username for n in notes} == {"a_preparer", "a_chief", "a_holder"}
-    pending = NotificationDelivery.objects.filter(notification__in=notes, status=DeliveryStatus.PENDING)
-    assert pending.count() == 6  # e-mail and SMS for three people
-    assert not mail.outbox
-    # The broker is back: the periodic sweeper delivers what is pending.
+    assert not notes.exists() and not mail.outbox
+    # The broker is back: the periodic sweeper drains the event and delivers.
     broker_down()  # back
     sweep_notifications.delay()
+    assert {n.user.username for n in notes} == {"a_preparer", "a_chief", "a_holder"}
+    assert NotificationDelivery.objects.filter(notification__in=notes).count() == 6  # e-mail and SMS, three people
     assert not NotificationDelivery.objects.filter(notification__in=notes).exclude(status=DeliveryStatus.SENT).exists()
     submitted_mails = [m for m in mail.outbox if voucher.number in m.subject]
     assert len(submitted_mails) == 3
@@ -108,7 +111,7 @@ def test_two_deliverers_never_send_a_row_twice(world):
     NotificationDelivery.objects.update(status=DeliveryStatus.SENT)
     from unittest import mock
 
-    with mock.patch("payments.services.notifications._queue_delivery"):  # leave them for the race
+    with mock.patch("payments.services.notifications.notifications_wake"):  # leave them for the race
         for i in range(40):
             ledger.deposit_credit(actor=None, account=deposit_account(world), amount=1_000 + i, reference=f"race-{i}")
     pending = NotificationDelivery.objects.filter(status=DeliveryStatus.PENDING)

@@ -99,7 +99,7 @@ def publishing_to(queue: str):
         with (
             mock.patch("vouchers.payment.services._queue_payment", queue_payment),
             # Deliveries are not this test's business: leave no messages behind.
-            mock.patch("payments.services.notifications._queue_delivery"),
+            mock.patch("payments.services.notifications.notifications_wake"),
         ):
             yield
     finally:

@@ -176,21 +176,21 @@ WRITES = {
     # access, lock, key, lines, attachments, signatures, signature, event
     "sign_chief": 10,
     "sign_holder": 10,
-    # + version, documents, budget (sum, update, movement), receipt number, the notification rows
-    # (recipients with their preferences; notifications and deliveries in one statement)
-    "submit": 19,
-    # access, lock, update, event, signatures, notification rows; lines and attachments for the answer
-    "claim": 11,
-    "pass": 11,
-    "approve": 13,  # + lines, attachments (the content hash checked again), the payment intent (read, insert)
+    # + version, documents, budget (sum, update, movement), receipt number; no notification row: the
+    # event is the outbox, drained by the worker (vouchers.notifications)
+    "submit": 17,
+    # access, lock, update, event; lines, attachments and signatures for the answer
+    "claim": 9,
+    "pass": 9,
+    "approve": 11,  # + lines, attachments, signatures (checked again), the payment intent (read, insert)
 }
 # The worker, one voucher (a batch of one: vouchers.payment.services.payment_intents_settle): a savepoint
 # pair; the claim (voucher and intent locked, unit and bank joined); the lines; the estimate allocations
 # posted (the unit's lines, the missing ones); the accounts; the unit account locked; the reservation; the
 # budget (update, movements); the debit; the clearing account locked, credited, the transfer; the voucher,
-# its event; the balance recipients, the signers; the notification rows (preferences; one outbox
-# statement); the intent.
-PAY = 22
+# its event (the outbox of its status notification, drained by the worker); the balance recipients; the
+# notification rows (preferences; one outbox statement); the intent.
+PAY = 21
 # A batch of 20 vouchers of two units (budget and deposit funded) settled in one call: statements per voucher.
 PAY_BATCH = 20
 PAY_BATCH_PER_VOUCHER = 3

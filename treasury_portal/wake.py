@@ -23,15 +23,18 @@ class WakeGate:
         self.last = 0.0  # time.monotonic() of this process's last opening
 
     def open(self, period: int) -> bool:
-        """True at most once per `period` seconds across processes."""
+        """True at most once per `period` seconds across processes. A process
+        the shared gate refused does not wait out a debounce of its own: its
+        next call after the gate opens may open it."""
         from django.core.cache import cache
 
         now = time.monotonic()
         if now - self.last < period:
-            return False
-        self.last = now
+            return False  # this process opened it: the woken run takes this commit
         try:
-            return bool(cache.add(self.key, 1, timeout=period))
+            if not cache.add(self.key, 1, timeout=period):
+                return False  # another process opened it within the period
         except Exception:  # noqa: BLE001 - no cache: open, the drain is safe to run twice
             logger.warning("wake-up gate %s unavailable", self.key, exc_info=True)
-            return True
+        self.last = now
+        return True

@@ -13,6 +13,13 @@ class VouchersConfig(AppConfig):
 
         voucher_statuses_register(VoucherStatus)
 
+        # A voucher's event row is its notification outbox: the worker's deliverer
+        # and sweep drain the pending events into notifications (issue 15).
+        from payments.services.notifications import notification_source_register
+        from vouchers.notifications import voucher_events_drain
+
+        notification_source_register(voucher_events_drain)
+
         # A unit that moves to another office takes its vouchers along (accounts' admin sends it).
         from accounts.signals import unit_office_changed
 

@@ -399,6 +399,18 @@ class Signature(models.Model):
         ]
 
 
+# The actions that tell the people of a voucher although its status stays (the
+# year end carried it into the next year).
+NOTIFY_SAME_STATUS_ACTIONS = ("year_end_carry",)
+# An event whose people are still to be told: a change of status (not the
+# creation: from "") or a year-end carry, not yet drained. The event row is the
+# outbox (vouchers.notifications drains it); every way of inserting one
+# (the services, bulk_create, raw SQL) leaves `notified_at` NULL.
+NOTIFY_PENDING = Q(notified_at__isnull=True) & (
+    (~Q(from_status="") & ~Q(from_status=models.F("to_status"))) | Q(action__in=NOTIFY_SAME_STATUS_ACTIONS)
+)
+
+
 class VoucherEvent(models.Model):
     """The timeline: who, when, from which state to which, and why."""
 
@@ -414,12 +426,18 @@ class VoucherEvent(models.Model):
     data = models.JSONField(_("dữ liệu"), default=dict, blank=True)
     is_late = models.BooleanField(_("quá hạn"), default=False)
     created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
+    # When the drain wrote the notifications of this change (NOTIFY_PENDING).
+    notified_at = models.DateTimeField(_("thời điểm thông báo"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("sự kiện chứng từ")
         verbose_name_plural = pgettext_lazy("plural", "sự kiện chứng từ")
         ordering = ["voucher", "created_at", "id"]
-        indexes = [models.Index(fields=["voucher", "created_at"])]
+        indexes = [
+            models.Index(fields=["voucher", "created_at"]),
+            # The drain's claim: the pending events only, oldest first, never the history.
+            models.Index(fields=["id"], condition=NOTIFY_PENDING, name="voucherevent_notify_pending"),
+        ]
 
 
 class ReturnException(models.Model):

@@ -7,8 +7,9 @@ request returns the same result; who may act and when is `policy.check_<action>`
 (the role, the transition table `TRANSITIONS` through the workflow engine
 `policy.FLOW`, segregation of duties, "return once": the same checks decide the
 buttons); the content rules (budget, signatures, documents, the due time);
-`FLOW.move` (status and fields saved, the VoucherEvent written); the notification
-rows in the same transaction.
+`FLOW.move` (status and fields saved, the VoucherEvent written). The event row
+is the notification outbox: the worker drains it into notifications
+(vouchers.notifications), woken when the transaction commits.
 """
 
 import hashlib
@@ -35,6 +36,7 @@ from treasury_portal.errors import ApplicationError, NotFound, PermissionDenied,
 from treasury_portal.workflow import refuse_unknown_fields
 from vouchers import policy, selectors
 from vouchers.models import (
+    NOTIFY_SAME_STATUS_ACTIONS,
     OPEN_STATUSES,
     Attachment,
     DocumentKind,
@@ -144,14 +146,15 @@ def _event(
     return event
 
 
-def _notify(voucher: Voucher, event: VoucherEvent) -> None:
-    """The unit and the staff told of a change of status."""
-    if event.from_status != event.to_status:
-        from payments.services.notifications import notify_voucher_status
+def _notify(voucher: Voucher, event: VoucherEvent) -> None:  # noqa: ARG001 - the voucher: its event is the outbox
+    """The unit told of a change of status: the event row just written is the
+    outbox (pending while NOTIFY_PENDING holds), drained into notifications by the
+    worker (vouchers.notifications); here only the deliverer's wake-up on commit
+    (at most one publish a second across processes), without SQL."""
+    if event.from_status != event.to_status or event.action in NOTIFY_SAME_STATUS_ACTIONS:
+        from payments.services import notifications
 
-        # The signers are among the recipients; the answer shows the signatures too.
-        prefetch_related_objects([voucher], selectors.signatures_prefetch())
-        notify_voucher_status(voucher=voucher, event=event)
+        notifications.notifications_wake()
 
 
 def _move(
@@ -1078,9 +1081,7 @@ def voucher_year_end_carry(*, voucher: Voucher | int, actor: User | None, year: 
     """The office closes fiscal year `year`: this open voucher goes on in the
     new year, charged to the budget of its year (its reservation stays). The
     status does not change; the event is the record (a second call finds it)
-    and the unit is told."""
-    from payments.services.notifications import notify_voucher_status
-
+    and the unit is told (the event is drained like a change of status)."""
     with transaction.atomic():
         voucher = _lock(voucher)
         if voucher.status not in OPEN_STATUSES or voucher.fiscal_year != year:
@@ -1089,10 +1090,8 @@ def voucher_year_end_carry(*, voucher: Voucher | int, actor: User | None, year: 
             return None
         event = _event(
             voucher, actor=actor, action="year_end_carry", from_status=voucher.status, to_status=voucher.status,
-            data={"year": year, "to_year": year + 1}, notify=False,
+            data={"year": year, "to_year": year + 1},
         )
-        prefetch_related_objects([voucher], selectors.signatures_prefetch())
-        notify_voucher_status(voucher=voucher, event=event)
     return event
 
 

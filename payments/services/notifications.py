@@ -1,12 +1,17 @@
 """The notification outbox.
 
 A notification is a row written in the same transaction as its cause (a
-transfer, a voucher transition): the portal channel is the row itself; each
-external channel (e-mail, SMS/push) gets a `NotificationDelivery` row per the
-user's preferences (default: every channel on). Nothing is sent inside the
-cause's transaction: a delivery task is queued when it commits, and the sweeper
-(`sweep_notifications`) delivers whatever is still pending, so a rollback sends
-nothing and a broker or worker outage only delays delivery.
+transfer, an autopay run), or drained from the cause's own event row: a
+voucher's change of status writes only its `VoucherEvent`, and the worker's
+drain (`notifications_drain`: the sources a higher app registers with
+`notification_source_register`, vouchers.notifications for the vouchers) turns
+the pending events into notifications in batches. The portal channel is the
+row itself; each external channel (e-mail, SMS/push) gets a
+`NotificationDelivery` row per the user's preferences (default: every channel
+on). Nothing is sent inside the cause's transaction: the deliverer is woken
+when it commits (`notifications_wake`), and the sweeper
+(`sweep_notifications`) drains and delivers whatever is still pending, so a
+rollback sends nothing and a broker or worker outage only delays delivery.
 
 `notifications_deliver` claims pending rows in batches with
 `SELECT … FOR UPDATE SKIP LOCKED`, sends them through the channel backends and
@@ -84,10 +89,12 @@ def _recipients(user_ids: set[int]) -> tuple[dict[tuple[int, str, str], bool], d
     return prefs, emails
 
 
-def notifications_write(rows: list[Notification]) -> list[Notification]:
+def notifications_write(rows: list[Notification], *, wake: bool = True) -> list[Notification]:
     """Insert notifications and their delivery rows (per preference) and queue
-    the delivery task for when the surrounding transaction commits. On
-    PostgreSQL both tables are written by one statement (_insert_outbox)."""
+    the delivery task for when the surrounding transaction commits (`wake`;
+    the drain, which delivers right after, does not). On PostgreSQL both tables
+    are written by one statement (_insert_outbox). A row given a `created_at`
+    (the time of its cause: a drained event's) keeps it."""
     if not rows:
         return []
     prefs, emails = _recipients({n.user_id for n in rows})
@@ -115,8 +122,8 @@ def notifications_write(rows: list[Notification]) -> list[Notification]:
             [NotificationDelivery(notification=n, channel=c) for n, wanted in zip(notifications, channels, strict=True)
              for c in wanted]
         )
-    if any(channels):
-        _queue_delivery()
+    if wake and any(channels):
+        notifications_wake()
     return notifications
 
 
@@ -138,7 +145,8 @@ def _insert_outbox(rows: list[Notification], channels: list[list[str]], now: dat
         raw = cursor.cursor
         values = b",".join(
             raw.mogrify(template, sql_row([
-                n.user_id, n.kind, n.title, n.body, as_json(n.data), n.unit_id, n.voucher_id, now, n.read_at,
+                n.user_id, n.kind, n.title, n.body, as_json(n.data), n.unit_id, n.voucher_id, n.created_at or now,
+                n.read_at,
             ]))
             for n in rows
         ).decode()
@@ -161,7 +169,7 @@ def _insert_outbox(rows: list[Notification], channels: list[list[str]], now: dat
         cursor.execute(f"{sql} SELECT id FROM n ORDER BY id")  # noqa: S608 - rendered by psycopg2, no parameters
         ids = [row[0] for row in cursor.fetchall()]
     for n, pk in zip(rows, ids, strict=True):
-        n.pk, n.created_at = pk, now
+        n.pk, n.created_at = pk, n.created_at or now
         n._state.adding, n._state.db = False, connection.alias
     return rows
 
@@ -204,14 +212,15 @@ def notifications_write_many(rows: list[Notification]) -> int:
              "sent_at"],
             deliveries,
         )
-        _queue_delivery()
+        notifications_wake()
     return len(notes)
 
 
-def _queue_delivery() -> None:
-    """Ask for a delivery run when the surrounding transaction commits — once per
-    transaction however many notifications it wrote (the deliverer drains every
-    due row in batches, not this transaction's)."""
+def notifications_wake() -> None:
+    """Ask for a drain and delivery run when the surrounding transaction commits
+    — once per transaction however many notifications or events it wrote (the
+    deliverer drains every pending event and due row in batches, not this
+    transaction's). No SQL: a voucher transition calls it for its event."""
     conn = transaction.get_connection()
     # Already asked for in this transaction, at this savepoint or one around it
     # (one registered in a savepoint since released does not count: Django's
@@ -232,77 +241,117 @@ def _wake_deliverer() -> None:
     """Queue `deliver_notifications` at most once per NOTIFICATIONS_WAKE_SECONDS
     across all processes (treasury_portal.wake: a Celery publish costs a broker
     connection and a task run on the worker; at the lifecycle's rates every
-    transition queued one). Rows committed while the gate is shut are taken by
-    the next wake-up or by the beat's `sweep_notifications` (every
-    NOTIFICATIONS_SWEEP_SECONDS): the longest wait of a delivery is that
-    sweep's period. With eager tasks (tests, the embedded default) there is no
-    broker to spare: it runs at every commit."""
+    transition queued one). The task is told when the gate opens again
+    (`gate_until`) and runs once more then (notifications_run), so what
+    committed while the gate was shut is drained and delivered about a second
+    later, not at the next sweep; a process refused by the gate does not wait
+    out its own debounce (the next commit after the gate opens wakes it). The
+    beat's `sweep_notifications` (every NOTIFICATIONS_SWEEP_SECONDS) is the
+    safety net for a lost message. With eager tasks (tests, the embedded
+    default) there is no broker to spare: it runs at every commit."""
+    import time
+
     from payments.tasks import deliver_notifications, enqueue
 
-    if not deliver_notifications.app.conf.task_always_eager and not _WAKE.open(settings.NOTIFICATIONS_WAKE_SECONDS):
+    if deliver_notifications.app.conf.task_always_eager:
+        enqueue(deliver_notifications)
         return
-    enqueue(deliver_notifications)
+    period = settings.NOTIFICATIONS_WAKE_SECONDS
+    if _WAKE.open(period):
+        enqueue(deliver_notifications, time.time() + period)
 
 
-def notify_voucher_status(*, voucher, event) -> list[Notification]:  # noqa: ANN001
-    """Called by every voucher transition inside its transaction: the voucher's
-    preparer and its signers are told of the new status (and the reason)."""
-    signatures = getattr(voucher, "_prefetched_objects_cache", {}).get("signatures")
-    if signatures is not None:  # read by the transition already
-        signer_ids = {s.signer_id for s in signatures}
-    else:
-        signer_ids = set(voucher.signatures.values_list("signer_id", flat=True))
-    return notifications_write(voucher_status_rows(voucher=voucher, event=event, signer_ids=signer_ids))
+# --- sources drained by the worker ----------------------------------------------
+#
+# A higher app whose events are their own outbox (vouchers: a change of status
+# writes only its VoucherEvent) registers a drain here (in its AppConfig.ready):
+# a function that turns a few batches of its pending events into notifications,
+# exactly once (SKIP LOCKED claim, written and marked in one transaction), and
+# returns how many events it drained. payments never imports it.
+_sources: list = []
 
 
-def voucher_status_rows(*, voucher, event, signer_ids: set[int]) -> list[Notification]:  # noqa: ANN001
-    """notify_voucher_status's rows, not saved (the voucher payment batches
-    write many vouchers' at once with notifications_write): the preparer and
-    `signer_ids` told of the event's status."""
-    from payments.selectors.notifications import YEAR_END_TITLES, voucher_status_label
+def notification_source_register(drain) -> None:  # noqa: ANN001
+    if drain not in _sources:
+        _sources.append(drain)
 
-    recipients = {voucher.created_by_id, *signer_ids}
+
+def notifications_drain() -> int:
+    """Run every registered source's drain: the notifications of the events
+    committed since (the deliverer and the sweep call it before delivering).
+    One source failing does not keep the others, or the delivery, waiting."""
+    drained = 0
+    for drain in list(_sources):
+        try:
+            drained += drain()
+        except Exception:  # noqa: BLE001 - its events stay pending; the next sweep drains them
+            logger.exception("notification source %s failed; its events stay pending", drain)
+    return drained
+
+
+def notifications_run(*, gate_until: float | None = None) -> int:
+    """The worker's run: drain the pending events into notifications, then send
+    every due delivery (theirs included). Safe to run twice or at once. Woken
+    through the gate (`gate_until`: when it opens again, epoch seconds), it
+    runs once more at that moment for what committed while the gate was shut
+    (at most NOTIFICATIONS_WAKE_SECONDS later)."""
+    import time
+
+    handled = notifications_drain() + notifications_deliver()
+    wait = gate_until - time.time() if gate_until else 0
+    if 0 < wait <= settings.NOTIFICATIONS_WAKE_SECONDS:
+        time.sleep(wait + 0.05)
+        handled += notifications_drain() + notifications_deliver()
+    return handled
+
+
+def voucher_status_notifications(*, voucher, event, user_ids: set[int]) -> list[Notification]:  # noqa: ANN001
+    """The notifications of a voucher's change of status (or year-end carry) for
+    `user_ids` (its preparer and signers), not saved: the drain writes a batch's
+    with notifications_write. Each keeps the event's time."""
+    from payments.selectors.notifications import voucher_status_label
+
     with translation.override(settings.LANGUAGE_CODE):
+        from payments.selectors.notifications import YEAR_END_TITLES
+
         status_label = (voucher_status_label(event.to_status) or event.to_status) if event.to_status else event.action
         if event.action in YEAR_END_TITLES:
             title = str(YEAR_END_TITLES[event.action]) % {"number": voucher.number, "year": voucher.fiscal_year}
         else:
             title = _("Chứng từ %(number)s: %(status)s") % {"number": voucher.number, "status": status_label}
     extra = {"year": voucher.fiscal_year} if event.action in YEAR_END_TITLES else None
-    return _voucher_event_rows(voucher, event, recipients, title, extra)
+    rows = _voucher_event_rows(voucher, event, user_ids, title, extra)
+    for n in rows:
+        n.created_at = event.created_at
+    return rows
 
 
 def notify_voucher_staff(*, voucher, event, user_ids: set[int] | list[int], title: str) -> list[Notification]:  # noqa: ANN001
     """A voucher's hand-over or escalation told to treasury staff (the new holder,
     the office's leaders), in the same transaction as the event. `title` is
     already in the portal's language."""
-    return _voucher_event_notifications(voucher, event, set(user_ids), title)
-
-
-def _voucher_event_notifications(
-    voucher, event, user_ids: set[int], title: str, extra: dict | None = None  # noqa: ANN001
-) -> list[Notification]:
-    """One notification of the voucher's event per user: `title`, the event's note
-    after it; `extra` joins the data the reader's text is made from."""
-    return notifications_write(_voucher_event_rows(voucher, event, user_ids, title, extra))
+    return notifications_write(_voucher_event_rows(voucher, event, set(user_ids), title))
 
 
 def _voucher_event_rows(
     voucher, event, user_ids: set[int], title: str, extra: dict | None = None  # noqa: ANN001
 ) -> list[Notification]:
+    """One notification of the voucher's event per user (not saved): `title`, the
+    event's note after it; `extra` joins the data the reader's text is made from."""
     body = title + (f" — {event.note}" if event.note else "")
     data = {
         "voucher_id": voucher.pk, "voucher_number": voucher.number, "status": event.to_status,
         "from_status": event.from_status, "action": event.action, "note": event.note[:500],
         "url": _voucher_url(voucher.pk), **(extra or {}),
     }
-    return [
+    rows = [
         Notification(
             user_id=user_id, kind=NotificationKind.VOUCHER_STATUS, title=title[:255], body=body, data=data,
             unit_id=voucher.unit_id, voucher=voucher,
         )
         for user_id in sorted(user_ids)
     ]
+    return rows
 
 
 def balance_recipients(unit_id: int) -> list[int]:

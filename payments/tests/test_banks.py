@@ -224,7 +224,7 @@ def _money(kit, voucher):  # noqa: ANN001, ANN202
 
 
 def test_a_rejected_transfer_reverses_once_reopens_the_voucher_and_tells_the_unit(
-    kit, django_capture_on_commit_callbacks  # noqa: ANN001
+    kit, django_capture_on_commit_callbacks, drain_notifications  # noqa: ANN001
 ):
     estimate_before = kit.estimate.balance
     bank_file, (rejected, accepted) = _paid_file(kit, django_capture_on_commit_callbacks, 1_100_000, 2_200_000)
@@ -250,6 +250,7 @@ def test_a_rejected_transfer_reverses_once_reopens_the_voucher_and_tells_the_uni
     event = VoucherEvent.objects.filter(voucher=rejected).latest("id")
     assert (event.action, event.from_status, event.to_status) == ("bank_reject", "paid", "payment_failed")
     assert "AC04" in event.note
+    drain_notifications()
     told = Notification.objects.filter(
         voucher=rejected, kind=NotificationKind.VOUCHER_STATUS, data__action="bank_reject"
     )

@@ -3,13 +3,14 @@ delivery run when it commits (not one per notification or per transition), and
 across processes the deliverer is queued at most once per
 NOTIFICATIONS_WAKE_SECONDS; the beat's sweep takes what committed in between."""
 
+import time
 from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.db import transaction
 
-from payments.models import Notification, NotificationKind
+from payments.models import DeliveryStatus, Notification, NotificationDelivery, NotificationKind
 from payments.services import notifications
 from payments.tasks import deliver_notifications
 
@@ -60,7 +61,39 @@ def test_the_deliverer_is_queued_at_most_once_per_period(broker, settings):  # n
     notifications._WAKE.last = 0.0
     notifications._wake_deliverer()
     assert broker.call_count == 2
-    assert all(call.args == (deliver_notifications,) for call in broker.call_args_list)
+    for call in broker.call_args_list:  # the task is told when the gate opens again
+        task, gate_until = call.args
+        assert task is deliver_notifications and 0 < gate_until - time.time() <= 30
+
+
+def test_a_process_refused_by_the_gate_wakes_it_once_it_opens(broker, settings):  # noqa: ANN001
+    settings.NOTIFICATIONS_WAKE_SECONDS = 30
+    cache.add("notifications:wake", 1, timeout=30)  # another process woke it
+    notifications._wake_deliverer()
+    assert broker.call_count == 0  # that process's trailing run takes this commit
+    cache.delete("notifications:wake")  # the gate opens: this process's next commit wakes it
+    notifications._wake_deliverer()
+    assert broker.call_count == 1
+
+
+def test_the_woken_run_runs_again_when_the_gate_opens(world, mailoutbox):  # noqa: ANN001
+    """What committed while the gate was shut (here: during the run's wait) is
+    delivered by the same task about a second later, not at the next sweep."""
+    committed_meanwhile = []
+
+    def another_commit(seconds: float) -> None:
+        assert 0 < seconds <= 1.5
+        committed_meanwhile.extend(notifications.notifications_write(_rows(world, 1), wake=False))
+
+    with mock.patch("time.sleep", side_effect=another_commit) as sleep:
+        assert deliver_notifications.apply(args=[time.time() + 0.5]).successful()
+    assert sleep.call_count == 1 and committed_meanwhile
+    assert not NotificationDelivery.objects.filter(
+        notification__in=committed_meanwhile, status=DeliveryStatus.PENDING
+    ).exists()
+    with mock.patch("time.sleep") as sleep:  # not through the gate (the sweep, eager wake-ups): no wait
+        assert deliver_notifications.apply().successful()
+    assert sleep.call_count == 0
 
 
 def test_with_the_cache_unreachable_it_still_wakes_the_deliverer(broker):  # noqa: ANN001

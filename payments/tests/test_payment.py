@@ -117,7 +117,9 @@ def test_deposit_order_pays_from_the_deposit_account(kit, django_capture_on_comm
     assert reconcile().ok
 
 
-def test_insufficient_deposit_fails_with_reason_and_retry_pays_once(kit, django_capture_on_commit_callbacks):
+def test_insufficient_deposit_fails_with_reason_and_retry_pays_once(
+    kit, django_capture_on_commit_callbacks, drain_notifications
+):
     voucher = kit.pending(6_000_000, from_deposit=True)
     # Meanwhile the account is drained (another debit of the unit's deposit).
     deposit = kit.deposit
@@ -133,6 +135,7 @@ def test_insufficient_deposit_fails_with_reason_and_retry_pays_once(kit, django_
     failed = VoucherEvent.objects.get(voucher=voucher, action="fail_payment")
     assert "không đủ" in failed.note and deposit.number in failed.note
     # Both sides see the reason: the unit's people are told.
+    drain_notifications()
     told = Notification.objects.filter(voucher=voucher, data__status="payment_failed")
     assert {n.user.username for n in told} == {"a_preparer", "a_chief", "a_holder"}
     assert "không đủ" in told.first().body

@@ -57,13 +57,13 @@ from payments.services import budget, ledger
 from payments.services.notifications import (
     BALANCE_ROLES,
     balance_notification_rows,
+    notifications_wake,
     notifications_write,
-    voucher_status_rows,
 )
 from treasury_portal.errors import ApplicationError, NotFound, ValidationFailed
 from treasury_portal.wake import WakeGate
 from vouchers import services as voucher_services
-from vouchers.models import TRANSITIONS, Signature, Voucher, VoucherEvent, VoucherLine, VoucherStatus
+from vouchers.models import TRANSITIONS, Voucher, VoucherEvent, VoucherLine, VoucherStatus
 from vouchers.policy import FLOW
 
 logger = logging.getLogger(__name__)
@@ -459,9 +459,11 @@ def _write_outcome(payments: list[_Payment], now) -> None:  # noqa: ANN001
         ))
     Voucher.objects.bulk_update([p.voucher for p in payments], ["status", "closed_at", "updated_at"])
     VoucherEvent.objects.bulk_create(events)
-    rows = _balance_notification_rows([p for p in payments if p.error is None])
-    rows += _status_notification_rows([(p.voucher, e) for p, e in zip(payments, events, strict=True)])
-    notifications_write(rows)
+    # The balance changes are told here; the status changes by the drain of the
+    # events just inserted (their rows are the outbox: vouchers.notifications),
+    # which the wake-up below starts once this transaction commits.
+    notifications_write(_balance_notification_rows([p for p in payments if p.error is None]))
+    notifications_wake()
 
 
 def _balance_notification_rows(paid: list[_Payment]) -> list:
@@ -488,24 +490,6 @@ def _balance_notification_rows(paid: list[_Payment]) -> list:
                         t, account, other, signed, user_ids=recipients.get(account.unit_id, [])
                     )
     return rows
-
-
-def _status_notification_rows(changes: list[tuple[Voucher, VoucherEvent]]) -> list:
-    """The status notification of each voucher's event (its preparer and
-    signers: payments.services.notifications.voucher_status_rows). The one place
-    the batch writes them: swap it when status notifications are drained from
-    the events."""
-    signers: dict[int, set[int]] = defaultdict(set)
-    for voucher_id, signer_id in (
-        Signature.objects.filter(voucher_id__in=[v.pk for v, _e in changes])
-        .order_by()
-        .values_list("voucher_id", "signer_id")
-    ):
-        signers[voucher_id].add(signer_id)
-    return [
-        row for voucher, event in changes
-        for row in voucher_status_rows(voucher=voucher, event=event, signer_ids=signers[voucher.pk])
-    ]
 
 
 def _crash_test_pause() -> None:

@@ -44,7 +44,7 @@ def _drain(kit: Kit, voucher, keep: int) -> None:  # noqa: ANN001
     )
 
 
-def test_a_batch_pays_several_units_and_fails_the_short_voucher_alone(kits):  # noqa: ANN001
+def test_a_batch_pays_several_units_and_fails_the_short_voucher_alone(kits, drain_notifications):  # noqa: ANN001
     a, b = kits
     a1, a2 = a.approved(1_000_000), a.approved(2_000_000)  # the same estimate account, one after the other
     short, b2 = b.pending(6_000_000, from_deposit=True), b.pending(500, from_deposit=True)
@@ -77,7 +77,9 @@ def test_a_batch_pays_several_units_and_fails_the_short_voucher_alone(kits):  # 
     assert t2.credit_balance_after == t1.credit_balance_after + 2_000_000
     assert Transfer.objects.get(voucher=b2, kind=TransferKind.PAYMENT).debit_balance_after == 500
     assert not Transfer.objects.filter(voucher=short).exists()
-    # Each voucher's event, and its people told: the status, and the balance to the unit's holders.
+    # Each voucher's event, and its people told: the status (by the drain of the
+    # events, vouchers.notifications), and the balance to the unit's holders.
+    drain_notifications()
     for v in vouchers:
         (event,) = VoucherEvent.objects.filter(voucher=v, action__in=["pay", "fail_payment"])
         assert event.to_status == status[v.pk]
@@ -151,7 +153,7 @@ def test_approvals_wake_the_batch_task_at_most_once_per_period(kits, broker, set
     settings.PAYMENTS_WAKE_SECONDS = 30
     a, _b = kits
     first, second = a.pending(1_000_000), a.pending(2_000_000)
-    with mock.patch("payments.services.notifications._queue_delivery"):
+    with mock.patch("payments.services.notifications._wake_deliverer"):
         for voucher in (first, second):
             with django_capture_on_commit_callbacks(execute=True):
                 a.approve(voucher)
