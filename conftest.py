@@ -113,6 +113,9 @@ def _clear_cache(request: pytest.FixtureRequest) -> None:
     from django.core.cache import caches
     from django.core.cache.backends.db import DatabaseCache
 
+    from vouchers.selectors import catalogue_invalidate
+
+    catalogue_invalidate()  # the per-process copy of the catalogue: rows of an earlier test are gone
     cache = caches["default"]
     has_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
     if isinstance(cache, DatabaseCache) and not has_db:

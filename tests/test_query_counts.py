@@ -161,28 +161,35 @@ def _data_queries(ctx: CaptureQueriesContext) -> int:
 # both signatures, submit, claim, pass, approve) and of the worker's payment, with
 # one line and with three lines on the same budget line: the counts must be equal
 # (nothing per line; the budget moves once per budget line) and at most the
-# pinned maximum. Each answers with the voucher's detail built from the rows the
-# service locked, wrote or read (selectors.voucher_detail_complete), not read
-# again. Counted under the test's transaction: each transaction.atomic() is a
-# SAVEPOINT/RELEASE pair here where production has BEGIN/COMMIT. A warm token:
-# its user, TOTP flag and memberships come from the cache (+2 each without
-# Redis, _uncached_principal). Raise one only with a reason.
+# pinned maximum. Create answers with the voucher's detail built from the rows
+# the service wrote; a transition with the small body built from the row the
+# service locked and wrote (VoucherTransitionSerializer; the whole voucher only on
+# `Prefer: return=representation`). Counted under the test's transaction: each
+# transaction.atomic() is a SAVEPOINT/RELEASE pair here where production has
+# BEGIN/COMMIT. A warm token: its user, TOTP flag and memberships come from the
+# cache (+2 each without Redis, _uncached_principal). Raise one only with a reason.
 WRITES = {
     # unit with its office, procedure, bank, budget lines, number, voucher, lines, event; the answer from
     # what the service read and wrote
     "create": 10,
     # + the key's record (one INSERT … ON CONFLICT … RETURNING, new or used), its answer, a savepoint pair
     "create_idempotent": 16,
-    # access, lock, key, lines, attachments, signatures, signature, event
-    "sign_chief": 10,
-    "sign_holder": 10,
-    # + version, documents, budget (sum, update, movement), receipt number; no notification row: the
-    # event is the outbox, drained by the worker (vouchers.notifications)
-    "submit": 17,
-    # access, lock, update, event; lines, attachments and signatures for the answer
-    "claim": 9,
-    "pass": 9,
-    "approve": 11,  # + lines, attachments, signatures (checked again), the payment intent (read, insert)
+    # access and lock in one statement (selectors.VoucherForWrite), key, signatures (the rules and a
+    # repeat), signature, event, the savepoint pair; the stored content hash (no lines, attachments)
+    "sign_chief": 7,
+    "sign_holder": 7,
+    # access+lock, lines, attachments, signatures (both verified on the recomputed hash), budget (update,
+    # movement: a draft holds nothing, no pre-read, no savepoint), receipt number, update, event, the
+    # savepoint pair; the procedure's versions and documents from the per-process catalogue
+    # (selectors.procedure_versions); no notification row: the event is the outbox, drained by the worker
+    # (vouchers.notifications)
+    "submit": 11,
+    # access+lock, update, event, the savepoint pair; the small answer reads nothing
+    "claim": 5,
+    "pass": 5,
+    # access+lock, lines, attachments, signatures (the content hash checked again), update, event, the
+    # payment intent (read, insert), the savepoint pair
+    "approve": 10,
 }
 # The worker, one voucher (a batch of one: vouchers.payment.services.payment_intents_settle): a savepoint
 # pair; the claim (voucher and intent locked, unit and bank joined); the lines; the estimate allocations

@@ -65,10 +65,13 @@ def sign_via_api(api, username: str, keypair, voucher_id: int) -> dict:  # noqa:
     private, key_id = keypair
     content_hash = api(username).get(f"/api/v1/vouchers/{voucher_id}").json()["content_hash"]
     signature = crypto.sign(private, bytes.fromhex(content_hash))
+    # The whole voucher (a transition answers with the small body unless asked).
     response = api(username).post(
-        f"/api/v1/vouchers/{voucher_id}/sign", {"key_id": key_id, "signature": signature}, format="json", **key()
+        f"/api/v1/vouchers/{voucher_id}/sign", {"key_id": key_id, "signature": signature}, format="json", **key(),
+        HTTP_PREFER="return=representation",
     )
     assert response.status_code == 200, response.json()
+    assert response["Preference-Applied"] == "return=representation"
     return response.json()
 
 

@@ -6,7 +6,7 @@ Idempotency-Key (PortalAPIView)."""
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -283,19 +283,48 @@ class _VoucherActionApi(PortalAPIView):
         raise NotImplementedError
 
     def post(self, request: Request, pk: int) -> Response:
-        voucher = selectors.access_voucher_for_write(request.user, pk)  # the service locks its row, keeps its parents
+        # Not read here: the service's lock reads the row only if the user may
+        # see it (404 otherwise), access check and lock in one statement.
+        voucher = selectors.VoucherForWrite(request.user, pk)
         data: dict = {}
         if self.input_serializer is not None:
             serializer = self.input_serializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
+            if not serializer.is_valid():
+                selectors.access_voucher_for_write(request.user, pk)  # others' vouchers: 404 before the input's 400
+                serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
         result = self.perform(request, voucher, data)
         if isinstance(result, Response):
             return result
-        return Response(_written(request, result))
+        if wants_representation(request):
+            response = Response(_written(request, result))
+            response["Preference-Applied"] = "return=representation"
+            return response
+        return Response(s.voucher_transition_data(result))
 
 
-def _action_schema(operation_id: str, request_serializer, response=s.VoucherDetailSerializer, **kw):  # noqa: ANN001, ANN003, ANN202
+def wants_representation(request: Request) -> bool:
+    """`Prefer: return=representation` (RFC 7240): the whole voucher instead of
+    the transition's small answer."""
+    prefer = request.headers.get("Prefer", "")
+    return any(p.strip().lower().replace(" ", "") == "return=representation"
+               for header in prefer.split(",") for p in header.split(";"))
+
+
+PREFER = OpenApiParameter(
+    "Prefer", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="`return=representation` (RFC 7240): answer with the whole voucher (VoucherDetail, header "
+    "`Preference-Applied: return=representation`) instead of the transition's small body (VoucherTransition).",
+)
+
+
+def _action_schema(operation_id: str, request_serializer, response=None, **kw):  # noqa: ANN001, ANN003, ANN202
+    if response is None:  # a transition: the small answer, or the whole voucher on `Prefer: return=representation`
+        response = PolymorphicProxySerializer(
+            component_name="VoucherTransitionResult",
+            serializers=[s.VoucherTransitionSerializer, s.VoucherDetailSerializer], resource_type_field_name=None,
+        )
+        kw["parameters"] = [*kw.get("parameters", []), PREFER]
     return extend_schema(operation_id=operation_id, request=request_serializer, responses=response, **kw)
 
 

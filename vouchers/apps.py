@@ -44,6 +44,17 @@ class VouchersConfig(AppConfig):
 
         year_end_vouchers_register(year_end_vouchers())
 
+        # The per-process copy of the catalogue (selectors.procedure_versions) is
+        # dropped when a row of it is saved or deleted in this process.
+        from django.db.models.signals import post_delete, post_save
+
+        from vouchers.models import ChecklistItem, DocumentRequirement, Procedure, ProcedureVersion
+        from vouchers.selectors import catalogue_invalidate
+
+        for model in (Procedure, ProcedureVersion, DocumentRequirement, ChecklistItem):
+            for signal in (post_save, post_delete):
+                signal.connect(catalogue_invalidate, sender=model, dispatch_uid=f"vouchers_catalogue_{signal}_{model}")
+
 
 def _follow_unit_office(sender, *, unit, **kwargs) -> None:  # noqa: ANN001, ARG001 - a signal receiver
     from vouchers.services import vouchers_follow_unit_office

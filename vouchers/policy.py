@@ -52,12 +52,14 @@ FLOW = Workflow(
 # --- the lock order of the vouchers domain ------------------------------------------
 
 
-def lock_voucher(voucher: Voucher | int) -> Voucher:
+def lock_voucher(voucher: "Voucher | int | selectors.VoucherForWrite") -> Voucher:
     """The voucher's row locked, first of all (the parent of every other row a
     voucher's write touches: then its return exceptions, then the budget lines
     in id order and the deposit account — payments.services.budget — and last
     the payment intent it creates). Only the voucher's row: no join; the parents
     an instance passed in already holds are kept (treasury_portal.workflow)."""
+    if isinstance(voucher, selectors.VoucherForWrite):  # the access check and the lock in one statement
+        return voucher.lock()
     return lock_row(Voucher, voucher)
 
 

@@ -392,6 +392,39 @@ def _reasons(items: list) -> list[dict]:
     return out
 
 
+class VoucherTransitionSerializer(serializers.Serializer):
+    """The answer of a transition (sign, submit, withdraw, claim, return, pass,
+    refuse, approve, send-back, release, reassign): the voucher's own row as the
+    service locked and wrote it, nothing read for the answer (no lines,
+    attachments, signatures or people). `Prefer: return=representation`
+    (RFC 7240) asks for the whole voucher (VoucherDetailSerializer) instead."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    total_amount = serializers.IntegerField()
+    content_hash = serializers.CharField()
+    content_version = serializers.IntegerField()
+    receipt_number = serializers.CharField()
+    received_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+    controller_id = serializers.IntegerField(allow_null=True, help_text="The controller's user id")
+    approver_id = serializers.IntegerField(allow_null=True, help_text="The approver's user id")
+
+
+def voucher_transition_data(voucher) -> dict:  # noqa: ANN001
+    """VoucherTransitionSerializer's body, from the voucher's own fields only."""
+    v = voucher
+    return {
+        "id": v.pk, "number": v.number, "status": v.status, "status_label": str(v.get_status_display()),
+        "total_amount": v.total_amount, "content_hash": v.content_hash, "content_version": v.content_version,
+        "receipt_number": v.receipt_number, "received_at": _when(v.received_at), "due_at": _when(v.due_at),
+        "updated_at": _when(v.updated_at), "controller_id": v.controller_id, "approver_id": v.approver_id,
+    }
+
+
 def voucher_detail_data(voucher) -> dict:  # noqa: ANN001
     """What VoucherDetailSerializer gives, built straight from the voucher and the
     rows loaded with it (selectors.voucher_detail_queryset or

@@ -658,15 +658,17 @@ def voucher_sign(*, actor: User, voucher: Voucher | int, key_id: int, signature:
     key; the key's role decides which of the two signatures it is."""
     with transaction.atomic():
         voucher = _lock(voucher)
-
-        def content_hash() -> str:
-            _load_content(voucher)
-            return selectors.voucher_content_hash(voucher)
-
+        # The stored content hash, not recomputed from the lines and attachments:
+        # every write of the content stores it (_recompute_content), and submit
+        # and approve recompute it and verify both live signatures on the current
+        # content before anything moves (_verify_live_signatures), so a hash gone
+        # stale otherwise (a budget line's codes changed) is caught there.
         key, current = signing_start(
-            actor=actor, document=voucher, key_id=key_id, check=policy.check_sign, current_hash=content_hash,
+            actor=actor, document=voucher, key_id=key_id, check=policy.check_sign,
+            current_hash=lambda: voucher.content_hash,
             wrong_unit=_("Khóa ký này không được đăng ký cho đơn vị của chứng từ."),
         )
+        prefetch_related_objects([voucher], selectors.signatures_prefetch())  # one query: the rules and a repeat
         sig, new = document_sign(
             actor=actor, key=key, live=selectors.live_signatures(voucher), content_hash=current, signature=signature,
             create=lambda **fields: Signature.objects.create(voucher=voucher, **fields),
@@ -704,9 +706,13 @@ def voucher_submit(*, actor: User, voucher: Voucher | int) -> Voucher:
         _verify_live_signatures(voucher)
         now = timezone.now()
         cal = selectors.work_calendar()
+        # The procedure's versions with their documents from the per-process
+        # catalogue (selectors.procedure_versions), not read for each voucher.
+        versions = selectors.procedure_versions(voucher.procedure_id)
         if resubmission and voucher.procedure_version_id:
-            version = voucher.procedure_version
+            version = next((v for v in versions if v.pk == voucher.procedure_version_id), voucher.procedure_version)
         else:
+            voucher.procedure._versions_desc = versions  # procedure_version_in_force reads them
             terms = selectors.receipt_terms(voucher.procedure, now, cal)
             version = terms["version"]
             if version is None:
@@ -735,7 +741,12 @@ def voucher_submit(*, actor: User, voucher: Voucher | int) -> Voucher:
                         "total": f"{voucher.total_amount:,}".replace(",", "."),
                     },
                 )
-        budget_services.budget_reserve(voucher=voucher, actor=actor)
+        # A draft was never submitted (no transition leads back to draft): it holds
+        # no reservation, so its movements are not read; the submission's
+        # transaction rolls the reservation back with it (no savepoint of its own).
+        budget_services.budget_reserve(
+            voucher=voucher, actor=actor, holds_nothing=voucher.status == VoucherStatus.DRAFT, savepoint=False
+        )
         fields: dict[str, Any] = {}
         data: dict[str, Any] = {"content_hash": voucher.content_hash, "resubmission": resubmission}
         if resubmission and voucher.due_at and voucher.returned_at:

@@ -271,9 +271,13 @@ def _insufficient(line_id: int, amount: int) -> ApplicationError:
     )
 
 
-def _sync_reservation(voucher, target: Mapping[int, int], tag: str, actor=None) -> list[BudgetMovement]:  # noqa: ANN001
-    """Move the voucher's reservation to `target`, line by line in id order."""
-    held = voucher_reservation(voucher)
+def _sync_reservation(  # noqa: ANN202
+    voucher, target: Mapping[int, int], tag: str, actor=None, held: Mapping[int, int] | None = None  # noqa: ANN001
+):
+    """Move the voucher's reservation to `target`, line by line in id order
+    (`held`: what it holds, read from its movements unless the caller knows)."""
+    if held is None:
+        held = voucher_reservation(voucher)
     movements = []
     for line_id in sorted(set(held) | set(target)):
         delta = target.get(line_id, 0) - held.get(line_id, 0)
@@ -300,13 +304,23 @@ def _sync_reservation(voucher, target: Mapping[int, int], tag: str, actor=None) 
     return movements
 
 
-def budget_reserve(*, voucher, actor=None) -> list[BudgetMovement]:  # noqa: ANN001
+def budget_reserve(
+    *, voucher, actor=None, holds_nothing: bool = False, savepoint: bool = True  # noqa: ANN001
+) -> list[BudgetMovement]:
     """Reserve what the voucher's current lines ask (on submit; on a resubmission
     only the difference moves). Raises `insufficient_budget` naming the line and
     its available amount; the caller's transaction then leaves nothing behind.
-    Call it inside the transition's transaction with the voucher row locked."""
-    with transaction.atomic():
-        return _sync_reservation(voucher, voucher_budget_target(voucher), f"v{voucher.content_version}", actor)
+    Call it inside the transition's transaction with the voucher row locked.
+    `holds_nothing`: the caller knows the voucher holds no reservation yet (a
+    draft's first submission), so its movements are not read (the movement key's
+    unique constraint stays the backstop against reserving twice).
+    `savepoint=False`: the caller's transaction rolls back with it (no
+    savepoint of its own)."""
+    with transaction.atomic(savepoint=savepoint):
+        return _sync_reservation(
+            voucher, voucher_budget_target(voucher), f"v{voucher.content_version}", actor,
+            held={} if holds_nothing else None,
+        )
 
 
 def budget_release(*, voucher, actor=None) -> list[BudgetMovement]:  # noqa: ANN001
