@@ -115,7 +115,10 @@ def _clear_cache(request: pytest.FixtureRequest) -> None:
 
     from vouchers.selectors import catalogue_invalidate
 
+    from payments.selectors.banks import directory_invalidate
+
     catalogue_invalidate()  # the per-process copy of the catalogue: rows of an earlier test are gone
+    directory_invalidate()  # and of the bank directory
     cache = caches["default"]
     has_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
     if isinstance(cache, DatabaseCache) and not has_db:

@@ -169,11 +169,13 @@ def _data_queries(ctx: CaptureQueriesContext) -> int:
 # BEGIN/COMMIT. A warm token: its user, TOTP flag and memberships come from the
 # cache (+2 each without Redis, _uncached_principal). Raise one only with a reason.
 WRITES = {
-    # unit with its office, procedure, bank, budget lines, number, voucher, lines, event; the answer from
-    # what the service read and wrote
-    "create": 10,
-    # + the key's record (one INSERT … ON CONFLICT … RETURNING, new or used), its answer, a savepoint pair
-    "create_idempotent": 16,
+    # unit with its office, budget lines, number, voucher, lines, event, the savepoint pair; the procedure
+    # and the payee's bank from the per-process catalogue and directory; the answer from what the service
+    # read and wrote
+    "create": 8,
+    # + the key's record (one INSERT … ON CONFLICT … RETURNING, new or used), its answer, the savepoint
+    # pair that keeps the record when the create fails (the create itself takes no savepoint inside it)
+    "create_idempotent": 12,
     # access and lock in one statement (selectors.VoucherForWrite), key, signatures (the rules and a
     # repeat), signature, event, the savepoint pair; the stored content hash (no lines, attachments)
     "sign_chief": 7,
@@ -188,8 +190,8 @@ WRITES = {
     "claim": 5,
     "pass": 5,
     # access+lock, lines, attachments, signatures (the content hash checked again), update, event, the
-    # payment intent (read, insert), the savepoint pair
-    "approve": 10,
+    # payment intent (one INSERT … ON CONFLICT DO NOTHING), the savepoint pair
+    "approve": 9,
 }
 # The worker, one voucher (a batch of one: vouchers.payment.services.payment_intents_settle): a savepoint
 # pair; the claim (voucher and intent locked, unit and bank joined); the lines; the estimate allocations

@@ -107,9 +107,22 @@ def procedure_versions(procedure_id: int) -> list[ProcedureVersion]:
     return versions
 
 
+_procedures: list[tuple[float, list[Procedure]]] = []
+
+
+def _procedures_by_code(code: str) -> list[Procedure]:
+    """The procedures of `code`, from this process's copy of the whole list (one
+    query when it is older than CATALOGUE_SECONDS, none otherwise)."""
+    now = monotonic_clock.monotonic()
+    if not _procedures or now - _procedures[0][0] >= CATALOGUE_SECONDS:
+        _procedures[:] = [(now, list(Procedure.objects.order_by("position", "code", "id")))]
+    return [p for p in _procedures[0][1] if p.code == code]
+
+
 def catalogue_invalidate(*args: object, **kwargs: object) -> None:
     """Drop this process's copy of the catalogue (a signal receiver too)."""
     _catalogue.clear()
+    _procedures.clear()
 
 
 def procedures_in_force(
@@ -160,7 +173,7 @@ def procedures_upcoming(
 def procedure_for(code: str, mode: str | None = None) -> Procedure | None:
     """The procedure a voucher files under: (code, mode) for C2-02a/NS, (code, "")
     for procedures without modes."""
-    candidates = list(Procedure.objects.filter(code=code))
+    candidates = _procedures_by_code(code)  # the per-process catalogue: shared instances, read only
     exact = [p for p in candidates if p.mode == (mode or "")]
     if exact:
         return exact[0]

@@ -407,7 +407,11 @@ def voucher_create(
     contract_value = _int_amount(contract_value, "contract_value", allow_none=True)
     account = _clean_deposit_account(unit, deposit_account) if proc.code == DEPOSIT_CODE else None
     advance = _clean_settles(unit, settles, total) if proc.code == SETTLEMENT_CODE else None
-    with transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (the API's
+    # Idempotency-Key record): an error here rolls that transaction back to the
+    # caller's own savepoint, whose answer is then stored; a caller that went on
+    # after an error without a savepoint of its own would be refused by Django.
+    with transaction.atomic(savepoint=False):
         seq = _next_in_sequence(f"voucher:{unit.code}:{fiscal_year}")
         voucher = Voucher(
             number=f"{unit.code}-{fiscal_year}-{seq:06d}", unit=unit, office_id=unit.office_id, procedure=proc,

@@ -71,21 +71,18 @@ logger = logging.getLogger(__name__)
 RETRY_ROLES = (Role.APPROVER, Role.ADMINISTRATOR)
 
 
-def payment_intent_create(*, voucher: Voucher) -> PaymentIntent:
+def payment_intent_create(*, voucher: Voucher) -> None:
     """Called by vouchers.services.voucher_approve inside its transaction.
 
-    One intent per voucher (a OneToOne): a repeat returns the existing row. The
-    intent row is the outbox: once the approval commits the batch settler is
-    woken (at most once per PAYMENTS_WAKE_SECONDS across processes), and the
-    beat's sweep settles whatever is left. The caller holds the voucher's row
-    lock, so nobody creates it meanwhile: a plain insert (get_or_create's
-    savepoint, two more queries, guards against a race that cannot happen here).
-    """
-    intent = PaymentIntent.objects.filter(voucher=voucher).first()
-    if intent is None:
-        intent = PaymentIntent.objects.create(voucher=voucher)
-        transaction.on_commit(lambda: _queue_payment())
-    return intent
+    One intent per voucher (a OneToOne), written with one `INSERT … ON CONFLICT
+    (voucher_id) DO NOTHING`: a repeat leaves the existing row as it is (the
+    caller holds the voucher's row lock, and approve leads from pending approval
+    only, so there is none; the unique constraint is the backstop). The intent
+    row is the outbox: once the approval commits the batch settler is woken (at
+    most once per PAYMENTS_WAKE_SECONDS across processes), and the beat's sweep
+    settles whatever is left."""
+    PaymentIntent.objects.bulk_create([PaymentIntent(voucher=voucher)], ignore_conflicts=True)
+    transaction.on_commit(lambda: _queue_payment())  # looked up when it runs (tests patch it)
 
 
 _WAKE = WakeGate("payments:wake")
