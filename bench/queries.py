@@ -42,9 +42,19 @@ def _person(state: dict[str, Any], key: str) -> dict[str, Any]:
     return state[key][0]
 
 
+CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def _control(queries: list[dict[str, Any]]) -> int:
+    """How many of the statements are transaction control (BEGIN, COMMIT,
+    SAVEPOINT, RELEASE): round trips, but no data read or written."""
+    return sum(1 for q in queries if q["sql"].lstrip().split(" ", 1)[0].upper() in CONTROL)
+
+
 class _Counter:
     def __init__(self) -> None:
         self.client = Client()
+        self.control = 0  # of the last call's statements
 
     def call(self, method: str, path: str, token: str, body: Any = None, headers: dict | None = None) -> tuple:
         extra = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
@@ -58,6 +68,7 @@ class _Counter:
         data = None
         if resp.get("Content-Type", "").startswith("application/json") and resp.content:
             data = json.loads(resp.content)
+        self.control = _control(ctx.captured_queries)
         return resp.status_code, len(ctx.captured_queries), data
 
 
@@ -146,6 +157,7 @@ def _lifecycle_queries(c: _Counter, state: dict[str, Any]) -> dict[str, Any]:
     if not (_exists("/api/v1/vouchers/1/sign") and _exists("/api/v1/review-queue")):
         return steps
     counts: dict[str, list[int]] = {}
+    control: dict[str, list[int]] = {}
     approved: list[int] = []
 
     def count(step: str, method: str, path: str, token: str, body: Any = None, **kw: Any) -> Any:
@@ -153,6 +165,7 @@ def _lifecycle_queries(c: _Counter, state: dict[str, Any]) -> dict[str, Any]:
         if status not in (200, 201):
             raise RuntimeError(f"{step}: HTTP {status}")
         counts.setdefault(step, []).append(n)
+        control.setdefault(step, []).append(c.control)
         return data
 
     for n in range(3, 3 + WORKER_BATCH):
@@ -172,6 +185,7 @@ def _lifecycle_queries(c: _Counter, state: dict[str, Any]) -> dict[str, Any]:
         approved.append(vid)
     steps.update({step: statistics.median_low(ns) for step, ns in counts.items()})
     steps["cold"] = {step: ns[0] for step, ns in counts.items()}
+    steps["control"] = {step: statistics.median_low(ns) for step, ns in control.items()}
     steps["worker"] = _worker_queries(approved)
     return steps
 
@@ -195,7 +209,7 @@ def _worker_queries(ids: list[int]) -> dict[str, Any]:
     from vouchers.models import Voucher
 
     out: dict[str, Any] = {"vouchers": len(ids), "tasks": {}}
-    total = 0
+    total = control = 0
     for name in WORKER_TASKS:
         task = current_app.tasks.get(name)
         if task is None:
@@ -205,8 +219,10 @@ def _worker_queries(ids: list[int]) -> dict[str, Any]:
             task.run()
         out["tasks"][name] = len(ctx.captured_queries)
         total += len(ctx.captured_queries)
+        control += _control(ctx.captured_queries)
     paid = Voucher.objects.filter(pk__in=ids, status="paid").count()
     out["paid"] = paid
     out["total"] = total
+    out["control_per_voucher"] = round(control / len(ids), 2)
     out["per_voucher"] = round(total / len(ids), 2) if paid == len(ids) else None
     return out

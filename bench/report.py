@@ -133,7 +133,11 @@ def statements_per_voucher(steps: dict[str, Any]) -> dict[str, Any] | None:
     if worker is None or not all(isinstance(v, int) for v in parts.values()):
         return None
     parts["worker"] = worker
-    return {"total": round(sum(parts.values()), 1), "parts": parts, "batch": steps["worker"]["vouchers"]}
+    control = steps.get("control") or {}
+    out = {"total": round(sum(parts.values()), 1), "parts": parts, "batch": steps["worker"]["vouchers"]}
+    if all(isinstance(control.get(step), int) for step in LIFE_STEPS):
+        out["control"] = round(sum(control[s] for s in LIFE_STEPS) + steps["worker"].get("control_per_voucher", 0), 1)
+    return out
 
 
 def _hot_path_rows(results: dict[str, Any], insert_tp: float | None) -> list[dict[str, Any]]:
@@ -222,7 +226,10 @@ def explanations(results: dict[str, Any]) -> list[str]:
     spv = statements_per_voucher((results.get("queries") or {}).get("steps") or {})
     if target in missed and spv:
         big = sorted(spv["parts"].items(), key=lambda kv: -kv[1])[:3]
-        out.append(f"{target}: {spv['total']}, the most in " + ", ".join(f"{k} ({v})" for k, v in big) + ".")
+        control = (f" Of them {spv['control']} are transaction control (BEGIN, COMMIT, SAVEPOINT, RELEASE: every "
+                   f"write is one transaction), so {spv['total'] - spv['control']:.1f} read or write data."
+                   if "control" in spv else "")
+        out.append(f"{target}: {spv['total']}, the most in " + ", ".join(f"{k} ({v})" for k, v in big) + "." + control)
     ceiling = cpu("ceiling_insert")
     for name, target, goal in (("voucher_create", "Voucher create", 0.5),
                                ("voucher_create_idempotent", "Voucher create (Idempotency-Key)", 0.5),

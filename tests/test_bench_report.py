@@ -69,7 +69,11 @@ def test_statements_per_voucher_add_up_the_life_and_the_worker(run) -> None:  # 
     (row,) = [r for r in run["targets"] if r["target"].startswith("Statements per voucher")]
     assert row["met"] is False and "submit 30" in row["figure"]
     (line,) = [line for line in report.explanations(run) if line.startswith("Statements per voucher")]
-    assert "submit (30)" in line
+    assert "submit (30)" in line and "transaction control" not in line
+    run["queries"]["steps"]["control"] = {step: 2 for step in report.LIFE_STEPS} | {"queue": 0}
+    run["queries"]["steps"]["worker"]["control_per_voucher"] = 0.5
+    (line,) = [line for line in report.explanations(run) if line.startswith("Statements per voucher")]
+    assert "Of them 14.5 are transaction control" in line and f"so {5 * 7 + 30 + 2.5 - 14.5:.1f} read" in line
 
 
 def test_a_lifecycle_with_failed_flows_is_not_explained_away(run) -> None:  # noqa: ANN001
