@@ -34,17 +34,16 @@ def pay_intent(self, intent_id: int) -> str:  # noqa: ANN001
 
 
 @shared_task(bind=True, name="payments.tasks.pay_intents")
-def pay_intents(self) -> int:  # noqa: ANN001
+def pay_intents(self, gate_until: float | None = None) -> int:  # noqa: ANN001
     """The voucher payment batches: settle every due intent, PAYMENTS_BATCH_SIZE
-    per transaction (vouchers.payment.services.payment_intents_settle_all).
-    Woken by approvals (at most once per PAYMENTS_WAKE_SECONDS) and safe to run
-    in several workers at once: each claims other intents (SKIP LOCKED)."""
-    from django.conf import settings
-
-    from vouchers.payment.services import payment_intents_settle_all
+    per transaction (vouchers.payment.services.payment_intents_run), and again
+    when the wake-up gate opens (`gate_until`). Woken by approvals (at most once
+    per PAYMENTS_WAKE_SECONDS) and safe to run in several workers at once: each
+    claims other intents (SKIP LOCKED)."""
+    from vouchers.payment.services import payment_intents_run
 
     worker = f"{socket.gethostname()}:{os.getpid()}:{self.request.id or '-'}"
-    return len(payment_intents_settle_all(limit=settings.PAYMENTS_BATCH_SIZE, worker=worker))
+    return len(payment_intents_run(worker=worker, gate_until=gate_until))
 
 
 @shared_task(name="payments.tasks.sweep_payment_intents")

@@ -4,6 +4,7 @@ two settlers never taking the same intent, and the approval waking the batch
 task at most once per PAYMENTS_WAKE_SECONDS instead of publishing one task each."""
 
 import threading
+import time
 from unittest import mock
 
 import pytest
@@ -127,7 +128,7 @@ def test_the_old_task_name_still_pays_one_intent(kits):  # noqa: ANN001
     assert pay_intent.apply(args=[intent.pk]).get() == "skipped"
     assert pay_intents.name == "payments.tasks.pay_intents"
     a.approved(2_000_000)
-    assert pay_intents.apply().get() == 1
+    assert pay_intents.apply().result == 1
 
 
 @pytest.fixture
@@ -157,7 +158,9 @@ def test_approvals_wake_the_batch_task_at_most_once_per_period(kits, broker, set
         for voucher in (first, second):
             with django_capture_on_commit_callbacks(execute=True):
                 a.approve(voucher)
-    assert [call.args for call in broker.call_args_list] == [(pay_intents,)]  # one publish, no intent id
+    (call,) = broker.call_args_list  # one publish, no intent id: told when the gate opens again
+    task, gate_until = call.args
+    assert task is pay_intents and 0 < gate_until - time.time() <= 30
     # The intents are the outbox: both wait, pending, for the batch (or the beat's sweep).
     assert PaymentIntent.objects.filter(voucher__in=[first, second], status=PaymentIntentStatus.PENDING).count() == 2
 
@@ -200,3 +203,29 @@ def test_two_concurrent_settlers_take_different_intents_and_pay_each_voucher_onc
         assert v.status == VoucherStatus.PAID
     report = reconcile()
     assert report.ok, report.problems
+
+
+def test_the_woken_run_settles_again_when_the_gate_opens(kits):  # noqa: ANN001
+    """An approval committed while the gate was shut (here: during the run's
+    wait) is paid by the same task about a second later, not at the beat's next
+    sweep; a run not woken through the gate (the sweep, eager) does not wait."""
+    from vouchers.tasks import pay_intents
+
+    a, _b = kits
+    first = a.approved(1_000_000)
+    later = []
+
+    def approved_meanwhile(seconds: float) -> None:
+        assert 0 < seconds <= 1.5
+        later.append(a.approved(2_000_000))
+
+    with mock.patch("time.sleep", side_effect=approved_meanwhile) as sleep:
+        assert pay_intents.apply(args=[time.time() + 0.5]).result == 2
+    assert sleep.call_count == 1
+    first.refresh_from_db()
+    later[0].refresh_from_db()
+    assert (first.status, later[0].status) == (VoucherStatus.PAID, VoucherStatus.PAID)
+    a.approved(500_000)
+    with mock.patch("time.sleep") as sleep:
+        assert pay_intents.apply().result == 1
+    assert sleep.call_count == 0
