@@ -119,7 +119,7 @@ SCENARIOS = [
         target="cost per page ≤ 1.2× bare WeasyPrint", run=pdf_cost, kind="inprocess",
         code=(
             "vouchers.payment.documents:result_document_render", "vouchers.payment.documents:result_context",
-            "payments.tasks:render_result_pdf",
+            "vouchers.tasks:render_result_pdf",  # its Celery name stays payments.tasks.render_result_pdf
         ),
     ),
 ]
