@@ -113,9 +113,8 @@ def _clear_cache(request: pytest.FixtureRequest) -> None:
     from django.core.cache import caches
     from django.core.cache.backends.db import DatabaseCache
 
-    from vouchers.selectors import catalogue_invalidate
-
     from payments.selectors.banks import directory_invalidate
+    from vouchers.selectors import catalogue_invalidate
 
     catalogue_invalidate()  # the per-process copy of the catalogue: rows of an earlier test are gone
     directory_invalidate()  # and of the bank directory

@@ -9,7 +9,7 @@ no permission check.
 import re
 import time
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from payments.models import Bank
 
