@@ -102,9 +102,9 @@ from payments.selectors import yearend as yearend_selectors
 from payments.services import budget, ledger
 from payments.services.bulk_sql import as_json, insert_rows, sql_row
 from payments.services.notifications import (
-    BALANCE_ROLES,
     balance_notification_rows,
     balance_recipients,
+    balance_recipients_by_unit,
     notifications_write,
     notifications_write_many,
 )
@@ -1418,14 +1418,7 @@ def _notify(
     units = {auth.unit_id for _i, auth, _d, _c in paid} | {d.unit_id for d in excepted if d.unit_id}
     if not units:
         return
-    recipients: dict[int, list[int]] = defaultdict(list)
-    for org_id, user_id in (
-        Membership.objects.filter(organisation_id__in=units, role__in=BALANCE_ROLES, is_active=True)
-        .order_by("user_id")
-        .values_list("organisation_id", "user_id")
-        .distinct()
-    ):
-        recipients[org_id].append(user_id)
+    recipients = balance_recipients_by_unit(units)
     account_rows = {pk: SimpleNamespace(pk=pk, number=r["number"], name=r["name"], unit_id=r["unit_id"])
                     for pk, r in accounts.items()}
     urls: dict[int, str] = {}

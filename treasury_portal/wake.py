@@ -38,3 +38,26 @@ class WakeGate:
             logger.warning("wake-up gate %s unavailable", self.key, exc_info=True)
         self.last = now
         return True
+
+    def wake(self, task, period: int, send) -> None:  # noqa: ANN001
+        """Queue `task` through `send` (payments.tasks.enqueue: never fails the
+        caller) when the gate opens, telling it when the gate opens again (its
+        `gate_until`, epoch seconds: see `run_woken`). With eager tasks (tests,
+        the embedded default) there is no broker to spare: at every call."""
+        if task.app.conf.task_always_eager:
+            send(task)
+        elif self.open(period):
+            send(task, time.time() + period)
+
+
+def run_woken(work, gate_until: float | None, period: int) -> list:  # noqa: ANN001
+    """A woken task's body: `work()`, and once more when the gate that woke it
+    opens again (`gate_until`, at most `period` seconds ahead), for what
+    committed while it was shut; without `gate_until` (the beat's sweep, eager
+    runs) once. The results of each run."""
+    results = [work()]
+    wait = gate_until - time.time() if gate_until else 0
+    if 0 < wait <= period:
+        time.sleep(wait + 0.05)
+        results.append(work())
+    return results

@@ -44,7 +44,7 @@ from payments.models import (
 from treasury_portal.errors import NotFound, ValidationFailed
 from treasury_portal.links import site_url
 from treasury_portal.money import format_money
-from treasury_portal.wake import WakeGate
+from treasury_portal.wake import WakeGate, run_woken
 
 logger = logging.getLogger(__name__)
 
@@ -249,16 +249,9 @@ def _wake_deliverer() -> None:
     beat's `sweep_notifications` (every NOTIFICATIONS_SWEEP_SECONDS) is the
     safety net for a lost message. With eager tasks (tests, the embedded
     default) there is no broker to spare: it runs at every commit."""
-    import time
-
     from payments.tasks import deliver_notifications, enqueue
 
-    if deliver_notifications.app.conf.task_always_eager:
-        enqueue(deliver_notifications)
-        return
-    period = settings.NOTIFICATIONS_WAKE_SECONDS
-    if _WAKE.open(period):
-        enqueue(deliver_notifications, time.time() + period)
+    _WAKE.wake(deliver_notifications, settings.NOTIFICATIONS_WAKE_SECONDS, enqueue)
 
 
 # --- sources drained by the worker ----------------------------------------------
@@ -295,14 +288,8 @@ def notifications_run(*, gate_until: float | None = None) -> int:
     through the gate (`gate_until`: when it opens again, epoch seconds), it
     runs once more at that moment for what committed while the gate was shut
     (at most NOTIFICATIONS_WAKE_SECONDS later)."""
-    import time
-
-    handled = notifications_drain() + notifications_deliver()
-    wait = gate_until - time.time() if gate_until else 0
-    if 0 < wait <= settings.NOTIFICATIONS_WAKE_SECONDS:
-        time.sleep(wait + 0.05)
-        handled += notifications_drain() + notifications_deliver()
-    return handled
+    return sum(run_woken(lambda: notifications_drain() + notifications_deliver(), gate_until,
+                         settings.NOTIFICATIONS_WAKE_SECONDS))
 
 
 def voucher_status_notifications(*, voucher, event, user_ids: set[int]) -> list[Notification]:  # noqa: ANN001
@@ -364,6 +351,23 @@ def balance_recipients(unit_id: int) -> list[int]:
             )
         )
     )
+
+
+def balance_recipients_by_unit(unit_ids: set[int]) -> dict[int, list[int]]:
+    """balance_recipients of many units in one query (the payment and autopay
+    batches): {unit id: its holders' and chief accountants' ids, ascending};
+    a unit with none is absent."""
+    recipients: dict[int, list[int]] = defaultdict(list)
+    if not unit_ids:
+        return recipients
+    for org_id, user_id in (
+        Membership.objects.filter(organisation_id__in=unit_ids, role__in=BALANCE_ROLES, is_active=True)
+        .order_by("user_id")
+        .values_list("organisation_id", "user_id")
+        .distinct()
+    ):
+        recipients[org_id].append(user_id)
+    return recipients
 
 
 def _balance_rows(transfer, account, other, signed: int) -> list[Notification]:  # noqa: ANN001

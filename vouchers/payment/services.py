@@ -41,7 +41,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Role
+from accounts.models import Role
 from accounts.selectors import user_has_treasury_role_over
 from payments.models import (
     Account,
@@ -55,13 +55,13 @@ from payments.models import (
 )
 from payments.services import budget, ledger
 from payments.services.notifications import (
-    BALANCE_ROLES,
     balance_notification_rows,
+    balance_recipients_by_unit,
     notifications_wake,
     notifications_write,
 )
 from treasury_portal.errors import ApplicationError, NotFound, ValidationFailed
-from treasury_portal.wake import WakeGate
+from treasury_portal.wake import WakeGate, run_woken
 from vouchers import services as voucher_services
 from vouchers.models import TRANSITIONS, Voucher, VoucherEvent, VoucherLine, VoucherStatus
 from vouchers.policy import FLOW
@@ -99,24 +99,16 @@ def _queue_payment() -> None:
     from payments.tasks import enqueue
     from vouchers.tasks import pay_intents
 
-    if pay_intents.app.conf.task_always_eager:
-        enqueue(pay_intents)
-        return
-    period = settings.PAYMENTS_WAKE_SECONDS
-    if _WAKE.open(period):
-        enqueue(pay_intents, time.time() + period)
+    _WAKE.wake(pay_intents, settings.PAYMENTS_WAKE_SECONDS, enqueue)
 
 
 def payment_intents_run(*, worker: str, gate_until: float | None = None) -> list[int]:
     """The woken task's body: settle every due intent, and once more when the
     wake-up gate opens again (`gate_until`, epoch seconds: at most
     PAYMENTS_WAKE_SECONDS later) for what committed while it was shut."""
-    done = payment_intents_settle_all(limit=settings.PAYMENTS_BATCH_SIZE, worker=worker)
-    wait = gate_until - time.time() if gate_until else 0
-    if 0 < wait <= settings.PAYMENTS_WAKE_SECONDS:
-        time.sleep(wait + 0.05)
-        done += payment_intents_settle_all(limit=settings.PAYMENTS_BATCH_SIZE, worker=worker)
-    return done
+    runs = run_woken(lambda: payment_intents_settle_all(limit=settings.PAYMENTS_BATCH_SIZE, worker=worker),
+                     gate_until, settings.PAYMENTS_WAKE_SECONDS)
+    return [intent for run in runs for intent in run]
 
 
 # --- the lock order of a payment ------------------------------------------------
@@ -488,14 +480,7 @@ def _balance_notification_rows(paid: list[_Payment]) -> list:
     units = {a.unit_id for p in paid for t in p.transfers for a in (t.debit_account, t.credit_account) if a.unit_id}
     if not units:
         return []
-    recipients: dict[int, list[int]] = defaultdict(list)
-    for org_id, user_id in (
-        Membership.objects.filter(organisation_id__in=units, role__in=BALANCE_ROLES, is_active=True)
-        .order_by("user_id")
-        .values_list("organisation_id", "user_id")
-        .distinct()
-    ):
-        recipients[org_id].append(user_id)
+    recipients = balance_recipients_by_unit(units)
     rows = []
     for p in paid:
         for t in p.transfers:
